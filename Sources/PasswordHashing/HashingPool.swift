@@ -1,0 +1,103 @@
+import Foundation
+
+/// A fixed set of worker threads for CPU-bound work (Argon2), no wider than the machine's cores,
+/// with a bounded queue in front. Argon2 takes tens of milliseconds and hundreds of KiB to MiBs:
+/// running it on an event loop would stall every connection, and an unbounded queue would let a
+/// flood of logins grow memory without limit. When the queue is full, `run` throws `.overloaded`
+/// at once so the caller can answer "try again later".
+public final class HashingPool: Sendable {
+    /// Worker threads.
+    public let width: Int
+    /// Jobs that may wait for a worker, beyond the ones running.
+    public let queueLimit: Int
+    private let queue: JobQueue
+
+    public init(width: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 1024) {
+        self.width = max(1, min(width, ProcessInfo.processInfo.activeProcessorCount))
+        self.queueLimit = max(0, queueLimit)
+        self.queue = JobQueue()
+        for index in 0..<self.width {
+            let queue = self.queue
+            let thread = Thread { queue.workLoop() }
+            thread.name = "spse-hash-\(index)"
+            thread.start()
+        }
+    }
+
+    deinit { queue.shutDown() }
+
+    /// Jobs waiting for a worker now.
+    public var queueDepth: Int { queue.depth }
+
+    /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full.
+    public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
+        let result: Result<T, PasswordHashingError> = await withCheckedContinuation { continuation in
+            let admitted = queue.enqueue(limit: queueLimit) {
+                continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
+            }
+            if let refusal = admitted { continuation.resume(returning: .failure(refusal)) }
+        }
+        return try result.get()
+    }
+
+    /// Stops the workers once the queued jobs are done; later `run` calls throw `.shutDown`.
+    public func shutDown() { queue.shutDown() }
+}
+
+/// The queue the workers share, guarded by one condition variable.
+private final class JobQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var head = 0
+    private var stopped = false
+
+    var depth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head
+    }
+
+    /// Enqueues `job`, or returns why it was refused.
+    func enqueue(limit: Int, _ job: @escaping () -> Void) -> PasswordHashingError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopped { return .shutDown }
+        let waiting = jobs.count - head
+        if waiting >= limit + idleWorkers { return .overloaded(queued: waiting) }
+        jobs.append(job)
+        condition.signal()
+        return nil
+    }
+
+    private var idleWorkers = 0
+
+    func workLoop() {
+        while let job = next() { job() }
+    }
+
+    private func next() -> (() -> Void)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == jobs.count {
+            if stopped { return nil }
+            idleWorkers += 1
+            condition.wait()
+            idleWorkers -= 1
+        }
+        let job = jobs[head]
+        head += 1
+        // Compact now and then instead of removing from the front each time.
+        if head > 64, head * 2 > jobs.count {
+            jobs.removeFirst(head)
+            head = 0
+        }
+        return job
+    }
+
+    func shutDown() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

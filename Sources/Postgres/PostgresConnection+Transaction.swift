@@ -1,0 +1,67 @@
+/// Isolation levels a transaction can ask for.
+public enum IsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+extension PostgresConnection {
+    /// Runs `body` inside BEGIN … COMMIT; any error thrown rolls the transaction back and is rethrown.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await executeScript("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            // If the connection itself is gone, ROLLBACK fails too; the body's error is the news.
+            try? await executeScript("ROLLBACK")
+            throw error
+        }
+        do {
+            try await executeScript("COMMIT")
+        } catch {
+            try? await executeScript("ROLLBACK")
+            throw error
+        }
+        return value
+    }
+}
+
+extension ConnectionPool {
+    /// Borrows a connection and runs `body` in one transaction on it.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withTransaction(isolation: isolation, body)
+        }
+    }
+
+    /// Runs `body` in a transaction and runs it again, on a fresh transaction, when PostgreSQL
+    /// reports a serialization failure or a deadlock — the errors the server asks clients to retry.
+    /// `body` must therefore be safe to repeat: all its effects go through the transaction.
+    @discardableResult
+    public func withRetryingTransaction<T: Sendable>(
+        isolation: IsolationLevel = .serializable,
+        maxAttempts: Int = 8,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await withTransaction(isolation: isolation, body)
+            } catch let error as PostgresError where error.sqlState?.isTransactionRetryable == true && attempt < maxAttempts {
+                // Jittered backoff so colliding transactions do not collide again in lockstep.
+                let ceiling = min(200, 5 << attempt)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...ceiling)))
+                attempt += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import CLibPQ
+import Dispatch
+import Foundation
+
+/// One libpq connection. Every blocking libpq call runs on the connection's own serial dispatch
+/// queue, never on an event loop or on Swift's cooperative pool. A connection serves one task at a
+/// time; the pool (or a test) is what guarantees that.
+public final class PostgresConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let queue: DispatchQueue
+    private var closed = false
+
+    private init(handle: OpaquePointer, queue: DispatchQueue) {
+        self.handle = handle
+        self.queue = queue
+    }
+
+    deinit {
+        if !closed { PQfinish(handle) }
+    }
+
+    /// Settings every connection starts with, so that decoding never depends on server defaults.
+    private static let sessionSetup = """
+        SET DateStyle TO 'ISO, YMD'; SET TimeZone TO 'UTC'; SET IntervalStyle TO 'iso_8601';
+        SET bytea_output TO 'hex'; SET client_encoding TO 'UTF8'
+        """
+
+    /// Opens a connection; libpq reads `PG*` variables, service files and `.pgpass` itself.
+    public static func connect(_ configuration: ConnectionConfiguration) async throws -> PostgresConnection {
+        let queue = DispatchQueue(label: "spse.postgres.connection")
+        let connection = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
+            queue.async {
+                continuation.resume(with: Result { try openBlocking(configuration, queue: queue) })
+            }
+        }
+        return connection
+    }
+
+    private static func openBlocking(_ configuration: ConnectionConfiguration, queue: DispatchQueue) throws -> PostgresConnection {
+        // The first `dbname` is expanded as a conninfo string; later keywords override it.
+        let pairs = [("dbname", configuration.conninfo), ("fallback_application_name", "spse-accounts")]
+            + configuration.overrides.map { ($0.keyword, $0.value) }
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers = keys.map { UnsafePointer<CChar>($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer<CChar>($0) } + [nil]
+        guard let handle = PQconnectdbParams(&keyPointers, &valuePointers, 1) else {
+            throw PostgresError.connectionFailed(message: "out of memory")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = errorMessage(handle)
+            PQfinish(handle)
+            throw PostgresError.connectionFailed(message: message)
+        }
+        // Server notices ("relation already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        let connection = PostgresConnection(handle: handle, queue: queue)
+        _ = try connection.executeBlocking(sessionSetup, binds: nil)
+        return connection
+    }
+
+    // MARK: Commands
+
+    /// Runs one parameterized statement (`$1`, `$2`, …) and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        let binds = parameters.map(\.postgresBind)
+        return try await onQueue { try self.executeBlocking(sql, binds: binds) }
+    }
+
+    /// Runs one parameterized statement and returns the number of rows it touched.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> Int {
+        try await query(sql, parameters).affectedRows
+    }
+
+    /// Runs trusted SQL text that may hold several statements and no parameters: migration files
+    /// and transaction control only, never text that carries a value.
+    public func executeScript(_ sql: String) async throws {
+        _ = try await onQueue { try self.executeBlocking(sql, binds: nil) }
+    }
+
+    /// True when the connection is usable and idle. Reads whatever the server sent while it sat in
+    /// the pool, so a connection the server closed (restart, terminate) shows up as broken here.
+    public func isHealthy() async -> Bool {
+        (try? await onQueue {
+            // First read collects the server's farewell message, the second sees the EOF.
+            for _ in 0..<2 where PQconsumeInput(self.handle) == 0 { break }
+            return PQstatus(self.handle) == CONNECTION_OK && PQtransactionStatus(self.handle) == PQTRANS_IDLE
+        }) ?? false
+    }
+
+    /// True when no transaction is open or failed on this connection.
+    public var isIdle: Bool {
+        get async { (try? await onQueue { PQtransactionStatus(self.handle) == PQTRANS_IDLE }) ?? false }
+    }
+
+    /// The server's process id for this session (for `pg_terminate_backend` in tests and admin).
+    public var backendPID: Int32 {
+        get async { (try? await onQueue { PQbackendPID(self.handle) }) ?? 0 }
+    }
+
+    /// Closes the connection; further use throws `connectionLost`.
+    public func close() async {
+        _ = try? await onQueue {
+            if !self.closed {
+                PQfinish(self.handle)
+                self.closed = true
+            }
+        }
+    }
+
+    // MARK: Blocking core (runs on `queue` only)
+
+    func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    var rawHandle: OpaquePointer {
+        get throws {
+            guard !closed else { throw PostgresError.connectionLost(message: "connection closed") }
+            return handle
+        }
+    }
+
+    /// `binds == nil` runs `PQexec` (several statements allowed); otherwise `PQexecParams`.
+    func executeBlocking(_ sql: String, binds: [PostgresBind]?) throws -> PostgresRows {
+        let handle = try rawHandle
+        guard !sql.utf8.contains(0) else { throw PostgresError.invalidText("SQL text") }
+        let result: OpaquePointer?
+        if let binds {
+            result = try ParameterBuffers(binds).withPointers { values, lengths, formats in
+                PQexecParams(handle, sql, Int32(binds.count), nil, values, lengths, formats, 0)
+            }
+        } else {
+            result = PQexec(handle, sql)
+        }
+        return try Self.consume(result, connection: handle)
+    }
+
+    /// Turns a PGresult into rows or a typed error, and frees it.
+    static func consume(_ result: OpaquePointer?, connection: OpaquePointer) throws -> PostgresRows {
+        guard let result else { throw PostgresError.connectionLost(message: errorMessage(connection)) }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return rows(of: result)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR:
+            throw error(of: result, connection: connection)
+        case PGRES_COPY_IN:
+            // A COPY started through query(): leave COPY mode so the connection stays usable.
+            PQputCopyEnd(connection, "COPY FROM STDIN needs copyIn()")
+            while let pending = PQgetResult(connection) { PQclear(pending) }
+            throw PostgresError.unexpectedResult(status: "COPY_IN", message: "use copyIn() for COPY FROM STDIN")
+        default:
+            throw PostgresError.unexpectedResult(
+                status: String(cString: PQresStatus(status)), message: errorMessage(connection))
+        }
+    }
+
+    private static func rows(of result: OpaquePointer) -> PostgresRows {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var values: [[String?]] = []
+        values.reserveCapacity(rowCount)
+        for row in 0..<Int32(rowCount) {
+            var fields: [String?] = []
+            fields.reserveCapacity(columnCount)
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    fields.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, column))
+                    let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
+                    fields.append(String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self))
+                }
+            }
+            values.append(fields)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, values: values, affectedRows: affected)
+    }
+
+    private static func error(of result: OpaquePointer, connection: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        guard let sqlState = field("C") else {
+            // No SQLSTATE: libpq made this error up itself, i.e. the connection failed.
+            return .connectionLost(message: errorMessage(connection))
+        }
+        return .server(
+            ServerError(
+                sqlState: SQLState(sqlState), severity: field("V") ?? field("S") ?? "ERROR",
+                message: field("M") ?? "", detail: field("D"), hint: field("H"), schema: field("s"),
+                table: field("t"), column: field("c"), constraint: field("n")))
+    }
+
+    static func errorMessage(_ connection: OpaquePointer) -> String {
+        guard let message = PQerrorMessage(connection) else { return "unknown error" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

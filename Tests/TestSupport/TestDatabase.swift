@@ -1,0 +1,58 @@
+import Foundation
+import Postgres
+
+/// A throwaway database on the PostgreSQL that `scripts/test` started (its address in
+/// `DATABASE_URL`), so tests running in parallel never see each other's rows.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let configuration: ConnectionConfiguration
+
+    /// The server the scripts started; tests fail with a clear message without it.
+    public static var server: ConnectionConfiguration {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+                throw TestSetupError("DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            }
+            return ConnectionConfiguration(conninfo: url)
+        }
+    }
+
+    /// Creates an empty database with a random name.
+    public static func create(prefix: String = "t") async throws -> TestDatabase {
+        let server = try server
+        // Identifiers cannot be parameters; this one is built only from a prefix and hex digits.
+        let name = "spse_\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
+        precondition(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" })
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.executeScript("CREATE DATABASE \(name)")
+        await admin.close()
+        return TestDatabase(name: name, configuration: server.database(name))
+    }
+
+    /// Drops the database, closing whatever connections are still open to it.
+    public func drop() async {
+        guard let admin = try? await PostgresConnection.connect(try Self.server) else { return }
+        try? await admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        await admin.close()
+    }
+
+    /// Runs `body` with a fresh database and drops it afterwards, pass or fail.
+    public static func with<T: Sendable>(
+        prefix: String = "t", _ body: (TestDatabase) async throws -> T
+    ) async throws -> T {
+        let database = try await create(prefix: prefix)
+        do {
+            let value = try await body(database)
+            await database.drop()
+            return value
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+}
+
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
