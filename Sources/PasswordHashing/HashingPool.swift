@@ -15,7 +15,7 @@ public final class HashingPool: Sendable {
     public init(width: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 1024) {
         self.width = max(1, min(width, ProcessInfo.processInfo.activeProcessorCount))
         self.queueLimit = max(0, queueLimit)
-        self.queue = JobQueue()
+        self.queue = JobQueue(capacity: self.width + self.queueLimit)
         for index in 0..<self.width {
             let queue = self.queue
             let thread = Thread { queue.workLoop() }
@@ -32,7 +32,7 @@ public final class HashingPool: Sendable {
     /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full.
     public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
         let result: Result<T, PasswordHashingError> = await withCheckedContinuation { continuation in
-            let admitted = queue.enqueue(limit: queueLimit) {
+            let admitted = queue.enqueue {
                 continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
             }
             if let refusal = admitted { continuation.resume(returning: .failure(refusal)) }
@@ -44,12 +44,17 @@ public final class HashingPool: Sendable {
     public func shutDown() { queue.shutDown() }
 }
 
-/// The queue the workers share, guarded by one condition variable.
+/// The queue the workers share, guarded by one condition variable. `capacity` bounds the jobs in
+/// flight (running plus waiting), so a burst never holds more than that many passwords in memory.
 private final class JobQueue: @unchecked Sendable {
     private let condition = NSCondition()
+    private let capacity: Int
     private var jobs: [() -> Void] = []
     private var head = 0
+    private var inFlight = 0
     private var stopped = false
+
+    init(capacity: Int) { self.capacity = capacity }
 
     var depth: Int {
         condition.lock()
@@ -58,21 +63,24 @@ private final class JobQueue: @unchecked Sendable {
     }
 
     /// Enqueues `job`, or returns why it was refused.
-    func enqueue(limit: Int, _ job: @escaping () -> Void) -> PasswordHashingError? {
+    func enqueue(_ job: @escaping () -> Void) -> PasswordHashingError? {
         condition.lock()
         defer { condition.unlock() }
         if stopped { return .shutDown }
-        let waiting = jobs.count - head
-        if waiting >= limit + idleWorkers { return .overloaded(queued: waiting) }
+        if inFlight >= capacity { return .overloaded(queued: jobs.count - head) }
+        inFlight += 1
         jobs.append(job)
         condition.signal()
         return nil
     }
 
-    private var idleWorkers = 0
-
     func workLoop() {
-        while let job = next() { job() }
+        while let job = next() {
+            job()
+            condition.lock()
+            inFlight -= 1
+            condition.unlock()
+        }
     }
 
     private func next() -> (() -> Void)? {
@@ -80,9 +88,7 @@ private final class JobQueue: @unchecked Sendable {
         defer { condition.unlock() }
         while head == jobs.count {
             if stopped { return nil }
-            idleWorkers += 1
             condition.wait()
-            idleWorkers -= 1
         }
         let job = jobs[head]
         head += 1

@@ -1,0 +1,139 @@
+import Foundation
+import PasswordHashing
+import Synchronization
+import Testing
+
+/// Cheap parameters for tests that are about behaviour, not cost (a configuration, not a fake).
+let cheap = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
+
+@Suite("Argon2id password hashing")
+struct PasswordHashingTests {
+    @Test("the reference implementation's known answer at OWASP parameters")
+    func knownAnswer() throws {
+        let hash = try PasswordHasher.hashBlocking("password", salt: Array("somesalt12345678".utf8), parameters: .owasp)
+        #expect(hash.encoded == "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQxMjM0NTY3OA$DEwLbbIZGUtgBuB4gYok6r6hNvevYZoxkwMQ5/LXSaU")
+    }
+
+    @Test("hashes made by other implementations verify, with whatever parameters they carry", arguments: ForeignHashes.all)
+    func foreignHashes(fixture: ForeignHashes.Fixture) async throws {
+        let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(width: 1))
+        let hash = try PasswordHash(encoded: fixture.encoded)
+        #expect(try await hasher.verify(fixture.password, against: hash))
+        #expect(try await !hasher.verify(fixture.password + " ", against: hash))
+        #expect(hasher.needsRehash(hash) == (hash.variant != .argon2id || hash.version != 0x13))
+    }
+
+    @Test("a new hash is a PHC argon2id string with a fresh 16-byte salt, and verifies")
+    func hashAndVerify() async throws {
+        let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(width: 2))
+        let first = try await hasher.hash("Sekar Ayu 2026 kata sandi")
+        let second = try await hasher.hash("Sekar Ayu 2026 kata sandi")
+        #expect(first.encoded.hasPrefix("$argon2id$v=19$m=64,t=1,p=1$"))
+        #expect(first.saltLength == 16)
+        #expect(first.hashLength == 32)
+        #expect(first.encoded != second.encoded, "each hash has its own salt")
+        #expect(try await hasher.verify("Sekar Ayu 2026 kata sandi", against: first))
+        #expect(try await !hasher.verify("sekar ayu 2026 kata sandi", against: first))
+        #expect(try await !hasher.verify("", against: first))
+        #expect(!String(describing: first).contains(first.encoded), "descriptions keep hashes out of logs")
+    }
+
+    @Test("needsRehash when the configured parameters are stronger or the variant is older")
+    func needsRehash() throws {
+        let configured = Argon2Parameters(memoryKiB: 19_456, iterations: 2, parallelism: 1)
+        let hasher = try PasswordHasher(parameters: configured, pool: HashingPool(width: 1))
+        let salt = Array("garamdapur16abcd".utf8)
+        let same = try PasswordHasher.hashBlocking("x", salt: salt, parameters: configured)
+        let lessMemory = try PasswordHasher.hashBlocking("x", salt: salt, parameters: .init(memoryKiB: 4096, iterations: 2, parallelism: 1))
+        let fewerPasses = try PasswordHasher.hashBlocking("x", salt: salt, parameters: .init(memoryKiB: 19_456, iterations: 1, parallelism: 1))
+        let stronger = try PasswordHasher.hashBlocking("x", salt: salt, parameters: .init(memoryKiB: 32_768, iterations: 3, parallelism: 1))
+        #expect(!hasher.needsRehash(same))
+        #expect(hasher.needsRehash(lessMemory))
+        #expect(hasher.needsRehash(fewerPasses))
+        #expect(!hasher.needsRehash(stronger))
+        #expect(hasher.needsRehash(try PasswordHash(encoded: ForeignHashes.all[1].encoded)), "argon2i is replaced by argon2id")
+    }
+
+    @Test("strings that are not PHC Argon2 are refused as malformed", arguments: [
+        "", "plain text", "$2b$12$abcdefghijklmnopqrstuu", "$argon2id$v=19$m=65536,t=3$c2FsdHNhbHQ$aGFzaGhhc2g",
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ", "$argon2x$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+        "$argon2id$v=18$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "$argon2id$v=19$m=65536,t=3,p=4$!!!$aGFzaGhhc2g",
+    ])
+    func malformed(encoded: String) {
+        #expect(throws: PasswordHashingError.malformedHash) { try PasswordHash(encoded: encoded) }
+    }
+
+    @Test("parameters come from SPSE_ARGON2_* and bad values name the variable")
+    func parametersFromEnvironment() throws {
+        #expect(try Argon2Parameters(environment: [:]) == .owasp)
+        let custom = try Argon2Parameters(environment: ["SPSE_ARGON2_MEMORY_KIB": "65536", "SPSE_ARGON2_ITERATIONS": "3", "SPSE_ARGON2_PARALLELISM": "2"])
+        #expect(custom == Argon2Parameters(memoryKiB: 65_536, iterations: 3, parallelism: 2))
+        #expect {
+            try Argon2Parameters(environment: ["SPSE_ARGON2_ITERATIONS": "two"])
+        } throws: { error in
+            (error as? PasswordHashingError)?.description.contains("SPSE_ARGON2_ITERATIONS") == true
+        }
+        #expect(throws: PasswordHashingError.self) { try Argon2Parameters(environment: ["SPSE_ARGON2_MEMORY_KIB": "4"]) }
+        #expect(throws: PasswordHashingError.self) { try Argon2Parameters(environment: ["SPSE_ARGON2_PARALLELISM": "0"]) }
+    }
+}
+
+@Suite("Hashing pool")
+struct HashingPoolTests {
+    @Test("no wider than the machine's cores")
+    func width() {
+        #expect(HashingPool(width: 1000).width == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(HashingPool(width: 1).width == 1)
+    }
+
+    @Test("when the queue is full, further work is refused at once instead of piling up")
+    func boundedQueue() async throws {
+        let pool = HashingPool(width: 1, queueLimit: 2)
+        let gate = Gate()
+        // One job occupies the only worker until the gate opens.
+        let running = Task { try await pool.run { gate.wait(); return 0 } }
+        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let queued = (1...2).map { n in Task { try await pool.run { n } } }
+        while pool.queueDepth < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        await #expect(throws: PasswordHashingError.overloaded(queued: 2)) { try await pool.run { 3 } }
+        gate.open()
+        #expect(try await running.value == 0)
+        #expect(try await queued[0].value == 1)
+        #expect(try await queued[1].value == 2)
+        #expect(try await pool.run { 4 } == 4, "capacity comes back once the queue drains")
+    }
+
+    @Test("many concurrent callers all get their own result")
+    func concurrentCallers() async throws {
+        let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(queueLimit: 512))
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    let hash = try await hasher.hash("password \(n)")
+                    return try await hasher.verify("password \(n)", against: hash)
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0 })
+    }
+
+    @Test("a shut-down pool refuses work")
+    func shutDown() async throws {
+        let pool = HashingPool(width: 1)
+        pool.shutDown()
+        await #expect(throws: PasswordHashingError.shutDown) { try await pool.run { 1 } }
+    }
+}
+
+/// Blocks a worker thread until the test opens it.
+final class Gate: Sendable {
+    private let state = Mutex((waiting: false, open: false))
+    var isWaiting: Bool { state.withLock { $0.waiting } }
+    func open() { state.withLock { $0.open = true } }
+    func wait() {
+        state.withLock { $0.waiting = true }
+        while !state.withLock({ $0.open }) { usleep(1000) }
+    }
+}
