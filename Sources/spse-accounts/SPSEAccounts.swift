@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct SPSEAccounts: AsyncParsableCommand {
@@ -13,4 +14,25 @@ struct SPSEAccounts: AsyncParsableCommand {
             """,
         subcommands: [ServeCommand.self, MigrateCommand.self]
     )
+
+    /// ArgumentParser's own loop, with one change: usage errors exit 1 (as documented), not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(0)
+            }
+            if !message.isEmpty { ExitStatus.printError(message) }
+            exit(code == .validationFailure ? 1 : code.rawValue)
+        }
+    }
 }
