@@ -29,10 +29,10 @@ struct SPSEAccounts: AsyncParsableCommand {
             let message = fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }
-                exit(0)
+                Foundation.exit(0)
             }
             if !message.isEmpty { ExitStatus.printError(message) }
-            exit(code == .validationFailure ? 1 : code.rawValue)
+            Foundation.exit(code == .validationFailure ? 1 : code.rawValue)
         }
     }
 }
