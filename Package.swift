@@ -28,6 +28,19 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         // Argon2id PHC hashing over libargon2 on a bounded worker pool.
         .target(name: "PasswordHashing", dependencies: ["CArgon2"], swiftSettings: swiftSettings),
+        // The append-only, hash-chained audit trail.
+        .target(
+            name: "Audit",
+            dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Accounts, lookup, temporary passwords, login, password policy, lockout, sessions.
+        .target(
+            name: "Accounts",
+            dependencies: ["Postgres", "PasswordHashing", "Audit", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/common-passwords.LICENSE.txt")],
+            swiftSettings: swiftSettings
+        ),
         // sql/NNN_name.sql applied in order under an advisory lock.
         .target(
             name: "Migrations",
@@ -47,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "spse-accounts",
             dependencies: [
-                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI",
+                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +82,12 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PasswordHashingTests", dependencies: ["PasswordHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AccountsTests",
+            dependencies: ["Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

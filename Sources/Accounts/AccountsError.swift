@@ -1,0 +1,43 @@
+import Foundation
+
+/// Everything the account service refuses, with the facts the caller needs. Never carries a
+/// password or token.
+public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Field: String, Sendable {
+        case userID = "user_id", fullName = "full_name", nip, email, agency, role
+    }
+
+    case invalidField(Field, String)
+    /// Another account already has this user ID, NIP or e-mail.
+    case conflict(Field)
+    case accountNotFound
+    /// The new password breaks a rule of the policy; `rule` is stable (`min_length`, `blocklist`, …).
+    case passwordPolicy(rule: String, detail: String)
+    /// The current password given with a change was wrong.
+    case invalidCredentials
+    /// The session token is unknown, expired or revoked.
+    case sessionInvalid
+    /// The session may only change the password.
+    case sessionScope
+    /// The password was changed by someone else between check and write (e.g. a second first-login).
+    case passwordChangedConcurrently
+    /// An active admin_ppe exists already; bootstrap is for an empty service only.
+    case bootstrapRefused
+    /// The operator's role does not allow this operation.
+    case notPermitted(role: Role, operation: String)
+
+    public var description: String {
+        switch self {
+        case .invalidField(let field, let reason): return "\(field.rawValue): \(reason)"
+        case .conflict(let field): return "another account already has this \(field.rawValue)"
+        case .accountNotFound: return "no such account"
+        case .passwordPolicy(let rule, let detail): return "password refused (\(rule)): \(detail)"
+        case .invalidCredentials: return "invalid user ID or password"
+        case .sessionInvalid: return "the session is unknown, expired or revoked"
+        case .sessionScope: return "this session may only change the password"
+        case .passwordChangedConcurrently: return "the password was changed meanwhile; log in again"
+        case .bootstrapRefused: return "an active admin_ppe exists already; bootstrap-admin is refused"
+        case .notPermitted(let role, let operation): return "\(role.rawValue) may not \(operation)"
+        }
+    }
+}

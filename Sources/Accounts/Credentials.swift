@@ -1,0 +1,230 @@
+import Audit
+import Foundation
+import PasswordHashing
+import Postgres
+
+/// Passwords and sessions: temporary-password resets, login with forced first-login change,
+/// password change under the policy, lockout after repeated failures, and session tokens.
+public struct Credentials: Sendable {
+    let pool: ConnectionPool
+    let hasher: PasswordHasher
+    let policy: PasswordPolicy
+    let settings: CredentialSettings
+    let clock: ServiceClock
+    let randomBytes: RandomBytes
+    let audit: AuditTrail
+    /// Verified against when the user ID is unknown, so that case costs one Argon2 like any other.
+    let dummyHash: PasswordHash
+
+    public init(
+        pool: ConnectionPool, hasher: PasswordHasher, policy: PasswordPolicy, settings: CredentialSettings,
+        clock: ServiceClock, randomBytes: RandomBytes = .system, audit: AuditTrail
+    ) async throws {
+        self.pool = pool
+        self.hasher = hasher
+        self.policy = policy
+        self.settings = settings
+        self.clock = clock
+        self.randomBytes = randomBytes
+        self.audit = audit
+        self.dummyHash = try await hasher.hash(TemporaryPassword(randomBytes: randomBytes).reveal)
+    }
+
+    // MARK: Temporary passwords
+
+    /// A temporary password and its hash, made before the transaction that installs it so that
+    /// Argon2 never runs while a database transaction is open.
+    public struct PreparedTemporaryPassword: Sendable {
+        public let password: TemporaryPassword
+        let hash: PasswordHash
+    }
+
+    public func prepareTemporaryPassword() async throws -> PreparedTemporaryPassword {
+        let password = TemporaryPassword(randomBytes: randomBytes)
+        return PreparedTemporaryPassword(password: password, hash: try await hasher.hash(password.reveal))
+    }
+
+    /// Installs a prepared temporary password inside the caller's transaction (SOP step 6,
+    /// bootstrap, provisioning): replaces any earlier one, marks the account must-change, revokes
+    /// its sessions and audits the reset. Returns when the password expires.
+    @discardableResult
+    public func installTemporaryPassword(
+        _ prepared: PreparedTemporaryPassword, accountID: Int64, actor: String, requestID: String?,
+        on connection: PostgresConnection
+    ) async throws -> Date {
+        let now = clock.now
+        let expiresAt = now.addingTimeInterval(settings.temporaryPasswordLifetime)
+        let rows = try await connection.query(
+            """
+            UPDATE accounts SET password_hash = $2, must_change_password = true, temp_password_expires_at = $3,
+                   failed_attempts = 0, locked_until = NULL, updated_at = $4
+            WHERE id = $1 RETURNING user_id
+            """, [accountID, prepared.hash.encoded, expiresAt, now])
+        let userID = try require(rows.first).decode(String.self, at: 0)
+        try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [accountID, now])
+        try await audit.record(
+            AuditEvent(occurredAt: now, actor: actor, action: "password.reset", subject: userID, requestID: requestID,
+                       details: ["expires_at": .string(ISO8601DateFormatter().string(from: expiresAt))]),
+            on: connection)
+        return expiresAt
+    }
+
+    // MARK: Login
+
+    struct StoredCredentials {
+        let id: Int64
+        let userID: UserID
+        let role: Role
+        let status: AccountStatus
+        let hash: PasswordHash?
+        let mustChange: Bool
+        let temporaryExpiresAt: Date?
+        let lockedUntil: Date?
+    }
+
+    private func load(_ userID: UserID) async throws -> StoredCredentials? {
+        let rows = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at, locked_until
+                FROM accounts WHERE user_id = $1
+                """, [userID.value])
+        }
+        guard let row = rows.first else { return nil }
+        return StoredCredentials(
+            id: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
+            role: try Role(parsing: try row.decode(String.self, at: 2)),
+            status: AccountStatus(rawValue: try row.decode(String.self, at: 3)) ?? .disabled,
+            hash: try row.decode(String?.self, at: 4).map { try PasswordHash(encoded: $0) },
+            mustChange: try row.decode(Bool.self, at: 5), temporaryExpiresAt: try row.decode(Date?.self, at: 6),
+            lockedUntil: try row.decode(Date?.self, at: 7))
+    }
+
+    /// Checks a user ID and password. Unknown user IDs and wrong passwords get the same answer
+    /// after the same Argon2 work.
+    public func login(userID text: String, password: String) async throws -> LoginOutcome {
+        let normalized = policy.normalize(password)
+        guard let userID = try? UserID(text), let stored = try await load(userID) else {
+            _ = try await hasher.verify(normalized, against: dummyHash)
+            return .invalidCredentials
+        }
+        let now = clock.now
+        if let lockedUntil = stored.lockedUntil, lockedUntil > now {
+            return .locked(retryAfter: lockedUntil.timeIntervalSince(now))
+        }
+        let matches = try await hasher.verify(normalized, against: stored.hash ?? dummyHash) && stored.hash != nil
+        guard matches else {
+            try await recordFailure(stored, at: now)
+            return .invalidCredentials
+        }
+        if stored.status == .disabled {
+            try await pool.withTransaction { connection in
+                try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
+                                                  subject: stored.userID.value, details: ["reason": .string("disabled")]), on: connection)
+            }
+            return .disabled
+        }
+        if stored.mustChange, let expiry = stored.temporaryExpiresAt, expiry <= now {
+            try await pool.withTransaction { connection in
+                try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
+                                                  subject: stored.userID.value, details: ["reason": .string("temporary_password_expired")]), on: connection)
+            }
+            return .temporaryPasswordExpired
+        }
+        // Stronger parameters configured since this hash was made: replace it while we hold the password.
+        let rehash = stored.hash.map(hasher.needsRehash) == true ? try await hasher.hash(normalized) : nil
+        let scope: SessionScope = stored.mustChange ? .changePasswordOnly : .full
+        let token = SessionToken(randomBytes: randomBytes)
+        let session = try await pool.withTransaction { connection in
+            try await connection.execute(
+                "UPDATE accounts SET failed_attempts = 0, lockouts = 0, locked_until = NULL WHERE id = $1", [stored.id])
+            if let rehash, let old = stored.hash {
+                try await connection.execute(
+                    "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
+            }
+            let session = try await createSession(token, for: stored, scope: scope, at: now, on: connection)
+            try await audit.record(
+                AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.success", subject: stored.userID.value,
+                           details: ["scope": .string(scope.rawValue), "rehashed": .bool(rehash != nil)]),
+                on: connection)
+            return session
+        }
+        return scope == .full ? .ok(token, session) : .passwordChangeRequired(token, session)
+    }
+
+    /// Counts a failure; the Nth consecutive one locks the account for a growing interval.
+    private func recordFailure(_ stored: StoredCredentials, at now: Date) async throws {
+        try await pool.withTransaction { connection in
+            let row = try require(try await connection.query(
+                "SELECT failed_attempts, lockouts FROM accounts WHERE id = $1 FOR UPDATE", [stored.id]).first)
+            let failures = try row.decode(Int.self, at: 0) + 1
+            let lockouts = try row.decode(Int.self, at: 1)
+            if failures >= settings.failuresBeforeLockout {
+                let duration = settings.lockoutDuration(afterLockouts: lockouts + 1)
+                try await connection.execute(
+                    "UPDATE accounts SET failed_attempts = 0, lockouts = $2, locked_until = $3 WHERE id = $1",
+                    [stored.id, lockouts + 1, now.addingTimeInterval(duration)])
+                try await audit.record(
+                    AuditEvent(occurredAt: now, actor: stored.userID.value, action: "account.locked", subject: stored.userID.value,
+                               details: ["failures": .int(failures), "seconds": .int(Int(duration))]),
+                    on: connection)
+            } else {
+                try await connection.execute("UPDATE accounts SET failed_attempts = $2 WHERE id = $1", [stored.id, failures])
+            }
+            try await audit.record(
+                AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.failure", subject: stored.userID.value,
+                           details: ["consecutive": .int(failures)]),
+                on: connection)
+        }
+    }
+
+    // MARK: Sessions
+
+    private func createSession(_ token: SessionToken, for stored: StoredCredentials, scope: SessionScope, at now: Date,
+                               on connection: PostgresConnection) async throws -> Session {
+        let expiresAt = now.addingTimeInterval(settings.sessionAbsoluteTimeout)
+        try await connection.execute(
+            "INSERT INTO sessions (token_hash, account_id, scope, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+            [token.digest, stored.id, scope.rawValue, now, expiresAt])
+        return Session(accountID: stored.id, userID: stored.userID, role: stored.role, scope: scope, expiresAt: expiresAt)
+    }
+
+    /// The session behind a bearer token, refreshed; throws when it is unknown, idle too long,
+    /// past its absolute expiry, revoked, or limited to a password change when `full` is needed.
+    public func session(for token: SessionToken, requireFull: Bool = true) async throws -> Session {
+        let now = clock.now
+        return try await pool.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE sessions s SET last_seen_at = $2
+                FROM accounts a
+                WHERE s.token_hash = $1 AND a.id = s.account_id AND s.revoked_at IS NULL AND a.status = 'active'
+                  AND s.expires_at > $2 AND s.last_seen_at > $3
+                RETURNING s.account_id, a.user_id, a.role, s.scope, s.expires_at
+                """, [token.digest, now, now.addingTimeInterval(-settings.sessionIdleTimeout)])
+            guard let row = rows.first else { throw AccountsError.sessionInvalid }
+            let session = Session(
+                accountID: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
+                role: try Role(parsing: try row.decode(String.self, at: 2)),
+                scope: SessionScope(rawValue: try row.decode(String.self, at: 3)) ?? .changePasswordOnly,
+                expiresAt: try row.decode(Date.self, at: 4))
+            if requireFull, session.scope != .full { throw AccountsError.sessionScope }
+            return session
+        }
+    }
+
+    /// Ends the session; unknown tokens are answered the same way.
+    public func logout(_ token: SessionToken) async throws {
+        let now = clock.now
+        try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE sessions s SET revoked_at = $2 FROM accounts a
+                WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.id = s.account_id RETURNING a.user_id
+                """, [token.digest, now])
+            if let userID = try rows.first?.decode(String.self, at: 0) {
+                try await audit.record(AuditEvent(occurredAt: now, actor: userID, action: "logout", subject: userID), on: connection)
+            }
+        }
+    }
+}
