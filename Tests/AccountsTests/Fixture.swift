@@ -1,0 +1,96 @@
+import Accounts
+import Audit
+import Foundation
+import Migrations
+import PasswordHashing
+import Postgres
+import Synchronization
+import TestSupport
+
+let projectMigrations: Migrator = {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sql").standardized
+    return Migrator(migrations: (try? Migration.load(from: directory)) ?? [])
+}()
+
+/// Cheap Argon2 for behaviour tests: a configuration, not a fake.
+let cheapArgon2 = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
+let sharedPool = HashingPool(queueLimit: 4096)
+let sharedPolicy = try! PasswordPolicy.standard(environment: [:])
+
+/// A clock the test moves by hand.
+final class SettableClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_795_482_000))  // 2026-11-24 01:00 UTC
+    var now: Date { current.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    var serviceClock: ServiceClock { ServiceClock { self.now } }
+}
+
+/// A migrated throwaway database with the account services wired to it.
+struct AccountsFixture {
+    let database: TestDatabase
+    let pool: ConnectionPool
+    let clock = SettableClock()
+    let directory: AccountDirectory
+    let credentials: Credentials
+    let admin = Operator(userID: try! UserID("admin.ppe"), role: .adminPPE)
+    let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
+
+    static func with(parameters: Argon2Parameters = cheapArgon2, _ body: (AccountsFixture) async throws -> Void) async throws {
+        try await TestDatabase.with(prefix: "acc") { database in
+            let fixture = try await AccountsFixture(database: database, parameters: parameters)
+            do {
+                try await body(fixture)
+                await fixture.pool.shutdown()
+            } catch {
+                await fixture.pool.shutdown()
+                throw error
+            }
+        }
+    }
+
+    init(database: TestDatabase, parameters: Argon2Parameters) async throws {
+        self.database = database
+        pool = ConnectionPool(configuration: database.configuration, maxConnections: 6)
+        try await pool.withConnection { try await projectMigrations.migrate(on: $0) }
+        directory = AccountDirectory(pool: pool, audit: AuditTrail(), clock: clock.serviceClock)
+        credentials = try await Self.credentials(pool: pool, clock: clock, parameters: parameters)
+    }
+
+    static func credentials(pool: ConnectionPool, clock: SettableClock, parameters: Argon2Parameters) async throws -> Credentials {
+        try await Credentials(
+            pool: pool, hasher: try PasswordHasher(parameters: parameters, pool: sharedPool), policy: sharedPolicy,
+            settings: CredentialSettings(), clock: clock.serviceClock, audit: AuditTrail())
+    }
+
+    /// Creates an account and gives it a temporary password, as SOP step 6 will.
+    func helpdesk(_ userID: String = "helpdesk01", name: String = "Sekar Ayu Wulandari", nip: String? = "196102251986031010",
+                  email: String? = nil) async throws -> (Account, TemporaryPassword) {
+        let account = try await directory.create(
+            NewAccount(userID: try UserID(userID), role: .helpdesk, fullName: try FullName(name), nip: try nip.map { try NIP($0) },
+                       email: try EmailAddress(email ?? "\(userID)@purbalinggakab.go.id"), agency: try Agency("Dinas Komunikasi dan Informatika")),
+            by: admin)
+        let temporary = try await reset(account)
+        return (account, temporary)
+    }
+
+    func reset(_ account: Account) async throws -> TemporaryPassword {
+        let prepared = try await credentials.prepareTemporaryPassword()
+        try await pool.withTransaction { connection in
+            try await credentials.installTemporaryPassword(prepared, accountID: account.id, actor: admin.userID.value, requestID: "REQ-2026-000001", on: connection)
+        }
+        return prepared.password
+    }
+
+    /// Logs in with the temporary password and sets `password` as the user's own.
+    func firstLogin(_ userID: String, temporary: TemporaryPassword, password: String) async throws -> SessionToken {
+        guard case .passwordChangeRequired(let token, _) = try await credentials.login(userID: userID, password: temporary.reveal) else {
+            throw TestSetupError("expected password_change_required")
+        }
+        try await credentials.changePassword(token: token, current: temporary.reveal, new: password)
+        return token
+    }
+
+    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> Int {
+        try await pool.withConnection { try await $0.query(sql, parameters).first?.decode(Int.self, at: 0) ?? -1 }
+    }
+}
