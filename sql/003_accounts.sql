@@ -26,11 +26,12 @@ CREATE INDEX accounts_agency_trgm ON accounts USING gin (lower(agency) gin_trgm_
 CREATE INDEX accounts_role ON accounts (role);
 
 CREATE TABLE password_history (
+    id            bigserial PRIMARY KEY,
     account_id    bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
     password_hash text NOT NULL,
     replaced_at   timestamptz NOT NULL
 );
-CREATE INDEX password_history_account ON password_history (account_id, replaced_at DESC);
+CREATE INDEX password_history_account ON password_history (account_id, id DESC);
 
 CREATE TABLE sessions (
     token_hash   bytea PRIMARY KEY CHECK (length(token_hash) = 32),

@@ -32,7 +32,7 @@ extension Credentials {
         }
         let history = try await pool.withConnection { connection in
             try await connection.query(
-                "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY replaced_at DESC LIMIT $2",
+                "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
                 [session.accountID, settings.historyDepth - 1])
         }
         for previous in history {

@@ -1,0 +1,242 @@
+import Accounts
+import Foundation
+import PasswordHashing
+import Postgres
+import Testing
+
+@Suite("Credentials: temporary passwords, login, change, lockout, sessions")
+struct CredentialsTests {
+    @Test("first login with the temporary password gets a change-only session; after the change, a full one")
+    func firstLogin() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            guard case .passwordChangeRequired(let token, let session) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else {
+                Issue.record("expected password_change_required"); return
+            }
+            #expect(session.scope == .changePasswordOnly)
+            await #expect(throws: AccountsError.sessionScope) { try await f.credentials.session(for: token) }
+            try await f.credentials.changePassword(token: token, current: temporary.reveal, new: "kopi tubruk di alun-alun")
+            #expect(try await f.credentials.session(for: token).scope == .full)
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "invalid_credentials")
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
+        }
+    }
+
+    @Test("the temporary password appears in no table and no audit row")
+    func temporaryPasswordNeverStored() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            _ = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal)
+            _ = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal + "x")
+            let tables = try await f.pool.withConnection { connection in
+                try await connection.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").map { try $0.decode(String.self, at: 0) }
+            }
+            #expect(tables.contains("audit_events") && tables.contains("accounts"))
+            let needles = [temporary.reveal, temporary.reveal.replacingOccurrences(of: "-", with: "")]
+            for table in tables {
+                // Table names come from the catalog, not from input.
+                let dump = try await f.pool.withConnection { connection in
+                    try await connection.query("SELECT coalesce(string_agg(t::text, ' '), '') FROM \(table) t").first?.decode(String.self, at: 0) ?? ""
+                }
+                for needle in needles { #expect(!dump.contains(needle), "found in \(table)") }
+            }
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'password.reset'") == 1)
+        }
+    }
+
+    @Test("two concurrent logins with one temporary password both work; the first change invalidates it")
+    func concurrentFirstLogins() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            async let a = f.credentials.login(userID: "helpdesk01", password: temporary.reveal)
+            async let b = f.credentials.login(userID: "helpdesk01", password: temporary.reveal)
+            let (first, second) = try await (a, b)
+            guard case .passwordChangeRequired(let tokenA, _) = first, case .passwordChangeRequired(let tokenB, _) = second else {
+                Issue.record("both logins should need a change: \(first), \(second)"); return
+            }
+            try await f.credentials.changePassword(token: tokenA, current: temporary.reveal, new: "kopi tubruk di alun-alun")
+            await #expect(throws: AccountsError.sessionInvalid) {
+                try await f.credentials.changePassword(token: tokenB, current: temporary.reveal, new: "rendang padang pedas sekali")
+            }
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "invalid_credentials")
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
+        }
+    }
+
+    @Test("a new reset invalidates the previous temporary password and revokes the sessions")
+    func resetAgain() async throws {
+        try await AccountsFixture.with { f in
+            let (account, first) = try await f.helpdesk()
+            let token = try await f.firstLogin("helpdesk01", temporary: first, password: "kopi tubruk di alun-alun")
+            let second = try await f.reset(account)
+            await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: token) }
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: first.reveal).code == "invalid_credentials")
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "invalid_credentials")
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: second.reveal).code == "password_change_required")
+        }
+    }
+
+    @Test("a temporary password expires after 72 hours by the injected clock")
+    func expiry() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            f.clock.advance(72 * 3600 - 60)
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
+            f.clock.advance(120)
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "temporary_password_expired")
+        }
+    }
+
+    @Test("an unknown user ID gets exactly the answer a wrong password gets")
+    func unknownUserLooksLikeWrongPassword() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            let wrong = try await f.credentials.login(userID: "helpdesk01", password: "not the password")
+            let unknown = try await f.credentials.login(userID: "nobody.here", password: temporary.reveal)
+            let malformed = try await f.credentials.login(userID: "not a user id!", password: temporary.reveal)
+            #expect(wrong.code == "invalid_credentials")
+            #expect(unknown.code == wrong.code && malformed.code == wrong.code)
+            #expect(String(describing: unknown) == String(describing: wrong))
+        }
+    }
+
+    @Test("five failures lock for 1 minute, the next five for 2; admin_ppe unlocks; all audited")
+    func lockout() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            for _ in 1...5 { #expect(try await f.credentials.login(userID: "helpdesk01", password: "wrong guess").code == "invalid_credentials") }
+            guard case .locked(let retryAfter) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else {
+                Issue.record("expected locked"); return
+            }
+            #expect(retryAfter == 60)
+            f.clock.advance(61)
+            for _ in 1...5 { _ = try await f.credentials.login(userID: "helpdesk01", password: "wrong guess") }
+            guard case .locked(let second) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else {
+                Issue.record("expected locked again"); return
+            }
+            #expect(second == 120, "the interval doubles")
+            try await f.directory.unlock(try UserID("helpdesk01"), by: f.admin)
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'account.locked'") == 2)
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'login.failure'") == 10)
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'account.unlock'") == 1)
+        }
+    }
+
+    @Test("lockout intervals double from 1 minute and stop at 1 hour")
+    func lockoutSchedule() {
+        let settings = CredentialSettings()
+        #expect((1...8).map { settings.lockoutDuration(afterLockouts: $0) } == [60, 120, 240, 480, 960, 1920, 3600, 3600])
+    }
+
+    @Test("each password rule refuses, naming the rule", arguments: [
+        ("short pass", "min_length"),
+        ("password1234", "blocklist"),
+        ("qwertyuiop!!", "blocklist"),
+        ("helpdesk01 rahasia", "context"),
+        ("wulandari-kopi-panas", "context"),
+        ("kata sandi spse baru", "context"),
+        ("dinas komunikasi 2026", "context"),
+        (String(repeating: "x", count: 129), "max_length"),
+    ])
+    func policy(candidate: String, rule: String) async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            guard case .passwordChangeRequired(let token, _) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else { return }
+            await #expect {
+                try await f.credentials.changePassword(token: token, current: temporary.reveal, new: candidate)
+            } throws: { error in
+                guard case .passwordPolicy(let refused, _) = error as? AccountsError else { return false }
+                return refused == rule
+            }
+        }
+    }
+
+    @Test("the temporary password and the last five passwords are refused as new ones")
+    func historyAndTemporary() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            guard case .passwordChangeRequired(let token, _) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else { return }
+            await #expect(throws: AccountsError.passwordPolicy(rule: "same_as_temporary", detail: "choose a password of your own, not the temporary one")) {
+                try await f.credentials.changePassword(token: token, current: temporary.reveal, new: temporary.reveal)
+            }
+            let passwords = (1...6).map { "gunung slamet pagi \($0)x" }
+            var current = temporary.reveal
+            for password in passwords.prefix(5) {
+                try await f.credentials.changePassword(token: token, current: current, new: password)
+                current = password
+            }
+            for old in passwords.prefix(5) {
+                await #expect(throws: AccountsError.self, "\(old)") {
+                    try await f.credentials.changePassword(token: token, current: current, new: old)
+                }
+            }
+            try await f.credentials.changePassword(token: token, current: current, new: passwords[5])
+            // Now the oldest one has left the window of five.
+            try await f.credentials.changePassword(token: token, current: passwords[5], new: passwords[0])
+        }
+    }
+
+    @Test("NFKC: a full-width password logs in typed half-width")
+    func normalization() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            _ = try await f.firstLogin("helpdesk01", temporary: temporary, password: "ｋｏｐｉ ｔｕｂｒｕｋ ２０２６")
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk 2026").code == "ok")
+        }
+    }
+
+    @Test("a change needs the right current password and revokes the other sessions")
+    func changeRevokesOthers() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            let first = try await f.firstLogin("helpdesk01", temporary: temporary, password: "kopi tubruk di alun-alun")
+            guard case .ok(let second, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            await #expect(throws: AccountsError.invalidCredentials) {
+                try await f.credentials.changePassword(token: second, current: "not it at all", new: "rendang padang pedas sekali")
+            }
+            try await f.credentials.changePassword(token: second, current: "kopi tubruk di alun-alun", new: "rendang padang pedas sekali")
+            await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: first) }
+            #expect(try await f.credentials.session(for: second).userID.value == "helpdesk01")
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'password.change'") == 2)
+        }
+    }
+
+    @Test("sessions end after 30 idle minutes, after 12 hours in any case, and on logout")
+    func sessionExpiry() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            let token = try await f.firstLogin("helpdesk01", temporary: temporary, password: "kopi tubruk di alun-alun")
+            f.clock.advance(29 * 60)
+            _ = try await f.credentials.session(for: token)
+            f.clock.advance(31 * 60)
+            await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: token) }
+
+            guard case .ok(let busy, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            for _ in 0..<24 {  // active every 25 minutes for 10 hours
+                f.clock.advance(25 * 60)
+                _ = try await f.credentials.session(for: busy)
+            }
+            f.clock.advance(2 * 3600 + 60)
+            await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: busy) }
+
+            guard case .ok(let leaving, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            try await f.credentials.logout(leaving)
+            await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: leaving) }
+            #expect(try await f.count("SELECT count(*) FROM sessions WHERE length(token_hash) = 32") == 3)
+        }
+    }
+
+    @Test("a login with outdated Argon2 parameters stores a new hash at the configured ones")
+    func rehash() async throws {
+        try await AccountsFixture.with(parameters: Argon2Parameters(memoryKiB: 32, iterations: 1, parallelism: 1)) { f in
+            let (_, temporary) = try await f.helpdesk()
+            _ = try await f.firstLogin("helpdesk01", temporary: temporary, password: "kopi tubruk di alun-alun")
+            let stronger = try await AccountsFixture.credentials(pool: f.pool, clock: f.clock, parameters: Argon2Parameters(memoryKiB: 256, iterations: 2, parallelism: 1))
+            #expect(try await stronger.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
+            let stored = try await f.pool.withConnection { try await $0.query("SELECT password_hash FROM accounts").first?.decode(String.self, at: 0) }
+            #expect(stored?.hasPrefix("$argon2id$v=19$m=256,t=2,p=1$") == true)
+            #expect(try await stronger.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
+        }
+    }
+}
