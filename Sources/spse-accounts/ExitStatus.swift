@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Accounts
 import Migrations
 import Postgres
 
@@ -22,6 +23,12 @@ enum ExitStatus {
             }
         case let error as PostgresError where error.isConnectionProblem:
             code = databaseUnavailable
+        case let error as AccountsError:
+            switch error {
+            case .accountNotFound: code = notFound
+            case .invalidField: code = 1
+            default: code = refused
+            }
         default:
             code = internalError
         }

@@ -12,7 +12,7 @@ struct SPSEAccounts: AsyncParsableCommand {
             Exit codes: 0 ok, 1 usage, 2 refused by policy or state (e.g. the database is behind \
             or a migration was edited), 3 not found, 4 database unavailable, 5 internal error.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, BootstrapAdminCommand.self, AuditCommand.self]
     )
 
     /// ArgumentParser's own loop, with one change: usage errors exit 1 (as documented), not 64.

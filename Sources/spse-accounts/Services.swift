@@ -1,0 +1,23 @@
+import Accounts
+import Audit
+import Foundation
+import PasswordHashing
+import Postgres
+
+/// The account services wired from the environment, for commands that act on accounts.
+struct Services {
+    let pool: ConnectionPool
+    let directory: AccountDirectory
+    let credentials: Credentials
+
+    static func make(pool: ConnectionPool, environment: [String: String]) async throws -> Services {
+        let parameters = try Argon2Parameters(environment: environment)
+        let hasher = try PasswordHasher(parameters: parameters, pool: HashingPool())
+        let clock = ServiceClock.system
+        let audit = AuditTrail()
+        let credentials = try await Credentials(
+            pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(environment: environment),
+            settings: try CredentialSettings(environment: environment), clock: clock, audit: audit)
+        return Services(pool: pool, directory: AccountDirectory(pool: pool, audit: audit, clock: clock), credentials: credentials)
+    }
+}
