@@ -41,6 +41,12 @@ let package = Package(
             resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/common-passwords.LICENSE.txt")],
             swiftSettings: swiftSettings
         ),
+        // The SOP 004 approval gate: requests, documents, steps, SLA clock, notices, archive.
+        .target(
+            name: "Gate",
+            dependencies: ["Postgres", "Accounts", "Audit", "PasswordHashing", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // sql/NNN_name.sql applied in order under an advisory lock.
         .target(
             name: "Migrations",
@@ -86,6 +92,11 @@ let package = Package(
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GateTests",
+            dependencies: ["Gate", "Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

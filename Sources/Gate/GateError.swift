@@ -1,0 +1,49 @@
+import Accounts
+
+/// Everything the gate refuses, with what the user needs to know to act next.
+public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The request is not in a state where this action is allowed; `allowed` lists what is, and by whom.
+    case wrongState(current: RequestState, allowed: [AllowedAction])
+    /// The actor's role may not take this step.
+    case notPermitted(role: Role, action: GateAction)
+    /// Separation of duties: `rule` names which one.
+    case separationOfDuties(rule: String)
+    /// Required documents are missing for a "complete" verdict.
+    case missingDocuments([DocumentType])
+    case requestNotFound
+    case documentNotFound
+    case invalidInput(String)
+    /// The document is too large, or its bytes are not the PDF/JPEG/PNG it claims to be.
+    case documentRefused(String)
+    /// The subject account named at validation does not exist.
+    case subjectNotFound
+
+    public var description: String {
+        switch self {
+        case .wrongState(let current, let allowed):
+            let next = allowed.isEmpty ? "nothing: the request is archived" : allowed.map(\.description).joined(separator: "; ")
+            return "the request is \(current.rawValue); allowed now: \(next)"
+        case .notPermitted(let role, let action): return "\(role.rawValue) may not \(action.rawValue)"
+        case .separationOfDuties(let rule): return "separation of duties: \(rule)"
+        case .missingDocuments(let types): return "required documents missing: \(types.map(\.rawValue).joined(separator: ", "))"
+        case .requestNotFound: return "no such request"
+        case .documentNotFound: return "no such document"
+        case .invalidInput(let reason): return reason
+        case .documentRefused(let reason): return "document refused: \(reason)"
+        case .subjectNotFound: return "the subject account does not exist"
+        }
+    }
+}
+
+/// An action and who may take it, for refusals and the queue.
+public struct AllowedAction: Sendable, Equatable, CustomStringConvertible {
+    public let action: GateAction
+    public let roles: [Role]
+    /// The requester (step 4, confirming receipt) rather than a role.
+    public let byRequester: Bool
+
+    public var description: String {
+        let who = (byRequester ? ["the requester"] : []) + roles.map(\.rawValue)
+        return "\(action.rawValue) by \(who.joined(separator: " or "))"
+    }
+}

@@ -1,0 +1,67 @@
+/// The notices SOP 004 sends the requester (steps 3, 7 and 8), in Bahasa Indonesia and English.
+/// A notice never carries a password: step 8 tells the helpdesk to log in at once with the
+/// password the Admin PPE gave them, and that they must change it.
+public struct Notice: Sendable, Equatable {
+    public let step: Int
+    public let subjectID: String
+    public let bodyID: String
+    public let subjectEN: String
+    public let bodyEN: String
+
+    /// Step 3: the file is incomplete; names the missing documents.
+    static func supplement(number: String, missing: [DocumentType]) -> Notice {
+        let names = missing.map(\.readableID).joined(separator: ", ")
+        let namesEN = missing.map(\.readableEN).joined(separator: ", ")
+        return Notice(
+            step: 3,
+            subjectID: "[\(number)] Berkas permohonan belum lengkap",
+            bodyID: "Berkas permohonan \(number) belum lengkap. Mohon lengkapi dokumen berikut: \(names.isEmpty ? "(lihat catatan petugas)" : names).",
+            subjectEN: "[\(number)] Request file incomplete",
+            bodyEN: "Request file \(number) is incomplete. Please supply: \(namesEN.isEmpty ? "(see the officer's note)" : namesEN).")
+    }
+
+    /// Step 7: the request is rejected, with the reason.
+    static func rejection(number: String, reason: String) -> Notice {
+        Notice(
+            step: 7,
+            subjectID: "[\(number)] Permohonan ditolak",
+            bodyID: "Permohonan \(number) ditolak. Alasan: \(reason)",
+            subjectEN: "[\(number)] Request rejected",
+            bodyEN: "Request \(number) was rejected. Reason: \(reason)")
+    }
+
+    /// Step 8: the reset is done and/or the user ID is given; never the password itself.
+    static func completion(number: String, kinds: RequestKinds, userID: String?) -> Notice {
+        var bodyID = "Permohonan \(number) telah diproses."
+        var bodyEN = "Request \(number) has been processed."
+        if kinds.contains(.userIDInfo), let userID {
+            bodyID += " User ID Anda: \(userID)."
+            bodyEN += " Your user ID: \(userID)."
+        }
+        if kinds.contains(.resetPassword) {
+            bodyID += " Password sementara telah disampaikan oleh Admin PPE. Segera login ke SPSE; Anda wajib mengganti password saat login pertama."
+            bodyEN += " The Admin PPE has given you a temporary password. Log in to SPSE at once; you must change the password at first login."
+        }
+        return Notice(
+            step: 8, subjectID: "[\(number)] Permohonan selesai diproses", bodyID: bodyID,
+            subjectEN: "[\(number)] Request processed", bodyEN: bodyEN)
+    }
+}
+
+extension DocumentType {
+    var readableID: String {
+        switch self {
+        case .suratPermohonan: return "Surat Permohonan"
+        case .skPengangkatan: return "SK Pengangkatan"
+        case .other: return "dokumen pendukung lain"
+        }
+    }
+
+    var readableEN: String {
+        switch self {
+        case .suratPermohonan: return "request letter (Surat Permohonan)"
+        case .skPengangkatan: return "appointment decree (SK Pengangkatan)"
+        case .other: return "other supporting document"
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Accounts
+import Gate
+import Testing
+
+let staf = Actor(userID: "staf.adm", role: .stafAdministrasi)
+let staf2 = Actor(userID: "staf.dua", role: .stafAdministrasi)
+let admin = Actor(userID: "admin.ppe", role: .adminPPE)
+let admin2 = Actor(userID: "admin.dua", role: .adminPPE)
+let requester = Actor(userID: "helpdesk01", role: .helpdesk)
+
+func facts(_ state: RequestState, documents: Set<DocumentType> = [.suratPermohonan, .skPengangkatan],
+           checkedBy: String? = "staf.adm", subject: String? = nil, confirmed: Bool = false) -> RequestFacts {
+    RequestFacts(state: state, requester: "helpdesk01", subject: subject, completenessCheckedBy: checkedBy, documents: documents,
+                 requiredDocuments: [.suratPermohonan, .skPengangkatan], receiptConfirmed: confirmed)
+}
+
+func to(_ result: Result<Transition, GateError>) -> RequestState? {
+    if case .success(let transition) = result { return transition.to }
+    return nil
+}
+
+func refusal(_ result: Result<Transition, GateError>) -> GateError? {
+    if case .failure(let error) = result { return error }
+    return nil
+}
+
+@Suite("SOP 004 state machine (no database)")
+struct RequestStateMachineTests {
+    @Test("the complete path: 2 complete → 5 valid → 6 execute → 8 notify → confirm → 9 archive")
+    func completePath() {
+        var f = facts(.submitted)
+        let t2 = RequestStateMachine.apply(.completeness(complete: true), to: f, by: staf)
+        #expect(to(t2) == .complete)
+        #expect(try! t2.get().endsStep == 2 && (try! t2.get().opensStep) == 5)
+        f.state = .complete
+        #expect(to(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: f, by: admin)) == .approved)
+        f.state = .approved
+        f.subject = "helpdesk01"
+        let t6 = RequestStateMachine.apply(.execute, to: f, by: admin)
+        #expect(to(t6) == .executed && (try! t6.get().opensStep) == 8)
+        f.state = .executed
+        #expect(to(RequestStateMachine.apply(.notify, to: f, by: admin)) == .notified)
+        f.state = .notified
+        let confirm = RequestStateMachine.apply(.confirmReceipt, to: f, by: requester)
+        #expect(to(confirm) == .notified && (try! confirm.get().endsStep) == nil)
+        let t9 = RequestStateMachine.apply(.archive, to: f, by: staf)
+        #expect(to(t9) == .archived && (try! t9.get().endsStep) == 9 && (try! t9.get().opensStep) == nil)
+    }
+
+    @Test("the incomplete loop: 2 incomplete → 3 notice → 4 supplement → back to 2")
+    func incompleteLoop() {
+        let incomplete = facts(.submitted, documents: [.suratPermohonan])
+        #expect(to(RequestStateMachine.apply(.completeness(complete: false), to: incomplete, by: staf)) == .incomplete)
+        #expect(to(RequestStateMachine.apply(.notify, to: facts(.incomplete), by: staf)) == .awaitingSupplement)
+        #expect(to(RequestStateMachine.apply(.supplement, to: facts(.awaitingSupplement), by: requester)) == .submitted)
+        #expect(to(RequestStateMachine.apply(.supplement, to: facts(.awaitingSupplement), by: staf2)) == .submitted)
+    }
+
+    @Test("rejection: 5 invalid → 7 notice → 9 archive")
+    func rejection() {
+        #expect(to(RequestStateMachine.apply(.validity(valid: false, subject: nil), to: facts(.complete), by: admin)) == .invalid)
+        let t7 = RequestStateMachine.apply(.notify, to: facts(.invalid), by: admin)
+        #expect(to(t7) == .rejected && (try! t7.get().endsStep) == 7)
+        #expect(to(RequestStateMachine.apply(.archive, to: facts(.rejected), by: staf)) == .archived)
+    }
+
+    @Test("step 2 cannot call a file complete while a required document is missing")
+    func missingDocuments() {
+        let result = RequestStateMachine.apply(.completeness(complete: true), to: facts(.submitted, documents: [.suratPermohonan]), by: staf)
+        #expect(refusal(result) == .missingDocuments([.skPengangkatan]))
+    }
+
+    @Test("a valid verdict must name the subject account")
+    func validNeedsSubject() {
+        #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: nil), to: facts(.complete), by: admin)) != nil)
+    }
+
+    @Test("every action outside its state is refused with the current state and what is allowed, by whom")
+    func wrongStates() {
+        let events: [GateEvent] = [.completeness(complete: true), .notify, .supplement, .validity(valid: true, subject: "x"), .execute, .confirmReceipt, .archive]
+        for state in RequestState.allCases {
+            let f = facts(state, confirmed: state == .notified ? false : true)
+            let allowed = Set(RequestStateMachine.allowed(in: f).map(\.action))
+            for event in events where !allowed.contains(event.action) {
+                for actor in [staf, admin, requester] {
+                    guard case .wrongState(let current, let next) = refusal(RequestStateMachine.apply(event, to: f, by: actor)) else {
+                        Issue.record("\(event) in \(state) by \(actor.userID) was not refused as wrong state"); continue
+                    }
+                    #expect(current == state)
+                    #expect(next == RequestStateMachine.allowed(in: f))
+                }
+            }
+        }
+        let archived = refusal(RequestStateMachine.apply(.archive, to: facts(.archived), by: staf))
+        #expect(archived?.description == "the request is archived; allowed now: nothing: the request is archived")
+        let executed = refusal(RequestStateMachine.apply(.execute, to: facts(.executed), by: admin))
+        #expect(executed?.description == "the request is executed; allowed now: notify by admin_ppe")
+    }
+
+    @Test("each step belongs to its role", arguments: [
+        (RequestState.submitted, GateEvent.completeness(complete: true), Role.adminPPE),
+        (.submitted, .completeness(complete: true), .helpdesk),
+        (.incomplete, .notify, .adminPPE),
+        (.complete, .validity(valid: true, subject: "helpdesk01"), .stafAdministrasi),
+        (.approved, .execute, .stafAdministrasi),
+        (.approved, .execute, .auditor),
+        (.invalid, .notify, .stafAdministrasi),
+        (.executed, .notify, .stafAdministrasi),
+        (.notified, .archive, .adminPPE),
+        (.rejected, .archive, .adminPPE),
+        (.awaitingSupplement, .supplement, .adminPPE),
+        (.notified, .confirmReceipt, .stafAdministrasi),
+    ])
+    func roles(state: RequestState, event: GateEvent, role: Role) {
+        let someone = Actor(userID: "someone.else", role: role)
+        #expect(refusal(RequestStateMachine.apply(event, to: facts(state, subject: "helpdesk01"), by: someone)) == .notPermitted(role: role, action: event.action))
+    }
+
+    @Test("separation of duties: the requester never processes their own request")
+    func requesterNeverProcesses() {
+        let requesterAsStaf = Actor(userID: "helpdesk01", role: .stafAdministrasi)
+        let requesterAsAdmin = Actor(userID: "helpdesk01", role: .adminPPE)
+        #expect(refusal(RequestStateMachine.apply(.completeness(complete: true), to: facts(.submitted), by: requesterAsStaf)) == .separationOfDuties(rule: "the requester never processes their own request"))
+        #expect(refusal(RequestStateMachine.apply(.archive, to: facts(.rejected), by: requesterAsStaf)) != nil)
+        #expect(refusal(RequestStateMachine.apply(.notify, to: facts(.executed), by: requesterAsAdmin)) != nil)
+    }
+
+    @Test("separation of duties: whoever checked completeness may not check validity")
+    func checkerIsNotValidator() {
+        let both = Actor(userID: "staf.adm", role: .adminPPE)
+        #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: facts(.complete, checkedBy: "staf.adm"), by: both))
+            == .separationOfDuties(rule: "whoever checked completeness may not check validity"))
+        #expect(to(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: facts(.complete, checkedBy: "staf.adm"), by: admin)) == .approved)
+    }
+
+    @Test("separation of duties: nobody resets their own account through the gate")
+    func notOwnAccount() {
+        let rule = GateError.separationOfDuties(rule: "nobody resets or looks up their own account through the gate")
+        #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: "admin.ppe"), to: facts(.complete), by: admin)) == rule)
+        var approved = facts(.approved, subject: "admin.dua")
+        approved.requester = nil
+        #expect(refusal(RequestStateMachine.apply(.execute, to: approved, by: admin2)) == rule)
+        #expect(to(RequestStateMachine.apply(.execute, to: approved, by: admin)) == .executed)
+    }
+
+    @Test("receipt is confirmed by the requester or by hand by an admin_ppe, once")
+    func receipt() {
+        #expect(to(RequestStateMachine.apply(.confirmReceipt, to: facts(.notified, subject: "helpdesk01"), by: admin)) == .notified)
+        #expect(refusal(RequestStateMachine.apply(.confirmReceipt, to: facts(.notified, confirmed: true), by: requester)) != nil)
+    }
+}
