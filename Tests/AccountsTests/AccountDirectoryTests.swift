@@ -2,6 +2,7 @@ import Accounts
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 @Suite("Account directory")
 struct AccountDirectoryTests {

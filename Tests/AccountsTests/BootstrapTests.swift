@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Bootstrap and client limits")
 struct BootstrapTests {

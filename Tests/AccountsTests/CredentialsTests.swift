@@ -3,6 +3,7 @@ import Foundation
 import PasswordHashing
 import Postgres
 import Testing
+import TestSupport
 
 @Suite("Credentials: temporary passwords, login, change, lockout, sessions")
 struct CredentialsTests {

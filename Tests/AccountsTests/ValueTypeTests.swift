@@ -1,5 +1,6 @@
 import Accounts
 import Testing
+import TestSupport
 
 @Suite("Account fields")
 struct ValueTypeTests {

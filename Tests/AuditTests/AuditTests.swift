@@ -5,10 +5,6 @@ import Postgres
 import Testing
 import TestSupport
 
-let projectMigrations: Migrator = {
-    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sql").standardized
-    return Migrator(migrations: (try? Migration.load(from: directory)) ?? [])
-}()
 
 @Suite("Audit trail")
 struct AuditTests {

@@ -5,37 +5,37 @@ import Migrations
 import PasswordHashing
 import Postgres
 import Synchronization
-import TestSupport
 
-let projectMigrations: Migrator = {
+public let projectMigrations: Migrator = {
     let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sql").standardized
     return Migrator(migrations: (try? Migration.load(from: directory)) ?? [])
 }()
 
 /// Cheap Argon2 for behaviour tests: a configuration, not a fake.
-let cheapArgon2 = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
-let sharedPool = HashingPool(queueLimit: 4096)
-let sharedPolicy = try! PasswordPolicy.standard(environment: [:])
+public let cheapArgon2 = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
+public let sharedPool = HashingPool(queueLimit: 4096)
+public let sharedPolicy = try! PasswordPolicy.standard(environment: [:])
 
 /// A clock the test moves by hand.
-final class SettableClock: Sendable {
+public final class SettableClock: Sendable {
     private let current = Mutex(Date(timeIntervalSince1970: 1_795_482_000))  // 2026-11-24 01:00 UTC
-    var now: Date { current.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    var serviceClock: ServiceClock { ServiceClock { self.now } }
+    public init() {}
+    public var now: Date { current.withLock { $0 } }
+    public func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    public var serviceClock: ServiceClock { ServiceClock { self.now } }
 }
 
 /// A migrated throwaway database with the account services wired to it.
-struct AccountsFixture {
-    let database: TestDatabase
-    let pool: ConnectionPool
-    let clock = SettableClock()
-    let directory: AccountDirectory
-    let credentials: Credentials
-    let admin = Operator(userID: try! UserID("admin.ppe"), role: .adminPPE)
-    let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
+public struct AccountsFixture: Sendable {
+    public let database: TestDatabase
+    public let pool: ConnectionPool
+    public let clock = SettableClock()
+    public let directory: AccountDirectory
+    public let credentials: Credentials
+    public let admin = Operator(userID: try! UserID("admin.ppe"), role: .adminPPE)
+    public let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
 
-    static func with(parameters: Argon2Parameters = cheapArgon2, _ body: (AccountsFixture) async throws -> Void) async throws {
+    public static func with(parameters: Argon2Parameters = cheapArgon2, _ body: (AccountsFixture) async throws -> Void) async throws {
         try await TestDatabase.with(prefix: "acc") { database in
             let fixture = try await AccountsFixture(database: database, parameters: parameters)
             do {
@@ -48,7 +48,7 @@ struct AccountsFixture {
         }
     }
 
-    init(database: TestDatabase, parameters: Argon2Parameters) async throws {
+    public init(database: TestDatabase, parameters: Argon2Parameters) async throws {
         self.database = database
         pool = ConnectionPool(configuration: database.configuration, maxConnections: 6)
         try await pool.withConnection { try await projectMigrations.migrate(on: $0) }
@@ -56,14 +56,14 @@ struct AccountsFixture {
         credentials = try await Self.credentials(pool: pool, clock: clock, parameters: parameters)
     }
 
-    static func credentials(pool: ConnectionPool, clock: SettableClock, parameters: Argon2Parameters) async throws -> Credentials {
+    public static func credentials(pool: ConnectionPool, clock: SettableClock, parameters: Argon2Parameters) async throws -> Credentials {
         try await Credentials(
             pool: pool, hasher: try PasswordHasher(parameters: parameters, pool: sharedPool), policy: sharedPolicy,
             settings: CredentialSettings(), clock: clock.serviceClock, audit: AuditTrail())
     }
 
     /// Creates an account and gives it a temporary password, as SOP step 6 will.
-    func helpdesk(_ userID: String = "helpdesk01", name: String = "Sekar Ayu Wulandari", nip: String? = "196102251986031010",
+    public func helpdesk(_ userID: String = "helpdesk01", name: String = "Sekar Ayu Wulandari", nip: String? = "196102251986031010",
                   email: String? = nil) async throws -> (Account, TemporaryPassword) {
         let account = try await directory.create(
             NewAccount(userID: try UserID(userID), role: .helpdesk, fullName: try FullName(name), nip: try nip.map { try NIP($0) },
@@ -73,7 +73,7 @@ struct AccountsFixture {
         return (account, temporary)
     }
 
-    func reset(_ account: Account) async throws -> TemporaryPassword {
+    public func reset(_ account: Account) async throws -> TemporaryPassword {
         let prepared = try await credentials.prepareTemporaryPassword()
         try await pool.withTransaction { connection in
             try await credentials.installTemporaryPassword(prepared, accountID: account.id, actor: admin.userID.value, requestID: "REQ-2026-000001", on: connection)
@@ -82,7 +82,7 @@ struct AccountsFixture {
     }
 
     /// Logs in with the temporary password and sets `password` as the user's own.
-    func firstLogin(_ userID: String, temporary: TemporaryPassword, password: String) async throws -> SessionToken {
+    public func firstLogin(_ userID: String, temporary: TemporaryPassword, password: String) async throws -> SessionToken {
         guard case .passwordChangeRequired(let token, _) = try await credentials.login(userID: userID, password: temporary.reveal) else {
             throw TestSetupError("expected password_change_required")
         }
@@ -90,7 +90,7 @@ struct AccountsFixture {
         return token
     }
 
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> Int {
+    public func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> Int {
         try await pool.withConnection { try await $0.query(sql, parameters).first?.decode(Int.self, at: 0) ?? -1 }
     }
 }
