@@ -50,7 +50,7 @@ extension GateService {
                 return QueueEntry(
                     requestID: try row.decode(Int64.self, at: 0), number: try row.decode(String.self, at: 1), state: state,
                     priority: Priority(rawValue: try row.decode(String.self, at: 3)) ?? .normal, step: try row.decode(Int.self, at: 4),
-                    dueSince: started, secondsLeft: minutes.map { Double($0 * 60) - now.timeIntervalSince(started) },
+                    dueSince: started, secondsLeft: minutes.map { (Double($0 * 60) - now.timeIntervalSince(started)).rounded() },
                     allowed: RequestStateMachine.allowed(in: facts))
             }
         }

@@ -1,0 +1,104 @@
+import Accounts
+import Foundation
+import Gate
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("SLA clock, queue and notices")
+struct SLAAndOutboxTests {
+    /// Runs `event` at `minutes` past `start` on the injected clock.
+    func at(_ f: GateFixture, _ start: Date, _ minutes: Double, _ event: GateEvent, _ request: Request, by actor: Actor,
+            reason: String? = nil) async throws {
+        f.clock.advance(start.addingTimeInterval(minutes * 60).timeIntervalSince(f.clock.now))
+        _ = try await f.gate.act(event, on: request.id, by: actor, input: .init(reason: reason))
+    }
+
+    @Test("a scripted day: the report gives count, median, p90 and breaches per step and actor; the queue shows what is overdue")
+    func scriptedDay() async throws {
+        try await GateFixture.with { f in
+            let day = f.clock.now  // 2026-11-24 01:00 UTC, 08:00 in Purbalingga
+            let first = try await f.submit()
+            try await at(f, day, 3, .completeness(complete: true), first, by: staf)                     // 3 min ≤ 5
+            try await at(f, day, 23, .validity(valid: true, subject: "helpdesk01"), first, by: admin)   // 20 min > 15: breach
+            try await at(f, day, 30, .execute, first, by: admin)                                         // 7 ≤ 15
+            try await at(f, day, 45, .notify, first, by: admin)                                          // 15 > 10: breach
+            try await at(f, day, 48, .archive, first, by: staf2)                                         // 3 ≤ 5
+
+            f.clock.advance(day.addingTimeInterval(60 * 60).timeIntervalSince(f.clock.now))
+            let second = try await f.submit(documents: [.suratPermohonan])
+            try await at(f, day, 68, .completeness(complete: false), second, by: staf2)                 // 8 > 5: breach
+            try await at(f, day, 70, .notify, second, by: staf2)                                         // 2 ≤ 5
+            try await f.upload(.skPengangkatan, to: second.id)
+            try await at(f, day, 120, .supplement, second, by: staf)                                     // step 4: no limit
+            try await at(f, day, 122, .completeness(complete: true), second, by: staf)                  // 2 ≤ 5
+            try await at(f, day, 130, .validity(valid: false, subject: nil), second, by: admin2, reason: "SK kedaluwarsa")  // 8 ≤ 15
+            try await at(f, day, 140, .notify, second, by: admin2)                                       // 10 > 5: breach
+
+            f.clock.advance(day.addingTimeInterval(180 * 60).timeIntervalSince(f.clock.now))
+            let third = try await f.submit()
+            f.clock.advance(10 * 60)
+
+            let report = try await f.gate.slaReport(from: day, to: day.addingTimeInterval(86_400))
+            func line(_ step: Int, _ actor: Actor) -> SLAReportLine? { report.first { $0.step == step && $0.actor == actor.userID } }
+            #expect(line(2, staf)?.count == 2 && line(2, staf)?.breaches == 0)
+            #expect(line(2, staf)?.medianSeconds == 150 && line(2, staf)?.p90Seconds == 174)
+            #expect(line(2, staf2)?.count == 1 && line(2, staf2)?.breaches == 1)
+            #expect(line(3, staf2)?.breaches == 0)
+            #expect(line(4, staf)?.breaches == 0 && line(4, staf)?.limitMinutes == nil)
+            #expect(line(5, admin)?.breaches == 1 && line(5, admin)?.medianSeconds == 1200)
+            #expect(line(5, admin2)?.breaches == 0)
+            #expect(line(6, admin)?.breaches == 0)
+            #expect(line(7, admin2)?.breaches == 1)
+            #expect(line(8, admin)?.breaches == 1)
+            #expect(line(9, staf2)?.breaches == 0)
+            let breachesByActor = Dictionary(grouping: report, by: \.actor).mapValues { $0.reduce(0) { $0 + $1.breaches } }
+            #expect(breachesByActor == [staf.userID: 0, staf2.userID: 1, admin.userID: 2, admin2.userID: 1])
+
+            let queue = try await f.gate.queue()
+            #expect(queue.map(\.number) == [second.number, third.number], "overdue step 2 of the third comes after the second's open step 9")
+            let open = try #require(queue.first { $0.number == third.number })
+            #expect(open.step == 2 && open.isOverdue && open.secondsLeft == -300)
+            #expect(open.allowed.map(\.description) == ["completeness by staf_administrasi"])
+            let secondEntry = try #require(queue.first { $0.number == second.number })
+            #expect(secondEntry.step == 9)
+            #expect(secondEntry.secondsLeft == Double(5 * 60 - 50 * 60), "step 9 open since minute 140, limit 5 min, now minute 190")
+        }
+    }
+
+    @Test("notices are delivered from the outbox, retried with backoff after failures, and survive a restart")
+    func outbox() async throws {
+        try await GateFixture.with { f in
+            let request = try await f.submit()
+            _ = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
+            _ = try await f.gate.act(.validity(valid: false, subject: nil), on: request.id, by: admin, input: .init(reason: "SK bukan atas nama pemohon"))
+            _ = try await f.gate.act(.notify, on: request.id, by: admin)
+
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spse-notices-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("notices.jsonl").path
+            let dispatcher = OutboxDispatcher(pool: f.accounts.pool, sender: FileNoticeSender(path: path), clock: f.clock.serviceClock)
+
+            // The directory does not exist yet: delivery fails and is retried later, not lost.
+            #expect(try await dispatcher.deliverDue() == (0, 1))
+            #expect(try await dispatcher.deliverDue() == (0, 0), "not due again before the backoff")
+            f.clock.advance(61)
+            #expect(try await dispatcher.deliverDue() == (0, 1))
+            f.clock.advance(61)
+            #expect(try await dispatcher.deliverDue() == (0, 0), "the second delay is 2 minutes")
+
+            // A restart: a new pool and dispatcher carry on from the table.
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let restartedPool = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 2)
+            let restarted = OutboxDispatcher(pool: restartedPool, sender: FileNoticeSender(path: path), clock: f.clock.serviceClock)
+            f.clock.advance(60)
+            #expect(try await restarted.deliverDue() == (1, 0))
+            #expect(try await restarted.deliverDue() == (0, 0))
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(written.contains("SK bukan atas nama pemohon") && written.contains(request.number))
+            #expect(try await f.accounts.count("SELECT attempts FROM outbox") == 3)
+            await restartedPool.shutdown()
+            #expect(OutboxDispatcher.backoff(afterAttempts: 1) == 60 && OutboxDispatcher.backoff(afterAttempts: 10) == 3600)
+        }
+    }
+}
