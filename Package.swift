@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // C libraries, wrapped once each.
@@ -45,6 +48,18 @@ let package = Package(
         .target(
             name: "Gate",
             dependencies: ["Postgres", "Accounts", "Audit", "PasswordHashing", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Notices by e-mail: SMTP with STARTTLS over SwiftNIO.
+        .target(
+            name: "SMTPSender",
+            dependencies: [
+                "Gate",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
             swiftSettings: swiftSettings
         ),
         // sql/NNN_name.sql applied in order under an advisory lock.
@@ -104,6 +119,7 @@ let package = Package(
             dependencies: ["Gate", "Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

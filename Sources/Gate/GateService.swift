@@ -173,7 +173,7 @@ public struct GateService: Sendable {
             subject: try JSONDecoder().decode(SubjectHint.self, from: Data(try row.decode(String.self, at: 5).utf8)),
             subjectUserID: try row.decode(String?.self, at: 6), requesterUserID: try row.decode(String?.self, at: 7),
             requesterName: try row.decode(String.self, at: 8), requesterContact: try row.decode(String.self, at: 9),
-            channel: Channel(rawValue: try row.decode(String.self, at: 10)) ?? .hardcopy,
+            channel: SubmissionChannel(rawValue: try row.decode(String.self, at: 10)) ?? .hardcopy,
             priority: Priority(rawValue: try row.decode(String.self, at: 11)) ?? .normal,
             submittedBy: try row.decode(String.self, at: 12), completenessCheckedBy: try row.decode(String?.self, at: 13),
             missingDocuments: list(try row.decode(String?.self, at: 14)).compactMap(DocumentType.init(rawValue:)),

@@ -13,6 +13,30 @@ public struct OutgoingNotice: Sendable, Equatable, Codable {
     public let bodyID: String
     public let subjectEN: String
     public let bodyEN: String
+
+    public init(id: Int64, requestNumber: String, step: Int, recipient: String, channel: String,
+                subjectID: String, bodyID: String, subjectEN: String, bodyEN: String) {
+        self.id = id
+        self.requestNumber = requestNumber
+        self.step = step
+        self.recipient = recipient
+        self.channel = channel
+        self.subjectID = subjectID
+        self.bodyID = bodyID
+        self.subjectEN = subjectEN
+        self.bodyEN = bodyEN
+    }
+}
+
+/// A failure no retry can mend (the recipient is not an address this sender can reach): the
+/// notice stays in the outbox, undelivered, with the reason, and is not tried again.
+public enum NoticeSenderError: Error, Sendable, Equatable, CustomStringConvertible {
+    case undeliverable(String)
+    public var description: String {
+        switch self {
+        case .undeliverable(let reason): return "undeliverable: \(reason)"
+        }
+    }
 }
 
 /// Delivers one notice; throws when it could not (the dispatcher retries later).
@@ -89,6 +113,11 @@ public struct OutboxDispatcher: Sendable {
                     try await connection.execute("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1",
                                                  [notice.id, now, attempts])
                     delivered += 1
+                } catch let error as NoticeSenderError {
+                    try await connection.execute(
+                        "UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1",
+                        [notice.id, attempts, error.description])
+                    failed += 1
                 } catch {
                     try await connection.execute(
                         "UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",

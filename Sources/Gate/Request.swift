@@ -2,7 +2,7 @@ import Accounts
 import Foundation
 
 /// How the request file reached the LPSE.
-public enum Channel: String, Sendable, Codable {
+public enum SubmissionChannel: String, Sendable, Codable {
     case hardcopy
     case email
 }
@@ -40,11 +40,11 @@ public struct NewRequest: Sendable {
     public var subjectRole: Role
     public var requesterName: String
     public var requesterContact: String
-    public var channel: Channel
+    public var channel: SubmissionChannel
     public var priority: Priority
 
     public init(kinds: RequestKinds, subject: SubjectHint, subjectRole: Role = .helpdesk, requesterName: String,
-                requesterContact: String, channel: Channel, priority: Priority = .normal) {
+                requesterContact: String, channel: SubmissionChannel, priority: Priority = .normal) {
         self.kinds = kinds
         self.subject = subject
         self.subjectRole = subjectRole
@@ -68,7 +68,7 @@ public struct Request: Sendable, Equatable {
     public let requesterUserID: String?
     public let requesterName: String
     public let requesterContact: String
-    public let channel: Channel
+    public let channel: SubmissionChannel
     public let priority: Priority
     public let submittedBy: String
     public let completenessCheckedBy: String?

@@ -58,30 +58,8 @@ public final class PrivateCluster: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// posix_spawn + waitpid rather than Foundation's Process, whose exit monitoring can hang
-    /// when the child leaves a daemon (the postmaster) behind.
     private static func run(_ executable: String, _ arguments: [String], as user: String?) throws {
         let argv = user.map { ["/usr/sbin/runuser", "-u", $0, "--", executable] } ?? [executable]
-        let all = argv + arguments
-        let outputPath = NSTemporaryDirectory() + "spse-cluster-\(UUID().uuidString).out"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var cArguments = all.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, all[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw TestSetupError("cannot start \(all[0]): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitedCleanly = (status & 0x7f) == 0 && (status >> 8) & 0xff == 0
-        guard exitedCleanly else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw TestSetupError("\(all.joined(separator: " ")) failed (status \(status)): \(text)")
-        }
+        try ChildProcess.run(argv + arguments)
     }
 }
