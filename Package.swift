@@ -75,13 +75,14 @@ let package = Package(
                 "Postgres", "Migrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "spse-accounts",
             dependencies: [
-                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts",
+                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

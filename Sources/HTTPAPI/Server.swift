@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Migrations
 import Postgres
+import ServiceLifecycle
 
 /// Where the server listens.
 public struct ServerConfiguration: Sendable {
@@ -23,11 +24,12 @@ public enum Server {
     }
 
     public static func application(
-        configuration: ServerConfiguration, pool: ConnectionPool, migrator: Migrator, logger: Logger
+        configuration: ServerConfiguration, pool: ConnectionPool, migrator: Migrator, services: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
             router: router(pool: pool, migrator: migrator),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
+            services: services,
             logger: logger)
     }
 }

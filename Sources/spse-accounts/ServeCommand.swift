@@ -41,7 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
             try await pool.withConnection { connection in
                 try await migrator.requireCurrent(on: connection)
             }
-            let application = Server.application(configuration: configuration, pool: pool, migrator: migrator, logger: logger)
+            let notices = try NoticeDeliveryService.make(pool: pool, environment: environment, logger: logger)
+            let application = Server.application(
+                configuration: configuration, pool: pool, migrator: migrator, services: [notices], logger: logger)
             try await application.runService()
             await pool.shutdown()
         } catch {
