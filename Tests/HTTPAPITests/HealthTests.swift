@@ -10,10 +10,7 @@ import TestSupport
 
 @Suite("Health probes")
 struct HealthTests {
-    static let migrator: Migrator = {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sql").standardized
-        return Migrator(migrations: (try? Migration.load(from: directory)) ?? [])
-    }()
+    static let migrator = projectMigrations
 
     func application(_ pool: ConnectionPool) -> some ApplicationProtocol {
         Server.application(configuration: .init(host: "127.0.0.1", port: 0), pool: pool, migrator: Self.migrator, logger: Logger(label: "test"))

@@ -39,6 +39,13 @@ struct TestRelay {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// A sender for this relay; `trusted` false leaves the relay's self-signed certificate untrusted.
+    func sender(password: String = "rahasia-relay", trusted: Bool = true) -> SMTPNoticeSender {
+        SMTPNoticeSender(configuration: SMTPConfiguration(
+            host: "localhost", port: port, username: "lpse", password: password, from: "lpse@purbalinggakab.go.id",
+            caFile: trusted ? certificate : nil, timeout: 10))
+    }
+
     func messages() throws -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: received, encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
@@ -56,10 +63,7 @@ struct SMTPSenderTests {
     func delivers() async throws {
         let relay = try await TestRelay.start()
         defer { relay.stop() }
-        let sender = SMTPNoticeSender(configuration: SMTPConfiguration(
-            host: "localhost", port: relay.port, username: "lpse", password: "rahasia-relay", from: "lpse@purbalinggakab.go.id",
-            caFile: relay.certificate, timeout: 10))
-        try await sender.send(notice)
+        try await relay.sender().send(notice)
         let messages = try relay.messages()
         #expect(messages.count == 1)
         let message = try #require(messages.first)
@@ -77,10 +81,7 @@ struct SMTPSenderTests {
     func wrongPassword() async throws {
         let relay = try await TestRelay.start()
         defer { relay.stop() }
-        let sender = SMTPNoticeSender(configuration: SMTPConfiguration(
-            host: "localhost", port: relay.port, username: "lpse", password: "salah-sandi", from: "lpse@purbalinggakab.go.id",
-            caFile: relay.certificate, timeout: 10))
-        let error = await #expect(throws: SMTPError.self) { try await sender.send(notice) }
+        let error = await #expect(throws: SMTPError.self) { try await relay.sender(password: "salah-sandi").send(notice) }
         guard case .unexpectedReply(let command, let code, _) = error else { Issue.record("\(String(describing: error))"); return }
         #expect(command == "AUTH" && code == 535)
         #expect(!(error?.description.contains("salah-sandi") ?? true))
@@ -91,9 +92,7 @@ struct SMTPSenderTests {
     func untrustedCertificate() async throws {
         let relay = try await TestRelay.start()
         defer { relay.stop() }
-        let sender = SMTPNoticeSender(configuration: SMTPConfiguration(
-            host: "localhost", port: relay.port, username: "lpse", password: "rahasia-relay", from: "lpse@purbalinggakab.go.id", timeout: 10))
-        await #expect(throws: (any Error).self) { try await sender.send(notice) }
+        await #expect(throws: (any Error).self) { try await relay.sender(trusted: false).send(notice) }
         #expect(try relay.messages().isEmpty)
     }
 
