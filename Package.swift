@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PasswordHashingTests", dependencies: ["PasswordHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Accounts", "Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],

@@ -16,6 +16,14 @@ public struct ConnectionConfiguration: Sendable {
         ConnectionConfiguration(conninfo: environment["DATABASE_URL"] ?? "")
     }
 
+    /// The same server and database, another login role.
+    public func with(user: String) -> ConnectionConfiguration {
+        var copy = self
+        copy.overrides.removeAll { $0.keyword == "user" }
+        copy.overrides.append((keyword: "user", value: user))
+        return copy
+    }
+
     /// The same server, another database.
     public func database(_ name: String) -> ConnectionConfiguration {
         var copy = self

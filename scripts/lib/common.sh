@@ -67,4 +67,4 @@ stop_cluster() {
     as_pg_owner "$bin/pg_ctl" -D "$base/data" -m "${2:-fast}" -w stop >/dev/null 2>&1 || true
 }
 
-cluster_url() { echo "postgresql:///${3:-postgres}?host=$1&port=$2&user=postgres"; }
+cluster_url() { echo "postgresql:///${3:-postgres}?host=$1&port=$2&user=${4:-postgres}"; }
