@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Postgres", "Migrations",
+                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Postgres", "Migrations", "TestSupport",
+                "HTTPAPI", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,3 +1,5 @@
+import Accounts
+import Gate
 import Hummingbird
 import Logging
 import Migrations
@@ -15,21 +17,45 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
+/// Everything the routes need, built by the executable (or a test) from the real parts.
+public struct APIServices: Sendable {
+    public let pool: ConnectionPool
+    public let migrator: Migrator
+    public let directory: AccountDirectory
+    public let credentials: Credentials
+    public let gate: GateService
+    public let loginLimiter: ClientAddressLimiter
+
+    public init(pool: ConnectionPool, migrator: Migrator, directory: AccountDirectory, credentials: Credentials, gate: GateService,
+                loginLimiter: ClientAddressLimiter = ClientAddressLimiter()) {
+        self.pool = pool
+        self.migrator = migrator
+        self.directory = directory
+        self.credentials = credentials
+        self.gate = gate
+        self.loginLimiter = loginLimiter
+    }
+}
+
 /// Builds the Hummingbird application from its parts; the executable runs it.
 public enum Server {
-    public static func router(pool: ConnectionPool, migrator: Migrator) -> Router<BasicRequestContext> {
-        let router = Router()
-        HealthController(pool: pool, migrator: migrator).addRoutes(to: router)
+    public static func router(_ services: APIServices) -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: SessionMiddleware(credentials: services.credentials))
+        HealthController(pool: services.pool, migrator: services.migrator).addRoutes(to: router)
+        AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter).addRoutes(to: router)
+        AccountsController(directory: services.directory).addRoutes(to: router)
         return router
     }
 
     public static func application(
-        configuration: ServerConfiguration, pool: ConnectionPool, migrator: Migrator, services: [any Service] = [], logger: Logger
+        configuration: ServerConfiguration, services: APIServices, backgroundServices: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(pool: pool, migrator: migrator),
+            router: router(services),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
-            services: services,
+            services: backgroundServices,
             logger: logger)
     }
 }

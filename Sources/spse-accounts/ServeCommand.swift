@@ -42,8 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
                 try await migrator.requireCurrent(on: connection)
             }
             let notices = try NoticeDeliveryService.make(pool: pool, environment: environment, logger: logger)
+            let services = try await Services.make(pool: pool, environment: environment)
+            let api = APIServices(
+                pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate)
             let application = Server.application(
-                configuration: configuration, pool: pool, migrator: migrator, services: [notices], logger: logger)
+                configuration: configuration, services: api, backgroundServices: [notices], logger: logger)
             try await application.runService()
             await pool.shutdown()
         } catch {

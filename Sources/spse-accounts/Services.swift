@@ -1,6 +1,7 @@
 import Accounts
 import Audit
 import Foundation
+import Gate
 import PasswordHashing
 import Postgres
 
@@ -9,6 +10,7 @@ struct Services {
     let pool: ConnectionPool
     let directory: AccountDirectory
     let credentials: Credentials
+    let gate: GateService
 
     static func make(pool: ConnectionPool, environment: [String: String]) async throws -> Services {
         let parameters = try Argon2Parameters(environment: environment)
@@ -18,6 +20,9 @@ struct Services {
         let credentials = try await Credentials(
             pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(environment: environment),
             settings: try CredentialSettings(environment: environment), clock: clock, audit: audit)
-        return Services(pool: pool, directory: AccountDirectory(pool: pool, audit: audit, clock: clock), credentials: credentials)
+        let documentLimit = environment["SPSE_DOCUMENT_MAX_BYTES"].flatMap { Int($0) } ?? 10 * 1024 * 1024
+        return Services(
+            pool: pool, directory: AccountDirectory(pool: pool, audit: audit, clock: clock), credentials: credentials,
+            gate: GateService(pool: pool, credentials: credentials, audit: audit, clock: clock, documentLimit: documentLimit))
     }
 }

@@ -12,8 +12,9 @@ import TestSupport
 struct HealthTests {
     static let migrator = projectMigrations
 
-    func application(_ pool: ConnectionPool) -> some ApplicationProtocol {
-        Server.application(configuration: .init(host: "127.0.0.1", port: 0), pool: pool, migrator: Self.migrator, logger: Logger(label: "test"))
+    func application(_ pool: ConnectionPool) async throws -> some ApplicationProtocol {
+        Server.application(configuration: .init(host: "127.0.0.1", port: 0), services: try await apiServices(pool, clock: SettableClock()),
+                           logger: Logger(label: "test"))
     }
 
     @Test("/healthz answers 200 and /readyz 200 on a reachable, migrated database")
@@ -21,7 +22,7 @@ struct HealthTests {
         try await TestDatabase.with { database in
             let pool = ConnectionPool(configuration: database.configuration, maxConnections: 2)
             try await pool.withConnection { try await Self.migrator.migrate(on: $0) }
-            try await application(pool).test(.router) { client in
+            try await (try await application(pool)).test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
                 }
@@ -38,7 +39,7 @@ struct HealthTests {
     func behind() async throws {
         try await TestDatabase.with { database in
             let pool = ConnectionPool(configuration: database.configuration, maxConnections: 2)
-            try await application(pool).test(.router) { client in
+            try await (try await application(pool)).test(.router) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
                     #expect(String(buffer: response.body).contains("\"migrations\":\"behind\""))
@@ -51,7 +52,7 @@ struct HealthTests {
     @Test("/readyz answers 503, not an error page, when the database is unreachable")
     func unreachable() async throws {
         let pool = ConnectionPool(configuration: ConnectionConfiguration(conninfo: "host=/nonexistent port=1"), maxConnections: 1)
-        try await application(pool).test(.router) { client in
+        try await (try await application(pool)).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("\"database\":\"unreachable\""))

@@ -1,0 +1,120 @@
+import Accounts
+import Foundation
+import Hummingbird
+
+/// `/v1/accounts`: lookup, create, show, disable/enable, unlock — for the LPSE's operators.
+struct AccountsController: Sendable {
+    let directory: AccountDirectory
+
+    struct AccountView: Encodable, Sendable {
+        let userID: String
+        let role: String
+        let fullName: String
+        let nip: String?
+        let email: String
+        let agency: String
+        let status: String
+        let mustChangePassword: Bool
+        let lockedUntil: Date?
+        let createdAt: Date
+        let updatedAt: Date
+
+        init(_ account: Account) {
+            userID = account.userID.value
+            role = account.role.rawValue
+            fullName = account.fullName.value
+            nip = account.nip?.value
+            email = account.email.value
+            agency = account.agency.value
+            status = account.status.rawValue
+            mustChangePassword = account.mustChangePassword
+            lockedUntil = account.lockedUntil
+            createdAt = account.createdAt
+            updatedAt = account.updatedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", role, fullName = "full_name", nip, email, agency, status
+            case mustChangePassword = "must_change_password", lockedUntil = "locked_until", createdAt = "created_at", updatedAt = "updated_at"
+        }
+    }
+
+    struct LookupView: Encodable, Sendable {
+        let matchedBy: String
+        let page: Int
+        let hasMore: Bool
+        let accounts: [AccountView]
+        enum CodingKeys: String, CodingKey { case matchedBy = "matched_by", page, hasMore = "has_more", accounts }
+    }
+
+    struct CreateBody: Decodable {
+        let userID: String
+        let role: String
+        let fullName: String
+        let nip: String?
+        let email: String
+        let agency: String
+        enum CodingKeys: String, CodingKey { case userID = "user_id", role, fullName = "full_name", nip, email, agency }
+    }
+
+    static let operators: Set<Role> = [.adminPPE, .stafAdministrasi]
+
+    func addRoutes(to router: Router<APIContext>) {
+        let group = router.group("v1/accounts")
+        group.get { request, context -> JSONResponse<LookupView> in
+            let session = try context.require(Self.operators)
+            let query = request.uri.queryParameters
+            guard let text = query["q"].map(String.init), !text.isEmpty else { throw APIError.badRequest("q is required") }
+            let page = try query["page"].map { value -> Int in
+                guard let page = Int(value), page >= 1 else { throw APIError.badRequest("page must be a whole number ≥ 1") }
+                return page
+            } ?? 1
+            let role = try query["role"].map { try Role(parsing: String($0)) }
+            let reason = request.headers[.init("X-Lookup-Reason")!] ?? query["reason"].map(String.init) ?? ""
+            let result = try await directory.lookup(
+                LookupQuery(text: text, role: role, agency: query["agency"].map(String.init), page: page),
+                by: Operator(userID: session.userID, role: session.role), reason: reason)
+            return JSONResponse(LookupView(matchedBy: result.matchedBy, page: result.page, hasMore: result.hasMore, accounts: result.accounts.map(AccountView.init)))
+        }
+        group.post { request, context -> JSONResponse<AccountView> in
+            let session = try context.require([.adminPPE])
+            let body = try await request.decodeStrict(CreateBody.self, fields: ["user_id", "role", "full_name", "nip", "email", "agency"])
+            let new = NewAccount(
+                userID: try UserID(body.userID), role: try Role(parsing: body.role), fullName: try FullName(body.fullName),
+                nip: try body.nip.map { try NIP($0) }, email: try EmailAddress(body.email), agency: try Agency(body.agency))
+            guard GateRoles.managed.contains(new.role) || new.role == .stafAdministrasi || new.role == .adminPPE else {
+                throw APIError.badRequest("unknown role")
+            }
+            let account = try await directory.create(new, by: Operator(userID: session.userID, role: session.role))
+            return JSONResponse(AccountView(account), status: .created)
+        }
+        group.get(":userId") { request, context -> JSONResponse<AccountView> in
+            let session = try context.require(Self.operators)
+            let userID = try Self.userID(context)
+            let reason = request.headers[.init("X-Lookup-Reason")!] ?? request.uri.queryParameters["reason"].map(String.init) ?? "show"
+            let account = try await directory.show(userID, by: Operator(userID: session.userID, role: session.role), reason: reason)
+            return JSONResponse(AccountView(account))
+        }
+        for (verb, status) in [("disable", AccountStatus.disabled), ("enable", .active)] {
+            group.post(":userId/\(verb)") { _, context -> Response in
+                let session = try context.require([.adminPPE])
+                try await directory.setStatus(status, of: try Self.userID(context), by: Operator(userID: session.userID, role: session.role))
+                return Response(status: .noContent)
+            }
+        }
+        group.post(":userId/unlock") { _, context -> Response in
+            let session = try context.require([.adminPPE])
+            try await directory.unlock(try Self.userID(context), by: Operator(userID: session.userID, role: session.role))
+            return Response(status: .noContent)
+        }
+    }
+
+    static func userID(_ context: APIContext) throws -> UserID {
+        guard let text = context.parameters.get("userId") else { throw APIError.notFound }
+        do { return try UserID(text) } catch { throw APIError.badRequest("\(text) is not a user ID") }
+    }
+}
+
+enum GateRoles {
+    static let managed: Set<Role> = [.helpdesk, .adminAgency, .verifikator, .auditor]
+}

@@ -1,0 +1,127 @@
+import Accounts
+import Gate
+import Hummingbird
+import PasswordHashing
+import Postgres
+
+/// The one place where errors become HTTP problems. Unknown errors are a 500 that says nothing
+/// about their insides.
+enum ProblemMapping {
+    static func problem(for error: any Error) -> Problem {
+        switch error {
+        case let error as APIError: return api(error)
+        case let error as LoginRefusal: return login(error)
+        case let error as AccountsError: return accounts(error)
+        case let error as GateError: return gate(error)
+        case let error as PasswordHashingError:
+            if case .overloaded = error {
+                return Problem(status: .serviceUnavailable, code: "overloaded", detailID: "Server sedang sibuk; coba lagi sebentar.",
+                               detailEN: "The server is busy; try again shortly.", retryAfter: 1)
+            }
+            return internalError
+        case let error as PostgresError where error.isConnectionProblem:
+            return Problem(status: .serviceUnavailable, code: "database_unavailable", detailID: "Basis data tidak dapat dihubungi.",
+                           detailEN: "The database cannot be reached.", retryAfter: 5)
+        case let error as HTTPError:
+            let status = error.status
+            let code = status == .notFound ? "not_found" : status == .contentTooLarge ? "body_too_large" : "bad_request"
+            let message = error.body ?? status.reasonPhrase
+            return Problem(status: status, code: code, detailID: message, detailEN: message)
+        default:
+            return internalError
+        }
+    }
+
+    static let internalError = Problem(status: .internalServerError, code: "internal", detailID: "Terjadi kesalahan internal.",
+                                       detailEN: "Internal error.")
+
+    static func api(_ error: APIError) -> Problem {
+        switch error {
+        case .unauthenticated:
+            return Problem(status: .unauthorized, code: "unauthenticated", detailID: "Perlu login (Authorization: Bearer).",
+                           detailEN: "Log in first (Authorization: Bearer).")
+        case .changePasswordFirst:
+            return Problem(status: .forbidden, code: "password_change_required", detailID: "Ganti password terlebih dahulu.",
+                           detailEN: "Change your password first.")
+        case .forbidden(let role):
+            return Problem(status: .forbidden, code: "not_permitted", detailID: "Peran \(role.rawValue) tidak berwenang untuk ini.",
+                           detailEN: "The \(role.rawValue) role may not do this.")
+        case .badRequest(let detail):
+            return Problem(status: .badRequest, code: "bad_request", detailID: detail, detailEN: detail)
+        case .notFound:
+            return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: "Not found.")
+        case .tooManyRequests(let seconds):
+            return Problem(status: .tooManyRequests, code: "too_many_requests", detailID: "Terlalu banyak percobaan; coba lagi nanti.",
+                           detailEN: "Too many attempts; try again later.", retryAfter: seconds)
+        }
+    }
+
+    static func login(_ error: LoginRefusal) -> Problem {
+        switch error {
+        case .temporaryPasswordExpired:
+            return Problem(status: .unauthorized, code: "temporary_password_expired", detailID: "Password sementara sudah kedaluwarsa; ajukan permohonan baru.",
+                           detailEN: "The temporary password has expired; submit a new request.")
+        case .locked(let seconds):
+            return Problem(status: .tooManyRequests, code: "locked", detailID: "Akun terkunci sementara karena terlalu banyak percobaan.",
+                           detailEN: "The account is locked for a while after too many failed attempts.", retryAfter: seconds)
+        case .disabled:
+            return Problem(status: .forbidden, code: "account_disabled", detailID: "Akun dinonaktifkan.", detailEN: "The account is disabled.")
+        }
+    }
+
+    static func accounts(_ error: AccountsError) -> Problem {
+        switch error {
+        case .invalidField(let field, let reason):
+            return Problem(status: .unprocessableContent, code: "invalid_field", detailID: "\(field.rawValue): \(reason)",
+                           detailEN: "\(field.rawValue): \(reason)", extra: ["field": field.rawValue])
+        case .conflict(let field):
+            return Problem(status: .conflict, code: "conflict", detailID: "\(field.rawValue) sudah dipakai akun lain.",
+                           detailEN: "Another account already has this \(field.rawValue).", extra: ["field": field.rawValue])
+        case .accountNotFound:
+            return Problem(status: .notFound, code: "account_not_found", detailID: "Akun tidak ditemukan.", detailEN: "No such account.")
+        case .passwordPolicy(let rule, let detail):
+            return Problem(status: .unprocessableContent, code: "password_policy", detailID: "Password ditolak (\(rule)).",
+                           detailEN: "Password refused (\(rule)): \(detail)", extra: ["rule": rule])
+        case .invalidCredentials:
+            return Problem(status: .unauthorized, code: "invalid_credentials", detailID: "User ID atau password salah.",
+                           detailEN: "Invalid user ID or password.")
+        case .sessionInvalid:
+            return Problem(status: .unauthorized, code: "session_invalid", detailID: "Sesi tidak berlaku; login kembali.",
+                           detailEN: "The session is not valid; log in again.")
+        case .sessionScope:
+            return api(.changePasswordFirst)
+        case .passwordChangedConcurrently:
+            return Problem(status: .conflict, code: "password_changed", detailID: "Password telah diganti; login kembali.",
+                           detailEN: "The password was changed meanwhile; log in again.")
+        case .bootstrapRefused:
+            return Problem(status: .conflict, code: "bootstrap_refused", detailID: "Admin PPE aktif sudah ada.",
+                           detailEN: "An active admin_ppe exists already.")
+        case .notPermitted(let role, _):
+            return api(.forbidden(role: role))
+        }
+    }
+
+    static func gate(_ error: GateError) -> Problem {
+        switch error {
+        case .wrongState(let current, let allowed):
+            let next = allowed.map(\.description).joined(separator: "; ")
+            return Problem(status: .conflict, code: "wrong_state", detailID: "Permohonan berstatus \(current.rawValue); yang dapat dilakukan: \(next.isEmpty ? "tidak ada" : next).",
+                           detailEN: error.description, extra: ["state": current.rawValue])
+        case .notPermitted(let role, let action):
+            return Problem(status: .forbidden, code: "not_permitted", detailID: "Peran \(role.rawValue) tidak berwenang: \(action.rawValue).",
+                           detailEN: error.description)
+        case .separationOfDuties(let rule):
+            return Problem(status: .forbidden, code: "separation_of_duties", detailID: "Pemisahan tugas: \(rule).", detailEN: error.description)
+        case .missingDocuments:
+            return Problem(status: .unprocessableContent, code: "missing_documents", detailID: error.description, detailEN: error.description)
+        case .requestNotFound, .documentNotFound:
+            return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: error.description)
+        case .invalidInput(let reason):
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: reason, detailEN: reason)
+        case .documentRefused(let reason):
+            return Problem(status: .unprocessableContent, code: "document_refused", detailID: reason, detailEN: reason)
+        case .subjectNotFound:
+            return Problem(status: .unprocessableContent, code: "subject_not_found", detailID: "Akun yang dimaksud tidak ada.", detailEN: error.description)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Hummingbird
+import Logging
+
+/// Turns every error a handler throws into a problem+json response, and logs the request with
+/// its id, route, status and duration — never a body, password or token.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = ProblemMapping.problem(for: error)
+            if problem.status == .internalServerError {
+                context.logger.error("unhandled error", metadata: ["error_type": "\(type(of: error))"])
+            }
+            response = problem.response(for: request, requestID: context.id)
+        }
+        let elapsed = ContinuousClock.now - start
+        context.logger.info("request", metadata: [
+            "method": "\(request.method)", "route": "\(context.endpointPath ?? request.uri.path)",
+            "status": "\(response.status.code)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        return response
+    }
+}
+
+/// Reads the bearer token, if any, and puts the session it stands for into the context. A
+/// token that is invalid is a 401 right away, so no handler sees a stale session.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let credentials: Accounts.Credentials
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer "), header.count > 7 else {
+                throw APIError.badRequest("Authorization must be 'Bearer <token>'")
+            }
+            let token = SessionToken(presented: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+            context.session = try await credentials.session(for: token, requireFull: false)
+            context.token = token
+        }
+        return try await next(request, context)
+    }
+}
+
+import Accounts

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+
+/// Request bodies are read strictly: a JSON object, valid UTF-8, no unknown fields, each field of
+/// the right type — every refusal a 400 naming the problem, never a 500.
+extension Request {
+    func decodeStrict<T: Decodable>(_ type: T.Type, fields: Set<String>, limit: Int = 64 * 1024) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "the body is larger than \(limit) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.badRequest("the body is not valid UTF-8") }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw APIError.badRequest("the body must be a JSON object")
+        }
+        let unknown = Set(object.keys).subtracting(fields)
+        guard unknown.isEmpty else { throw APIError.badRequest("unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError.badRequest("missing field: \(key.stringValue)")
+        } catch let DecodingError.typeMismatch(expected, context) {
+            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected))")
+        } catch let DecodingError.valueNotFound(expected, context) {
+            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected)), not null")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is [String].Type: return "a list of strings"
+        default: return "\(type)"
+        }
+    }
+}
+
+/// A JSON body with a status, for handlers.
+struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+    let status: HTTPResponse.Status
+    let value: Value
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

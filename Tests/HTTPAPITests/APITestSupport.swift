@@ -1,0 +1,43 @@
+import Accounts
+import Audit
+import Foundation
+import Gate
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Postgres
+import TestSupport
+
+/// The API's services on a real database, with cheap Argon2 and the test's clock.
+func apiServices(_ pool: ConnectionPool, clock: SettableClock, limiter: ClientAddressLimiter = ClientAddressLimiter(burst: 1000, perMinute: 1000)) async throws -> APIServices {
+    let credentials = try await AccountsFixture.credentials(pool: pool, clock: clock, parameters: cheapArgon2)
+    let audit = AuditTrail()
+    return APIServices(
+        pool: pool, migrator: projectMigrations, directory: AccountDirectory(pool: pool, audit: audit, clock: clock.serviceClock),
+        credentials: credentials, gate: GateService(pool: pool, credentials: credentials, audit: audit, clock: clock.serviceClock),
+        loginLimiter: limiter)
+}
+
+extension ByteBuffer {
+    /// The body as a JSON object (empty when it is not one).
+    var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(readableBytesView))) as? [String: Any]) ?? [:] }
+}
+
+extension TestClientProtocol {
+    /// POSTs a JSON body, with a bearer token when given.
+    func post(_ uri: String, _ body: [String: Any]?, token: String? = nil, language: String? = nil,
+              _ check: @escaping (TestResponse) async throws -> Void) async throws {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let language { headers[.acceptLanguage] = language }
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
+        try await execute(uri: uri, method: .post, headers: headers, body: data.map { ByteBuffer(bytes: $0) }) { try await check($0) }
+    }
+
+    func get(_ uri: String, token: String? = nil, _ check: @escaping (TestResponse) async throws -> Void) async throws {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        try await execute(uri: uri, method: .get, headers: headers) { try await check($0) }
+    }
+}

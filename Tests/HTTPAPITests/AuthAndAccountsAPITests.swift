@@ -1,0 +1,148 @@
+import Accounts
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import TestSupport
+
+@Suite("HTTP: auth and accounts")
+struct AuthAndAccountsAPITests {
+    /// Runs `body` against the router with a bootstrapped admin who has changed their password.
+    func withAPI(_ body: @escaping @Sendable (any TestClientProtocol, AccountsFixture, String) async throws -> Void) async throws {
+        try await AccountsFixture.with { f in
+            let services = try await apiServices(f.pool, clock: f.clock)
+            let (_, temporary, _) = try await Bootstrap(pool: f.pool, directory: f.directory, credentials: services.credentials).createFirstAdmin(
+                userID: try UserID("admin.ppe"), fullName: try FullName("Budi Santoso"), email: try EmailAddress("budi@purbalinggakab.go.id"),
+                agency: try Agency("LPSE Kabupaten Purbalingga"), nip: nil)
+            let app = Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                var token = ""
+                try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": temporary.reveal]) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.body.json["outcome"] as? String == "password_change_required")
+                    token = response.body.json["token"] as? String ?? ""
+                }
+                try await client.get("/v1/accounts?q=budi&reason=test", token: token) { response in
+                    #expect(response.status == .forbidden)
+                    #expect(response.body.json["code"] as? String == "password_change_required")
+                }
+                try await client.post("/v1/auth/password", ["current_password": temporary.reveal, "new_password": "kopi jahe hangat sekali"], token: token) { response in
+                    #expect(response.status == .noContent)
+                }
+                try await body(client, f, token)
+            }
+        }
+    }
+
+    @Test("first login of the bootstrap admin is forced through a password change, then the session is full")
+    func firstLogin() async throws {
+        try await withAPI { client, _, token in
+            try await client.get("/v1/accounts/admin.ppe?reason=self", token: token) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["must_change_password"] as? Bool == false)
+            }
+        }
+    }
+
+    @Test("create a helpdesk account, look it up, disable and enable it")
+    func accounts() async throws {
+        try await withAPI { client, _, token in
+            let helpdesk: [String: Any] = ["user_id": "helpdesk01", "role": "helpdesk", "full_name": "YONATHAN EKO NUGROHO",
+                                           "nip": "198507172010011003", "email": "yonathan@purbalinggakab.go.id", "agency": "Diskominfo"]
+            try await client.post("/v1/accounts", helpdesk, token: token) { response in
+                #expect(response.status == .created)
+                #expect(response.body.json["user_id"] as? String == "helpdesk01")
+            }
+            try await client.post("/v1/accounts", helpdesk, token: token) { response in
+                #expect(response.status == .conflict)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(response.body.json["code"] as? String == "conflict")
+            }
+            try await client.get("/v1/accounts?q=Yonatan%20Eko&reason=REQ-2026-000001", token: token) { response in
+                #expect(response.status == .ok)
+                let accounts = response.body.json["accounts"] as? [[String: Any]]
+                #expect(accounts?.first?["user_id"] as? String == "helpdesk01")
+            }
+            try await client.post("/v1/accounts/helpdesk01/disable", nil, token: token) { #expect($0.status == .noContent) }
+            try await client.get("/v1/accounts/helpdesk01?reason=check", token: token) { response in
+                #expect(response.body.json["status"] as? String == "disabled")
+            }
+            try await client.post("/v1/accounts/helpdesk01/enable", nil, token: token) { #expect($0.status == .noContent) }
+            try await client.post("/v1/accounts/nobody/unlock", nil, token: token) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test("no session is 401; the wrong role is 403; a bad token is 401")
+    func rbac() async throws {
+        try await withAPI { client, f, token in
+            try await client.get("/v1/accounts?q=x&reason=r") { #expect($0.status == .unauthorized) }
+            try await client.get("/v1/accounts?q=x&reason=r", token: "not-a-real-token") { #expect($0.status == .unauthorized) }
+            try await client.post("/v1/accounts", ["user_id": "staf.adm", "role": "staf_administrasi", "full_name": "Dewi", "email": "dewi@purbalinggakab.go.id", "agency": "LPSE"], token: token) {
+                #expect($0.status == .created)
+            }
+            // Give the staf a password through a reset and log in as them.
+            let staf = try await f.directory.show(try UserID("staf.adm"), by: f.admin, reason: "test")
+            let temporary = try await f.reset(staf)
+            let stafToken = try await f.firstLogin("staf.adm", temporary: temporary, password: "nasi goreng kambing enak")
+            try await client.post("/v1/accounts", ["user_id": "x.y", "role": "helpdesk", "full_name": "X", "email": "x@purbalinggakab.go.id", "agency": "A"], token: stafToken.value) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.body.json["code"] as? String == "not_permitted")
+            }
+            try await client.get("/v1/accounts?q=Dewi&reason=r", token: stafToken.value) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("malformed bodies are precise 400s, never 500s; problems speak Indonesian or English")
+    func badInput() async throws {
+        try await withAPI { client, _, token in
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe"]) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["detail"] as? String == "missing field: password")
+            }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": 5]) { response in
+                #expect(response.body.json["detail"] as? String == "field password must be a string")
+            }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "x", "admin": true]) { response in
+                #expect(response.body.json["detail"] as? String == "unknown field(s): admin")
+            }
+            try await client.execute(uri: "/v1/auth/login", method: .post, body: ByteBuffer(bytes: [0x7B, 0xFF, 0x7D])) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["detail"] as? String == "the body is not valid UTF-8")
+            }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "wrong password"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.body.json["code"] as? String == "invalid_credentials")
+                #expect(response.body.json["detail"] as? String == "User ID atau password salah.")
+                #expect(response.body.json["request_id"] as? String != nil)
+            }
+            try await client.post("/v1/auth/login", ["user_id": "nobody.at.all", "password": "wrong password"], language: "en-US,en;q=0.9,id;q=0.5") { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.body.json["detail"] as? String == "Invalid user ID or password.")
+            }
+            try await client.post("/v1/accounts", ["user_id": "helpdesk02", "role": "helpdesk", "full_name": "A", "nip": "196102311986031010", "email": "a@purbalinggakab.go.id", "agency": "A"], token: token) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.body.json["field"] as? String == "nip")
+            }
+            try await client.get("/v1/accounts/Not%20An%20ID?reason=r", token: token) { #expect($0.status == .badRequest) }
+            try await client.get("/v1/nowhere", token: token) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test("repeated failures lock with 429 and Retry-After; logout ends the session")
+    func lockoutAndLogout() async throws {
+        try await withAPI { client, _, token in
+            for _ in 0..<5 {
+                try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "wrong password"]) { #expect($0.status == .unauthorized) }
+            }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "kopi jahe hangat sekali"]) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] == "60")
+                #expect(response.body.json["code"] as? String == "locked")
+            }
+            try await client.post("/v1/auth/logout", nil, token: token) { #expect($0.status == .noContent) }
+            try await client.get("/v1/accounts/admin.ppe?reason=r", token: token) { #expect($0.status == .unauthorized) }
+        }
+    }
+}
