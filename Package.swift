@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing",
+                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

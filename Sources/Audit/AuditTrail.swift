@@ -83,3 +83,49 @@ public struct AuditTrail: Sendable {
         return Array("\(micros)|\(field(actor))|\(field(action))|\(field(subject))|\(field(requestID))|\(details)".utf8)
     }
 }
+
+/// One stored audit row, for reading.
+public struct AuditRecord: Sendable, Encodable {
+    public let id: Int64
+    public let occurredAt: Date
+    public let actor: String
+    public let action: String
+    public let subject: String?
+    public let requestID: String?
+    /// The details as stored (JSON text).
+    public let details: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, occurredAt = "occurred_at", actor, action, subject, requestID = "request_id", details
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(action, forKey: .action)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(requestID, forKey: .requestID)
+        let object = (try? JSONDecoder().decode([String: AuditValue].self, from: Data(details.utf8))) ?? [:]
+        try container.encode(object, forKey: .details)
+    }
+}
+
+extension AuditTrail {
+    /// Rows in [from, to), optionally of one actor or action, oldest first, at most `limit`.
+    public func list(from: Date, to: Date, actor: String?, action: String?, limit: Int, on connection: PostgresConnection) async throws -> [AuditRecord] {
+        try await connection.query(
+            """
+            SELECT id, occurred_at, actor, action, subject, request_id, details::text FROM audit_events
+            WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
+            ORDER BY id LIMIT $5
+            """, [from, to, actor, action, limit]
+        ).map { row in
+            AuditRecord(
+                id: try row.decode(Int64.self, at: 0), occurredAt: try row.decode(Date.self, at: 1), actor: try row.decode(String.self, at: 2),
+                action: try row.decode(String.self, at: 3), subject: try row.decode(String?.self, at: 4),
+                requestID: try row.decode(String?.self, at: 5), details: try row.decode(String.self, at: 6))
+        }
+    }
+}

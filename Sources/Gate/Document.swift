@@ -50,4 +50,9 @@ public struct DocumentInfo: Sendable, Equatable, Codable {
     public let sha256Hex: String
     public let uploadedBy: String
     public let uploadedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, fileName = "file_name", mediaType = "media_type", size, sha256Hex = "sha256", uploadedBy = "uploaded_by"
+        case uploadedAt = "uploaded_at"
+    }
 }

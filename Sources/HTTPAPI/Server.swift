@@ -1,4 +1,5 @@
 import Accounts
+import Audit
 import Gate
 import Hummingbird
 import Logging
@@ -46,6 +47,8 @@ public enum Server {
         HealthController(pool: services.pool, migrator: services.migrator).addRoutes(to: router)
         AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter).addRoutes(to: router)
         AccountsController(directory: services.directory).addRoutes(to: router)
+        RequestsController(gate: services.gate).addRoutes(to: router)
+        ReportsController(gate: services.gate, pool: services.pool).addRoutes(to: router)
         return router
     }
 

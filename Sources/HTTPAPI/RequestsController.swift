@@ -1,0 +1,250 @@
+import Accounts
+import Foundation
+import Gate
+import Hummingbird
+
+/// `/v1/requests`: SOP 004 over HTTP — submit, documents, one route per step, export.
+struct RequestsController: Sendable {
+    let gate: GateService
+
+    struct SubmitBody: Decodable {
+        let kinds: [String]
+        let subject: SubjectHint
+        let subjectRole: String?
+        let requesterName: String
+        let requesterContact: String
+        let channel: String
+        let priority: String?
+        enum CodingKeys: String, CodingKey {
+            case kinds, subject, subjectRole = "subject_role", requesterName = "requester_name", requesterContact = "requester_contact"
+            case channel, priority
+        }
+    }
+
+    struct RequestView: Encodable, Sendable {
+        let id: Int64
+        let number: String
+        let kinds: [String]
+        let state: String
+        let stepDue: Int?
+        let allowed: [String]
+        let subjectRole: String
+        let subjectUserID: String?
+        let requesterName: String
+        let channel: String
+        let priority: String
+        let submittedBy: String
+        let rejectionReason: String?
+        let documents: [DocumentInfo]?
+
+        init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil) {
+            id = request.id
+            number = request.number
+            kinds = request.kinds.names
+            state = request.state.rawValue
+            stepDue = request.state.stepDue
+            self.allowed = allowed.map(\.description)
+            subjectRole = request.subjectRole.rawValue
+            subjectUserID = request.subjectUserID
+            requesterName = request.requesterName
+            channel = request.channel.rawValue
+            priority = request.priority.rawValue
+            submittedBy = request.submittedBy
+            rejectionReason = request.rejectionReason
+            self.documents = documents
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, number, kinds, state, stepDue = "step_due", allowed, subjectRole = "subject_role", subjectUserID = "subject_user_id"
+            case requesterName = "requester_name", channel, priority, submittedBy = "submitted_by", rejectionReason = "rejection_reason", documents
+        }
+    }
+
+    struct ActionView: Encodable, Sendable {
+        let request: RequestView
+        let temporaryPassword: String?
+        let temporaryPasswordExpiresAt: Date?
+        let userID: String?
+        enum CodingKeys: String, CodingKey {
+            case request, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at", userID = "user_id"
+        }
+    }
+
+    struct QueueView: Encodable, Sendable {
+        let id: Int64
+        let number: String
+        let state: String
+        let priority: String
+        let step: Int
+        let dueSince: Date
+        let secondsLeft: Double?
+        let overdue: Bool
+        let allowed: [String]
+        enum CodingKeys: String, CodingKey {
+            case id, number, state, priority, step, dueSince = "due_since", secondsLeft = "seconds_left", overdue, allowed
+        }
+    }
+
+    struct CompletenessBody: Decodable { let complete: Bool }
+    struct ValidityBody: Decodable {
+        let valid: Bool
+        let subjectUserID: String?
+        let reason: String?
+        enum CodingKeys: String, CodingKey { case valid, subjectUserID = "subject_user_id", reason }
+    }
+    struct Empty: Decodable {}
+
+    static let operators: Set<Role> = [.adminPPE, .stafAdministrasi]
+
+    func addRoutes(to router: Router<APIContext>) {
+        let group = router.group("v1/requests")
+        group.post { request, context -> JSONResponse<RequestView> in
+            let session = try context.require()
+            let body = try await request.decodeStrict(SubmitBody.self, fields: [
+                "kinds", "subject", "subject_role", "requester_name", "requester_contact", "channel", "priority",
+            ])
+            guard let channel = SubmissionChannel(rawValue: body.channel) else { throw APIError.badRequest("channel must be hardcopy or email") }
+            let priority = try body.priority.map { text -> Priority in
+                guard let priority = Priority(rawValue: text) else { throw APIError.badRequest("priority must be low, normal, high or urgent") }
+                return priority
+            } ?? .normal
+            let new = NewRequest(
+                kinds: try RequestKinds(names: body.kinds), subject: body.subject, subjectRole: try Role(parsing: body.subjectRole ?? "helpdesk"),
+                requesterName: body.requesterName, requesterContact: body.requesterContact, channel: channel, priority: priority)
+            let created = try await gate.submit(new, by: Self.actor(session))
+            return JSONResponse(RequestView(created, allowed: try await allowed(created)), status: .created)
+        }
+        group.get { request, context -> JSONResponse<[QueueView]> in
+            _ = try context.require(Self.operators)
+            let state = request.uri.queryParameters["state"].map(String.init)
+            let due = request.uri.queryParameters["due"].map(String.init)
+            if let state, RequestState(rawValue: state) == nil { throw APIError.badRequest("unknown state \(state)") }
+            if let due, due != "overdue", due != "open" { throw APIError.badRequest("due must be overdue or open") }
+            let entries = try await gate.queue().filter { entry in
+                (state == nil || entry.state.rawValue == state) && (due != "overdue" || entry.isOverdue)
+            }
+            return JSONResponse(entries.map {
+                QueueView(id: $0.requestID, number: $0.number, state: $0.state.rawValue, priority: $0.priority.rawValue, step: $0.step,
+                          dueSince: $0.dueSince, secondsLeft: $0.secondsLeft, overdue: $0.isOverdue, allowed: $0.allowed.map(\.description))
+            })
+        }
+        group.get(":id") { _, context -> JSONResponse<RequestView> in
+            let session = try context.require()
+            let found = try await load(context)
+            try Self.mayRead(found, session)
+            return JSONResponse(RequestView(found, allowed: try await allowed(found), documents: try await gate.documents(of: found.id)))
+        }
+        group.post(":id/documents") { request, context -> JSONResponse<DocumentInfo> in
+            let session = try context.require()
+            let found = try await load(context)
+            let query = request.uri.queryParameters
+            guard let typeText = query["type"], let type = DocumentType(rawValue: String(typeText)) else {
+                throw APIError.badRequest("type must be surat_permohonan, sk_pengangkatan or other")
+            }
+            guard let fileName = request.headers[.init("X-File-Name")!] ?? query["file_name"].map(String.init) else {
+                throw APIError.badRequest("name the file with the X-File-Name header or file_name parameter")
+            }
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: gate.documentLimit) } catch {
+                throw GateError.documentRefused("the file is larger than \(gate.documentLimit) bytes")
+            }
+            let upload = try DocumentUpload(type: type, fileName: fileName, mediaType: request.headers[.contentType] ?? "",
+                                            content: Array(buffer.readableBytesView), limit: gate.documentLimit)
+            return JSONResponse(try await gate.addDocument(upload, to: found.id, by: Self.actor(session)), status: .created)
+        }
+        group.get(":id/documents/:docId") { _, context -> Response in
+            let session = try context.require()
+            let found = try await load(context)
+            try Self.mayRead(found, session)
+            guard let documentID = context.parameters.get("docId", as: Int64.self) else { throw APIError.badRequest("docId must be a number") }
+            let (info, content) = try await gate.document(documentID, of: found.id)
+            return Response(status: .ok, headers: [.contentType: info.mediaType, .contentDisposition: "attachment; filename=\"\(info.fileName)\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: content)))
+        }
+        step(group, "completeness") { request in
+            let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete"])
+            return (.completeness(complete: body.complete), .init())
+        }
+        step(group, "supplement") { request in
+            try await Self.requireNoFields(request)
+            return (.supplement, .init())
+        }
+        step(group, "validity") { request in
+            let body = try await request.decodeStrict(ValidityBody.self, fields: ["valid", "subject_user_id", "reason"])
+            return (.validity(valid: body.valid, subject: body.subjectUserID), .init(reason: body.reason))
+        }
+        step(group, "execute") { request in
+            try await Self.requireNoFields(request)
+            return (.execute, .init())
+        }
+        step(group, "notify") { request in
+            try await Self.requireNoFields(request)
+            return (.notify, .init())
+        }
+        step(group, "confirm-receipt") { request in
+            try await Self.requireNoFields(request)
+            return (.confirmReceipt, .init())
+        }
+        step(group, "archive") { request in
+            try await Self.requireNoFields(request)
+            return (.archive, .init())
+        }
+        group.get(":id/export") { _, context -> Response in
+            _ = try context.require(Self.operators)
+            let found = try await load(context)
+            let tar = try await gate.export(found.id)
+            return Response(status: .ok, headers: [.contentType: "application/x-tar", .contentDisposition: "attachment; filename=\"\(found.number).tar\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: tar)))
+        }
+    }
+
+    /// One route per SOP step; the response of step 6 carries the temporary password once and is never cached.
+    /// `event` reads the body (exactly once: a live request body can be read only once).
+    private func step(_ group: RouterGroup<APIContext>, _ path: String,
+                      _ event: @escaping @Sendable (Request) async throws -> (GateEvent, GateService.ActionInput)) {
+        group.post(":id/\(path)") { request, context -> Response in
+            let session = try context.require()
+            let found = try await load(context)
+            let (gateEvent, input) = try await event(request)
+            let result = try await gate.act(gateEvent, on: found.id, by: Self.actor(session), input: input)
+            let view = ActionView(
+                request: RequestView(result.request, allowed: try await allowed(result.request)),
+                temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
+                userID: result.disclosedUserID)
+            var response = try JSONResponse(view).response(from: request, context: context)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+    }
+
+    private func load(_ context: APIContext) async throws -> Gate.Request {
+        guard let text = context.parameters.get("id") else { throw APIError.notFound }
+        if text.hasPrefix("REQ-") { return try await gate.request(number: text) }
+        guard let id = Int64(text), id > 0 else { throw APIError.badRequest("\(text) is neither a request id nor a REQ- number") }
+        return try await gate.request(id)
+    }
+
+    private func allowed(_ request: Gate.Request) async throws -> [AllowedAction] {
+        RequestStateMachine.allowed(in: RequestFacts(
+            state: request.state, requester: request.requesterUserID, subject: request.subjectUserID,
+            completenessCheckedBy: request.completenessCheckedBy, documents: [], requiredDocuments: [],
+            receiptConfirmed: request.receiptConfirmedAt != nil))
+    }
+
+    /// Steps without fields accept no body, or an empty JSON object.
+    static func requireNoFields(_ request: Request) async throws {
+        let buffer = try await request.body.collect(upTo: 1024)
+        guard buffer.readableBytes > 0 else { return }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any], object.isEmpty else {
+            throw APIError.badRequest("this step takes no fields; send no body or {}")
+        }
+    }
+
+    static func actor(_ session: Session) -> Actor { Actor(userID: session.userID.value, role: session.role) }
+
+    /// Operators read every request; a requester reads their own.
+    static func mayRead(_ request: Gate.Request, _ session: Session) throws {
+        guard operators.contains(session.role) || request.requesterUserID == session.userID.value || request.submittedBy == session.userID.value
+        else { throw APIError.forbidden(role: session.role) }
+    }
+}
