@@ -25,6 +25,10 @@ public struct SLAReportLine: Sendable, Equatable, Codable {
     public let p90Seconds: Double
     public let breaches: Int
     public let limitMinutes: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case step, actor, count, medianSeconds = "median_seconds", p90Seconds = "p90_seconds", breaches, limitMinutes = "limit_minutes"
+    }
 }
 
 extension GateService {
