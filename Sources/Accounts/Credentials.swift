@@ -30,6 +30,9 @@ public struct Credentials: Sendable {
         self.dummyHash = try await hasher.hash(TemporaryPassword(randomBytes: randomBytes).reveal)
     }
 
+    /// Password hashes waiting for a worker now (for metrics).
+    public var hashQueueDepth: Int { hasher.pool.queueDepth }
+
     // MARK: Temporary passwords
 
     /// A temporary password and its hash, made before the transaction that installs it so that

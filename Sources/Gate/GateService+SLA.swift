@@ -86,3 +86,23 @@ extension GateService {
         }
     }
 }
+
+extension GateService {
+    /// Open requests per step due, and steps ended over their limit since `since`, per step: for metrics.
+    public func stepCounts(breachesSince since: Date) async throws -> (open: [Int: Int], breaches: [Int: Int]) {
+        try await pool.withConnection { connection in
+            let open = try await connection.query(
+                "SELECT step, count(*)::int FROM request_steps WHERE ended_at IS NULL GROUP BY step")
+            let breaches = try await connection.query(
+                """
+                SELECT s.step, count(*)::int FROM request_steps s JOIN sla_standards st ON st.step = s.step
+                WHERE s.ended_at >= $1 AND st.minutes IS NOT NULL AND s.ended_at - s.started_at > make_interval(mins => st.minutes)
+                GROUP BY s.step
+                """, [since])
+            func map(_ rows: PostgresRows) throws -> [Int: Int] {
+                try Dictionary(uniqueKeysWithValues: rows.map { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) })
+            }
+            return (try map(open), try map(breaches))
+        }
+    }
+}

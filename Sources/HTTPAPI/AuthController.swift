@@ -9,6 +9,7 @@ struct AuthController: Sendable {
     let credentials: Credentials
     let gate: GateService
     let limiter: ClientAddressLimiter
+    let metrics: APIMetrics
 
     struct LoginBody: Decodable {
         let userID: String
@@ -52,7 +53,9 @@ struct AuthController: Sendable {
         let address = context.remoteAddress
         if let wait = limiter.admit(address, at: Date()) { throw APIError.tooManyRequests(retryAfter: Int(wait.rounded(.up))) }
         let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"])
-        switch try await credentials.login(userID: body.userID, password: body.password) {
+        let outcome = try await credentials.login(userID: body.userID, password: body.password)
+        metrics.login(outcome: outcome.code)
+        switch outcome {
         case .ok(let token, let session):
             return JSONResponse(answer("ok", token, session))
         case .passwordChangeRequired(let token, let session):

@@ -5,6 +5,7 @@ import Logging
 /// its id, route, status and duration — never a body, password or token.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIContext
+    let metrics: APIMetrics
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -19,8 +20,11 @@ struct ProblemMiddleware: RouterMiddleware {
             response = problem.response(for: request, requestID: context.id)
         }
         let elapsed = ContinuousClock.now - start
+        let route = context.endpointPath ?? "unmatched"
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.request(method: "\(request.method)", route: route, status: Int(response.status.code), seconds: seconds)
         context.logger.info("request", metadata: [
-            "method": "\(request.method)", "route": "\(context.endpointPath ?? request.uri.path)",
+            "method": "\(request.method)", "route": "\(route)",
             "status": "\(response.status.code)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
         return response

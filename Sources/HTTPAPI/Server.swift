@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 import Audit
 import Gate
 import Hummingbird
@@ -26,15 +27,17 @@ public struct APIServices: Sendable {
     public let credentials: Credentials
     public let gate: GateService
     public let loginLimiter: ClientAddressLimiter
+    public let metrics: APIMetrics
 
     public init(pool: ConnectionPool, migrator: Migrator, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                loginLimiter: ClientAddressLimiter = ClientAddressLimiter()) {
+                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics()) {
         self.pool = pool
         self.migrator = migrator
         self.directory = directory
         self.credentials = credentials
         self.gate = gate
         self.loginLimiter = loginLimiter
+        self.metrics = metrics
     }
 }
 
@@ -42,10 +45,17 @@ public struct APIServices: Sendable {
 public enum Server {
     public static func router(_ services: APIServices) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(metrics: services.metrics))
         router.add(middleware: SessionMiddleware(credentials: services.credentials))
         HealthController(pool: services.pool, migrator: services.migrator).addRoutes(to: router)
-        AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter).addRoutes(to: router)
+        AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter, metrics: services.metrics)
+            .addRoutes(to: router)
+        router.get("metrics") { _, _ -> Response in
+            let counts = try await services.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
+            let text = services.metrics.render(
+                hashQueueDepth: services.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
         AccountsController(directory: services.directory).addRoutes(to: router)
         RequestsController(gate: services.gate).addRoutes(to: router)
         ReportsController(gate: services.gate, pool: services.pool).addRoutes(to: router)

@@ -130,6 +130,22 @@ struct AuthAndAccountsAPITests {
         }
     }
 
+    @Test("GET /metrics counts requests by route and status and login outcomes")
+    func metrics() async throws {
+        try await withAPI { client, _, _ in
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "kopi jahe hangat sekali"]) { #expect($0.status == .ok) }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "not it"]) { #expect($0.status == .unauthorized) }
+            try await client.get("/metrics") { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"spse_login_outcomes_total{outcome="ok"} 1"#))
+                #expect(text.contains(#"spse_login_outcomes_total{outcome="invalid_credentials"} 1"#))
+                #expect(text.contains(#"spse_http_requests_total{method="POST",route="/v1/auth/login",status="401"} 1"#))
+                #expect(text.contains("spse_hash_queue_depth 0"))
+                #expect(text.contains(#"spse_requests_open{step="2"} 0"#))
+            }
+        }
+    }
+
     @Test("repeated failures lock with 429 and Retry-After; logout ends the session")
     func lockoutAndLogout() async throws {
         try await withAPI { client, _, token in
