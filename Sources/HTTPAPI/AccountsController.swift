@@ -1,10 +1,13 @@
 import Accounts
 import Foundation
 import Hummingbird
+import Postgres
 
 /// `/v1/accounts`: lookup, create, show, disable/enable, unlock — for the LPSE's operators.
 struct AccountsController: Sendable {
     let directory: AccountDirectory
+    let credentials: Credentials
+    let pool: ConnectionPool
 
     struct AccountView: Encodable, Sendable {
         let userID: String
@@ -36,6 +39,16 @@ struct AccountsController: Sendable {
         enum CodingKeys: String, CodingKey {
             case userID = "user_id", role, fullName = "full_name", nip, email, agency, status
             case mustChangePassword = "must_change_password", lockedUntil = "locked_until", createdAt = "created_at", updatedAt = "updated_at"
+        }
+    }
+
+    /// A new account and its first temporary password, shown this once.
+    struct CreatedView: Encodable, Sendable {
+        let account: AccountView
+        let temporaryPassword: String
+        let temporaryPasswordExpiresAt: Date
+        enum CodingKeys: String, CodingKey {
+            case account, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at"
         }
     }
 
@@ -76,7 +89,7 @@ struct AccountsController: Sendable {
                 by: Operator(userID: session.userID, role: session.role), reason: reason)
             return JSONResponse(LookupView(matchedBy: result.matchedBy, page: result.page, hasMore: result.hasMore, accounts: result.accounts.map(AccountView.init)))
         }
-        group.post { request, context -> JSONResponse<AccountView> in
+        group.post { request, context -> Response in
             let session = try context.require([.adminPPE])
             let body = try await request.decodeStrict(CreateBody.self, fields: ["user_id", "role", "full_name", "nip", "email", "agency"])
             let new = NewAccount(
@@ -85,8 +98,20 @@ struct AccountsController: Sendable {
             guard GateRoles.managed.contains(new.role) || new.role == .stafAdministrasi || new.role == .adminPPE else {
                 throw APIError.badRequest("unknown role")
             }
-            let account = try await directory.create(new, by: Operator(userID: session.userID, role: session.role))
-            return JSONResponse(AccountView(account), status: .created)
+            // The Admin PPE gives a new account its user ID and a first password, which must be changed at first login.
+            let prepared = try await credentials.prepareTemporaryPassword()
+            let (account, expiresAt) = try await pool.withTransaction { connection in
+                let account = try await directory.create(new, by: session.userID.value, on: connection)
+                let expiresAt = try await credentials.installTemporaryPassword(
+                    prepared, accountID: account.id, actor: session.userID.value, requestID: nil, on: connection)
+                return (account, expiresAt)
+            }
+            var response = try JSONResponse(
+                CreatedView(account: AccountView(account), temporaryPassword: prepared.password.reveal, temporaryPasswordExpiresAt: expiresAt),
+                status: .created
+            ).response(from: request, context: context)
+            response.headers[.cacheControl] = "no-store"
+            return response
         }
         group.get(":userId") { request, context -> JSONResponse<AccountView> in
             let session = try context.require(Self.operators)

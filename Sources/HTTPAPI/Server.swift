@@ -56,7 +56,7 @@ public enum Server {
                 hashQueueDepth: services.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
-        AccountsController(directory: services.directory).addRoutes(to: router)
+        AccountsController(directory: services.directory, credentials: services.credentials, pool: services.pool).addRoutes(to: router)
         RequestsController(gate: services.gate).addRoutes(to: router)
         ReportsController(gate: services.gate, pool: services.pool).addRoutes(to: router)
         return router

@@ -53,7 +53,9 @@ struct AuthAndAccountsAPITests {
                                            "nip": "198507172010011003", "email": "yonathan@purbalinggakab.go.id", "agency": "Diskominfo"]
             try await client.post("/v1/accounts", helpdesk, token: token) { response in
                 #expect(response.status == .created)
-                #expect(response.body.json["user_id"] as? String == "helpdesk01")
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect((response.body.json["account"] as? [String: Any])?["user_id"] as? String == "helpdesk01")
+                #expect((response.body.json["temporary_password"] as? String)?.count == 24)
             }
             try await client.post("/v1/accounts", helpdesk, token: token) { response in
                 #expect(response.status == .conflict)
