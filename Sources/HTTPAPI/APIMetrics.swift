@@ -19,6 +19,14 @@ public final class APIMetrics: Sendable {
                                     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]).record(seconds)
     }
 
+    /// Time a password hash waited for a worker; pass to `HashingPool(waitObserver:)`.
+    public func hashWait(_ duration: Duration) {
+        registry.makeDurationHistogram(
+            name: "spse_hash_wait_seconds",
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
+        ).record(duration)
+    }
+
     func login(outcome: String) {
         registry.makeCounter(name: "spse_login_outcomes_total", labels: [("outcome", outcome)]).increment()
     }

@@ -12,9 +12,14 @@ public final class HashingPool: Sendable {
     public let queueLimit: Int
     private let queue: JobQueue
 
-    public init(width: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 1024) {
+    /// Called with each job's time in the queue, for metrics.
+    private let waitObserver: (@Sendable (Duration) -> Void)?
+
+    public init(width: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 1024,
+                waitObserver: (@Sendable (Duration) -> Void)? = nil) {
         self.width = max(1, min(width, ProcessInfo.processInfo.activeProcessorCount))
         self.queueLimit = max(0, queueLimit)
+        self.waitObserver = waitObserver
         self.queue = JobQueue(capacity: self.width + self.queueLimit)
         for index in 0..<self.width {
             let queue = self.queue
@@ -31,8 +36,11 @@ public final class HashingPool: Sendable {
 
     /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full.
     public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
+        let enqueued = ContinuousClock.now
+        let observer = waitObserver
         let result: Result<T, PasswordHashingError> = await withCheckedContinuation { continuation in
             let admitted = queue.enqueue {
+                observer?(ContinuousClock.now - enqueued)
                 continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
             }
             if let refusal = admitted { continuation.resume(returning: .failure(refusal)) }

@@ -42,9 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
                 try await migrator.requireCurrent(on: connection)
             }
             let notices = try NoticeDeliveryService.make(pool: pool, environment: environment, logger: logger)
-            let services = try await Services.make(pool: pool, environment: environment)
+            let metrics = APIMetrics()
+            let services = try await Services.make(pool: pool, environment: environment, hashWait: metrics.hashWait)
             let api = APIServices(
-                pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate)
+                pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate,
+                metrics: metrics)
             let application = Server.application(
                 configuration: configuration, services: api, backgroundServices: [notices], logger: logger)
             try await application.runService()

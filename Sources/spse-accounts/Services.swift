@@ -12,9 +12,10 @@ struct Services {
     let credentials: Credentials
     let gate: GateService
 
-    static func make(pool: ConnectionPool, environment: [String: String]) async throws -> Services {
+    static func make(pool: ConnectionPool, environment: [String: String], hashWait: (@Sendable (Duration) -> Void)? = nil) async throws -> Services {
         let parameters = try Argon2Parameters(environment: environment)
-        let hasher = try PasswordHasher(parameters: parameters, pool: HashingPool())
+        let queueLimit = environment["SPSE_HASH_QUEUE_LIMIT"].flatMap { Int($0) } ?? 1024
+        let hasher = try PasswordHasher(parameters: parameters, pool: HashingPool(queueLimit: queueLimit, waitObserver: hashWait))
         let clock = ServiceClock.system
         let audit = AuditTrail()
         let credentials = try await Credentials(

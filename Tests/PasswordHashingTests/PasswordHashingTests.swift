@@ -119,6 +119,15 @@ struct HashingPoolTests {
         #expect(results.allSatisfy { $0 })
     }
 
+    @Test("each job's wait for a worker is reported, for the metrics")
+    func waitObserver() async throws {
+        let waits = Mutex<[Duration]>([])
+        let pool = HashingPool(width: 1, waitObserver: { wait in waits.withLock { $0.append(wait) } })
+        for n in 0..<5 { #expect(try await pool.run { n } == n) }
+        #expect(waits.withLock { $0.count } == 5)
+        #expect(waits.withLock { $0.allSatisfy { $0 >= .zero } })
+    }
+
     @Test("a shut-down pool refuses work")
     func shutDown() async throws {
         let pool = HashingPool(width: 1)
