@@ -83,7 +83,7 @@ struct AccountsController: Sendable {
                 return page
             } ?? 1
             let role = try query["role"].map { try Role(parsing: String($0)) }
-            let reason = request.headers[.init("X-Lookup-Reason")!] ?? query["reason"].map(String.init) ?? ""
+            let reason = Self.reason(request) ?? ""
             let result = try await directory.lookup(
                 LookupQuery(text: text, role: role, agency: query["agency"].map(String.init), page: page),
                 by: Operator(userID: session.userID, role: session.role), reason: reason)
@@ -116,7 +116,7 @@ struct AccountsController: Sendable {
         group.get(":userId") { request, context -> JSONResponse<AccountView> in
             let session = try context.require(Self.operators)
             let userID = try Self.userID(context)
-            let reason = request.headers[.init("X-Lookup-Reason")!] ?? request.uri.queryParameters["reason"].map(String.init) ?? "show"
+            let reason = Self.reason(request) ?? "show"
             let account = try await directory.show(userID, by: Operator(userID: session.userID, role: session.role), reason: reason)
             return JSONResponse(AccountView(account))
         }
@@ -132,6 +132,11 @@ struct AccountsController: Sendable {
             try await directory.unlock(try Self.userID(context), by: Operator(userID: session.userID, role: session.role))
             return Response(status: .noContent)
         }
+    }
+
+    /// Why the operator looks: the X-Lookup-Reason header or the reason parameter (a request number or free text).
+    static func reason(_ request: Request) -> String? {
+        request.headers[.init("X-Lookup-Reason")!] ?? request.uri.queryParameters["reason"].map(String.init)
     }
 
     static func userID(_ context: APIContext) throws -> UserID {

@@ -165,29 +165,18 @@ struct RequestsController: Sendable {
             let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete"])
             return (.completeness(complete: body.complete), .init())
         }
-        step(group, "supplement") { request in
-            try await Self.requireNoFields(request)
-            return (.supplement, .init())
-        }
         step(group, "validity") { request in
             let body = try await request.decodeStrict(ValidityBody.self, fields: ["valid", "subject_user_id", "reason"])
             return (.validity(valid: body.valid, subject: body.subjectUserID), .init(reason: body.reason))
         }
-        step(group, "execute") { request in
-            try await Self.requireNoFields(request)
-            return (.execute, .init())
-        }
-        step(group, "notify") { request in
-            try await Self.requireNoFields(request)
-            return (.notify, .init())
-        }
-        step(group, "confirm-receipt") { request in
-            try await Self.requireNoFields(request)
-            return (.confirmReceipt, .init())
-        }
-        step(group, "archive") { request in
-            try await Self.requireNoFields(request)
-            return (.archive, .init())
+        let bodiless: [(String, GateEvent)] = [
+            ("supplement", .supplement), ("execute", .execute), ("notify", .notify), ("confirm-receipt", .confirmReceipt), ("archive", .archive),
+        ]
+        for (path, gateEvent) in bodiless {
+            step(group, path) { request in
+                try await Self.requireNoFields(request)
+                return (gateEvent, .init())
+            }
         }
         group.get(":id/export") { _, context -> Response in
             _ = try context.require(Self.operators)
