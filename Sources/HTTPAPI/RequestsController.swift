@@ -95,11 +95,15 @@ struct RequestsController: Sendable {
     struct Empty: Decodable {}
 
     static let operators: Set<Role> = [.adminPPE, .stafAdministrasi]
+    /// Who may touch a request at all: the operators, and requesters of the managed kinds. The
+    /// auditor reads audit and reports only. The role is checked before the body is read.
+    static let actors: Set<Role> = [.adminPPE, .stafAdministrasi, .helpdesk, .adminAgency, .verifikator]
 
     func addRoutes(to router: Router<APIContext>) {
         let group = router.group("v1/requests")
         group.post { request, context -> JSONResponse<RequestView> in
-            let session = try context.require()
+            // Staf Administrasi enters paper files; a logged-in helpdesk (or agency admin, verifikator) may file their own.
+            let session = try context.require(Self.actors.subtracting([.adminPPE]))
             let body = try await request.decodeStrict(SubmitBody.self, fields: [
                 "kinds", "subject", "subject_role", "requester_name", "requester_contact", "channel", "priority",
             ])
@@ -129,13 +133,13 @@ struct RequestsController: Sendable {
             })
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in
-            let session = try context.require()
+            let session = try context.require(Self.actors)
             let found = try await load(context)
             try Self.mayRead(found, session)
             return JSONResponse(RequestView(found, allowed: try await allowed(found), documents: try await gate.documents(of: found.id)))
         }
         group.post(":id/documents") { request, context -> JSONResponse<DocumentInfo> in
-            let session = try context.require()
+            let session = try context.require(Self.actors)
             let found = try await load(context)
             let query = request.uri.queryParameters
             guard let typeText = query["type"], let type = DocumentType(rawValue: String(typeText)) else {
@@ -153,7 +157,7 @@ struct RequestsController: Sendable {
             return JSONResponse(try await gate.addDocument(upload, to: found.id, by: Self.actor(session)), status: .created)
         }
         group.get(":id/documents/:docId") { _, context -> Response in
-            let session = try context.require()
+            let session = try context.require(Self.actors)
             let found = try await load(context)
             try Self.mayRead(found, session)
             guard let documentID = context.parameters.get("docId", as: Int64.self) else { throw APIError.badRequest("docId must be a number") }
@@ -192,7 +196,7 @@ struct RequestsController: Sendable {
     private func step(_ group: RouterGroup<APIContext>, _ path: String,
                       _ event: @escaping @Sendable (Request) async throws -> (GateEvent, GateService.ActionInput)) {
         group.post(":id/\(path)") { request, context -> Response in
-            let session = try context.require()
+            let session = try context.require(Self.actors)
             let found = try await load(context)
             let (gateEvent, input) = try await event(request)
             let result = try await gate.act(gateEvent, on: found.id, by: Self.actor(session), input: input)

@@ -95,18 +95,30 @@ struct SOPFlowAPITests {
                     #expect(String(buffer: response.body).contains("manifest.json"))
                 }
 
-                // The rejection path.
+                // The rejection path: complete, but the SK does not name the requester.
                 var rejected = 0
                 try await client.post("/v1/requests", ["kinds": ["user_id_info"], "subject": ["nip": "196102251986031010"], "requester_name": "X",
                                                        "requester_contact": "x@purbalinggakab.go.id", "channel": "email"], token: staf) {
                     rejected = $0.body.json["id"] as? Int ?? 0
                 }
-                try await client.post("/v1/requests/\(rejected)/completeness", ["complete": false], token: staf) { #expect($0.status == .ok) }
-                try await client.post("/v1/requests/\(rejected)/notify", nil, token: staf) { #expect($0.status == .ok) }
-                try await client.get("/v1/requests?state=awaiting_supplement", token: staf) { response in
+                for type in ["surat_permohonan", "sk_pengangkatan"] {
+                    try await client.execute(uri: "/v1/requests/\(rejected)/documents?type=\(type)&file_name=\(type).pdf", method: .post,
+                                             headers: [.authorization: "Bearer \(staf)", .contentType: "application/pdf"],
+                                             body: ByteBuffer(bytes: pdfBytes)) { #expect($0.status == .created) }
+                }
+                try await client.post("/v1/requests/\(rejected)/completeness", ["complete": true], token: staf) { #expect($0.status == .ok) }
+                try await client.post("/v1/requests/\(rejected)/validity", ["valid": false, "reason": "SK tidak atas nama pemohon"], token: admin) {
+                    #expect($0.status == .ok)
+                }
+                try await client.get("/v1/requests?state=invalid", token: staf) { response in
                     let entries = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [[String: Any]]
                     #expect(entries?.map { $0["id"] as? Int } == [rejected])
+                    #expect(entries?.first?["step"] as? Int == 7)
                 }
+                try await client.post("/v1/requests/\(rejected)/notify", nil, token: admin) { response in
+                    #expect((response.body.json["request"] as? [String: Any])?["state"] as? String == "rejected")
+                }
+                try await client.post("/v1/requests/\(rejected)/archive", nil, token: staf) { #expect($0.status == .ok) }
 
                 // SLA report and audit verify.
                 try await client.get("/v1/reports/sla?format=csv&from=2026-11-01&to=2026-12-01", token: admin) { response in

@@ -1,0 +1,57 @@
+import Accounts
+import Foundation
+import Gate
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import TestSupport
+
+@Suite("HTTP: RBAC route by route")
+struct RBACTests {
+    static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login"]
+    /// What an auditor may do: read audit and reports, and manage their own session.
+    static let auditorMay: Set<String> = ["GET /v1/reports/sla", "GET /v1/audit", "GET /v1/audit/verify", "POST /v1/auth/password", "POST /v1/auth/logout"]
+
+    @Test("every route of the spec: no session is 401, an auditor is 403 outside audit and reports")
+    func everyRoute() async throws {
+        let operations = try OpenAPISpecTests.specOperations()
+        try await AccountsFixture.with { f in
+            let services = try await apiServices(f.pool, clock: f.clock)
+            // One request (id 1) with a document (id 1), so that refusals are about roles, not missing rows.
+            let request = try await services.gate.submit(
+                NewRequest(kinds: [.resetPassword], subject: SubjectHint(userID: "helpdesk01"), requesterName: "Sekar",
+                           requesterContact: "sekar@purbalinggakab.go.id", channel: .hardcopy),
+                by: Actor(userID: "staf.adm", role: .stafAdministrasi))
+            _ = try await services.gate.addDocument(
+                try DocumentUpload(type: .suratPermohonan, fileName: "s.pdf", mediaType: "application/pdf", content: pdfBytes, limit: 4096),
+                to: request.id, by: Actor(userID: "staf.adm", role: .stafAdministrasi))
+            let auditorAccount = try await f.directory.create(
+                NewAccount(userID: try UserID("auditor01"), role: .auditor, fullName: try FullName("Rina Auditor"), nip: nil,
+                           email: try EmailAddress("rina@purbalinggakab.go.id"), agency: try Agency("Inspektorat")), by: f.admin)
+            let auditor = try await f.firstLogin("auditor01", temporary: try await f.reset(auditorAccount), password: "laporan tahunan rapi sekali").value
+
+            try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.router) { client in
+                for operation in operations.sorted() where !Self.public_.contains(operation) {
+                    let parts = operation.split(separator: " ", maxSplits: 1)
+                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : .post
+                    let uri = parts[1].replacingOccurrences(of: "{userId}", with: "admin.ppe")
+                        .replacingOccurrences(of: "{id}", with: String(request.id)).replacingOccurrences(of: "{docId}", with: "1")
+                    let query = uri.contains("/documents") && method == .post ? "?type=other&file_name=x.pdf" : (uri == "/v1/accounts" ? "?q=x&reason=r" : "")
+                    try await client.execute(uri: uri + query, method: method) { response in
+                        #expect(response.status == .unauthorized, "\(operation) without a session")
+                    }
+                    if Self.auditorMay.contains(operation) { continue }
+                    try await client.execute(uri: uri + query, method: method, headers: [.authorization: "Bearer \(auditor)", .contentType: "application/json"],
+                                             body: ByteBuffer(string: "{}")) { response in
+                        #expect(response.status == .forbidden, "\(operation) as auditor: \(response.status) \(String(buffer: response.body))")
+                    }
+                }
+                try await client.execute(uri: "/v1/audit/verify", method: .get, headers: [.authorization: "Bearer \(auditor)"]) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+    }
+}
