@@ -36,10 +36,10 @@ extension AccountDirectory {
     public func lookup(_ query: LookupQuery, by actor: Operator, reason: String) async throws -> LookupResult {
         try Self.require(actor, [.adminPPE, .stafAdministrasi], "look up accounts")
         let text = query.text.trimmingWhitespace.precomposedStringWithCanonicalMapping
-        guard !text.isEmpty, text.count <= 200 else { throw AccountsError.invalidField(.fullName, "the search text must be 1 to 200 characters") }
-        guard !reason.trimmingWhitespace.isEmpty else { throw AccountsError.invalidField(.fullName, "a lookup needs a reason or request number") }
+        guard !text.isEmpty, text.count <= 200 else { throw AccountsError.invalidLookup("the search text must be 1 to 200 characters") }
+        guard !reason.trimmingWhitespace.isEmpty else { throw AccountsError.invalidLookup("a lookup needs a reason or request number") }
         guard query.page >= 1, (1...100).contains(query.pageSize) else {
-            throw AccountsError.invalidField(.fullName, "page must be ≥ 1 and page size 1…100")
+            throw AccountsError.invalidLookup("page must be ≥ 1 and page size 1…100")
         }
         return try await pool.withTransaction { connection in
             let filters: [any PostgresEncodable] = [query.role?.rawValue, query.agency]

@@ -23,6 +23,10 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case passwordChangedConcurrently
     /// An active admin_ppe exists already; bootstrap is for an empty service only.
     case bootstrapRefused
+    /// A lookup without search text, reason or a sensible page.
+    case invalidLookup(String)
+    /// A setting from the environment is out of range.
+    case configuration(String)
     /// The operator's role does not allow this operation.
     case notPermitted(role: Role, operation: String)
 
@@ -37,6 +41,8 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .sessionScope: return "this session may only change the password"
         case .passwordChangedConcurrently: return "the password was changed meanwhile; log in again"
         case .bootstrapRefused: return "an active admin_ppe exists already; bootstrap-admin is refused"
+        case .invalidLookup(let reason): return "lookup refused: \(reason)"
+        case .configuration(let reason): return "configuration: \(reason)"
         case .notPermitted(let role, let operation): return "\(role.rawValue) may not \(operation)"
         }
     }

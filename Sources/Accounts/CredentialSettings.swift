@@ -19,7 +19,7 @@ public struct CredentialSettings: Sendable {
     public init(environment: [String: String]) throws(AccountsError) {
         if let text = environment["SPSE_TEMP_PASSWORD_TTL"] {
             guard let seconds = Self.duration(text), seconds > 0 else {
-                throw .invalidField(.role, "SPSE_TEMP_PASSWORD_TTL must be seconds or a duration like 72h, not \(text)")
+                throw .configuration("SPSE_TEMP_PASSWORD_TTL must be seconds or a duration like 72h, not \(text)")
             }
             temporaryPasswordLifetime = seconds
         }

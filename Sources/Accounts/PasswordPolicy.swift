@@ -18,7 +18,7 @@ public struct PasswordPolicy: Sendable {
     public static func standard(environment: [String: String]) throws -> PasswordPolicy {
         let minimum = environment["SPSE_PASSWORD_MIN_LENGTH"].flatMap { Int($0) } ?? 12
         guard (8...128).contains(minimum) else {
-            throw AccountsError.invalidField(.role, "SPSE_PASSWORD_MIN_LENGTH must be 8…128")
+            throw AccountsError.configuration("SPSE_PASSWORD_MIN_LENGTH must be 8…128")
         }
         guard let url = Bundle.module.url(forResource: "common-passwords", withExtension: "txt"),
             let text = try? String(contentsOf: url, encoding: .utf8)

@@ -96,6 +96,10 @@ enum ProblemMapping {
         case .bootstrapRefused:
             return Problem(status: .conflict, code: "bootstrap_refused", detailID: "Admin PPE aktif sudah ada.",
                            detailEN: "An active admin_ppe exists already.")
+        case .invalidLookup(let reason):
+            return Problem(status: .badRequest, code: "bad_request", detailID: reason, detailEN: reason)
+        case .configuration:
+            return internalError
         case .notPermitted(let role, _):
             return api(.forbidden(role: role))
         }

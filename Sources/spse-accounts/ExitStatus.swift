@@ -26,7 +26,7 @@ enum ExitStatus {
         case let error as AccountsError:
             switch error {
             case .accountNotFound: code = notFound
-            case .invalidField: code = 1
+            case .invalidField, .invalidLookup, .configuration: code = 1
             default: code = refused
             }
         default:
