@@ -9,6 +9,8 @@ public struct APIContext: RequestContext {
     public var session: Session?
     /// The bearer token itself, for logout and password change.
     public var token: SessionToken?
+    /// Largest JSON body accepted; set from the configuration by `BodyLimitMiddleware`.
+    public var jsonBodyLimit = 64 * 1024
 
     /// The client's address (IP without port) when the server knows it.
     public let remotePeer: String?

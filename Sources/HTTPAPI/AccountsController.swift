@@ -91,7 +91,7 @@ struct AccountsController: Sendable {
         }
         group.post { request, context -> Response in
             let session = try context.require([.adminPPE])
-            let body = try await request.decodeStrict(CreateBody.self, fields: ["user_id", "role", "full_name", "nip", "email", "agency"])
+            let body = try await request.decodeStrict(CreateBody.self, fields: ["user_id", "role", "full_name", "nip", "email", "agency"], limit: context.jsonBodyLimit)
             let new = NewAccount(
                 userID: try UserID(body.userID), role: try Role(parsing: body.role), fullName: try FullName(body.fullName),
                 nip: try body.nip.map { try NIP($0) }, email: try EmailAddress(body.email), agency: try Agency(body.agency))

@@ -38,7 +38,7 @@ struct AuthController: Sendable {
         group.post("login", use: login)
         group.post("password") { request, context -> Response in
             guard let token = context.token else { throw APIError.unauthenticated }
-            let body = try await request.decodeStrict(PasswordBody.self, fields: ["current_password", "new_password"])
+            let body = try await request.decodeStrict(PasswordBody.self, fields: ["current_password", "new_password"], limit: context.jsonBodyLimit)
             try await credentials.changePassword(token: token, current: body.currentPassword, new: body.newPassword)
             return Response(status: .noContent)
         }
@@ -52,7 +52,7 @@ struct AuthController: Sendable {
     @Sendable func login(_ request: Request, context: APIContext) async throws -> JSONResponse<LoginAnswer> {
         let address = context.remoteAddress
         if let wait = limiter.admit(address, at: Date()) { throw APIError.tooManyRequests(retryAfter: Int(wait.rounded(.up))) }
-        let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"])
+        let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"], limit: context.jsonBodyLimit)
         let outcome = try await credentials.login(userID: body.userID, password: body.password)
         metrics.login(outcome: outcome.code)
         switch outcome {

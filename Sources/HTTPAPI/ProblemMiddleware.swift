@@ -31,6 +31,18 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
+/// Puts the configured JSON body limit into the context (`SPSE_JSON_MAX_BYTES`).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let jsonBodyLimit: Int
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.jsonBodyLimit = jsonBodyLimit
+        return try await next(request, context)
+    }
+}
+
 /// Reads the bearer token, if any, and puts the session it stands for into the context. A
 /// token that is invalid is a 401 right away, so no handler sees a stale session.
 struct SessionMiddleware: RouterMiddleware {

@@ -106,7 +106,7 @@ struct RequestsController: Sendable {
             let session = try context.require(Self.actors.subtracting([.adminPPE]))
             let body = try await request.decodeStrict(SubmitBody.self, fields: [
                 "kinds", "subject", "subject_role", "requester_name", "requester_contact", "channel", "priority",
-            ])
+            ], limit: context.jsonBodyLimit)
             guard let channel = SubmissionChannel(rawValue: body.channel) else { throw APIError.badRequest("channel must be hardcopy or email") }
             let priority = try body.priority.map { text -> Priority in
                 guard let priority = Priority(rawValue: text) else { throw APIError.badRequest("priority must be low, normal, high or urgent") }
@@ -165,19 +165,19 @@ struct RequestsController: Sendable {
             return Response(status: .ok, headers: [.contentType: info.mediaType, .contentDisposition: "attachment; filename=\"\(info.fileName)\""],
                             body: .init(byteBuffer: ByteBuffer(bytes: content)))
         }
-        step(group, "completeness") { request in
-            let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete"])
+        step(group, "completeness") { request, context in
+            let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete"], limit: context.jsonBodyLimit)
             return (.completeness(complete: body.complete), .init())
         }
-        step(group, "validity") { request in
-            let body = try await request.decodeStrict(ValidityBody.self, fields: ["valid", "subject_user_id", "reason"])
+        step(group, "validity") { request, context in
+            let body = try await request.decodeStrict(ValidityBody.self, fields: ["valid", "subject_user_id", "reason"], limit: context.jsonBodyLimit)
             return (.validity(valid: body.valid, subject: body.subjectUserID), .init(reason: body.reason))
         }
         let bodiless: [(String, GateEvent)] = [
             ("supplement", .supplement), ("execute", .execute), ("notify", .notify), ("confirm-receipt", .confirmReceipt), ("archive", .archive),
         ]
         for (path, gateEvent) in bodiless {
-            step(group, path) { request in
+            step(group, path) { request, _ in
                 try await Self.requireNoFields(request)
                 return (gateEvent, .init())
             }
@@ -194,11 +194,11 @@ struct RequestsController: Sendable {
     /// One route per SOP step; the response of step 6 carries the temporary password once and is never cached.
     /// `event` reads the body (exactly once: a live request body can be read only once).
     private func step(_ group: RouterGroup<APIContext>, _ path: String,
-                      _ event: @escaping @Sendable (Request) async throws -> (GateEvent, GateService.ActionInput)) {
+                      _ event: @escaping @Sendable (Request, APIContext) async throws -> (GateEvent, GateService.ActionInput)) {
         group.post(":id/\(path)") { request, context -> Response in
             let session = try context.require(Self.actors)
             let found = try await load(context)
-            let (gateEvent, input) = try await event(request)
+            let (gateEvent, input) = try await event(request, context)
             let result = try await gate.act(gateEvent, on: found.id, by: Self.actor(session), input: input)
             let view = ActionView(
                 request: RequestView(result.request, allowed: try await allowed(result.request)),

@@ -28,9 +28,10 @@ public struct APIServices: Sendable {
     public let gate: GateService
     public let loginLimiter: ClientAddressLimiter
     public let metrics: APIMetrics
+    public let jsonBodyLimit: Int
 
     public init(pool: ConnectionPool, migrator: Migrator, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics()) {
+                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics(), jsonBodyLimit: Int = 64 * 1024) {
         self.pool = pool
         self.migrator = migrator
         self.directory = directory
@@ -38,6 +39,7 @@ public struct APIServices: Sendable {
         self.gate = gate
         self.loginLimiter = loginLimiter
         self.metrics = metrics
+        self.jsonBodyLimit = jsonBodyLimit
     }
 }
 
@@ -46,6 +48,7 @@ public enum Server {
     public static func router(_ services: APIServices) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: ProblemMiddleware(metrics: services.metrics))
+        router.add(middleware: BodyLimitMiddleware(jsonBodyLimit: services.jsonBodyLimit))
         router.add(middleware: SessionMiddleware(credentials: services.credentials))
         HealthController(pool: services.pool, migrator: services.migrator).addRoutes(to: router)
         AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter, metrics: services.metrics)

@@ -16,7 +16,7 @@ func apiServices(_ pool: ConnectionPool, clock: SettableClock, limiter: ClientAd
     return APIServices(
         pool: pool, migrator: projectMigrations, directory: AccountDirectory(pool: pool, audit: audit, clock: clock.serviceClock),
         credentials: credentials, gate: GateService(pool: pool, credentials: credentials, audit: audit, clock: clock.serviceClock),
-        loginLimiter: limiter)
+        loginLimiter: limiter, jsonBodyLimit: 4096)
 }
 
 extension ByteBuffer {

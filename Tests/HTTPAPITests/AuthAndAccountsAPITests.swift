@@ -129,6 +129,11 @@ struct AuthAndAccountsAPITests {
             }
             try await client.get("/v1/accounts/Not%20An%20ID?reason=r", token: token) { #expect($0.status == .badRequest) }
             try await client.get("/v1/nowhere", token: token) { #expect($0.status == .notFound) }
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": String(repeating: "x", count: 5000)]) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(response.body.json["code"] as? String == "body_too_large")
+            }
         }
     }
 
