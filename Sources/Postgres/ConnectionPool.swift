@@ -33,6 +33,8 @@ public final class ConnectionPool: Sendable {
     public var openConnections: Int { state.withLock { $0.open } }
     /// Connections sitting idle in the pool.
     public var idleConnections: Int { state.withLock { $0.idle.count } }
+    /// Borrowers waiting for a connection.
+    public var waitingBorrowers: Int { state.withLock { $0.waiters.count } }
 
     /// Closes idle connections and refuses new borrowers; lent connections close on return.
     public func shutdown() async {

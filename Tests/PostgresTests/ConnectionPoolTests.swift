@@ -57,7 +57,10 @@ struct ConnectionPoolTests {
             let before = try await pool.withConnection { await $0.backendPID }
             let admin = try await PostgresConnection.connect(database.configuration)
             try await admin.query("SELECT pg_terminate_backend($1)", [before])
-            try await Task.sleep(for: .milliseconds(50))
+            // Until the server has really ended that backend.
+            while try await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [before]).count > 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let after = try await pool.withConnection { connection in
                 try await connection.query("SELECT pg_backend_pid()").first?.decode(Int32.self, at: 0)
             }
@@ -136,11 +139,12 @@ struct ConnectionPoolTests {
             let holding = Task {
                 try await pool.withConnection { try await $0.query("SELECT pg_sleep(0.3)") }
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Wait on the pool's own state, not on the clock: held, then one borrower queued.
+            while pool.openConnections == 0 || pool.idleConnections > 0 { try await Task.sleep(for: .milliseconds(1)) }
             let waiting = Task {
                 try await pool.withConnection { try await $0.query("SELECT 1") }
             }
-            try await Task.sleep(for: .milliseconds(50))
+            while pool.waitingBorrowers == 0 { try await Task.sleep(for: .milliseconds(1)) }
             waiting.cancel()
             await #expect(throws: CancellationError.self) { try await waiting.value }
             _ = try await holding.value
