@@ -55,8 +55,8 @@ extension GateService {
                 outcome = valid ? "valid" : "invalid"
                 if let subject { details["subject"] = .string(subject) }
             case .execute:
-                let subjectRow = try await connection.query("SELECT subject_account_id FROM requests WHERE id = $1", [requestID]).first!
-                let accountID = try subjectRow.decode(Int64.self, at: 0)
+                // The state machine allows execute only after a valid verdict, which names the subject.
+                guard let accountID = request.subjectAccountID else { throw GateError.subjectNotFound }
                 if request.kinds.contains(.resetPassword), let prepared {
                     let expiresAt = try await credentials.installTemporaryPassword(
                         prepared, accountID: accountID, actor: actor.userID, requestID: request.number, on: connection)
@@ -130,19 +130,17 @@ extension GateService {
     /// Confirms receipt of the step-8 notices of `userID`'s requests: called when that user first
     /// logs in with the temporary password.
     public func confirmReceiptOnFirstLogin(userID: String) async throws -> [String] {
-        let ids = try await pool.withConnection { connection in
+        let rows = try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT r.id FROM requests r JOIN accounts a ON a.id = r.subject_account_id
+                SELECT r.id, a.role FROM requests r JOIN accounts a ON a.id = r.subject_account_id
                 WHERE a.user_id = $1 AND r.state = 'notified' AND r.receipt_confirmed_at IS NULL
-                """, [userID]).map { try $0.decode(Int64.self, at: 0) }
+                """, [userID])
         }
         var confirmed: [String] = []
-        for id in ids {
-            let role = try await pool.withConnection { connection in
-                try await connection.query("SELECT role FROM accounts WHERE user_id = $1", [userID]).first?.decode(String.self, at: 0)
-            }
-            let result = try await act(.confirmReceipt, on: id, by: Actor(userID: userID, role: try Role(parsing: role ?? "helpdesk")))
+        for row in rows {
+            let actor = Actor(userID: userID, role: try Role(parsing: try row.decode(String.self, at: 1)))
+            let result = try await act(.confirmReceipt, on: try row.decode(Int64.self, at: 0), by: actor)
             confirmed.append(result.request.number)
         }
         return confirmed

@@ -143,7 +143,7 @@ public struct GateService: Sendable {
         r.id, r.number, array_to_string(r.kinds, ','), r.state, r.subject_role, r.subject_hint::text, a.user_id, r.requester_user_id,
         r.requester_name, r.requester_contact, r.channel, r.priority, r.submitted_by, r.completeness_checked_by,
         array_to_string(r.missing_documents, ','), r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id,
-        r.receipt_confirmed_at, r.created_at, r.updated_at
+        r.receipt_confirmed_at, r.created_at, r.updated_at, r.subject_account_id
         """
 
     public func request(_ id: Int64) async throws -> Request {
@@ -180,7 +180,7 @@ public struct GateService: Sendable {
             validatedBy: try row.decode(String?.self, at: 15), rejectionReason: try row.decode(String?.self, at: 16),
             executedBy: try row.decode(String?.self, at: 17), disclosedUserID: try row.decode(String?.self, at: 18),
             receiptConfirmedAt: try row.decode(Date?.self, at: 19), createdAt: try row.decode(Date.self, at: 20),
-            updatedAt: try row.decode(Date.self, at: 21))
+            updatedAt: try row.decode(Date.self, at: 21), subjectAccountID: try row.decode(Int64?.self, at: 22))
     }
 
     static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex'), uploaded_by, uploaded_at"

@@ -80,6 +80,16 @@ public struct Request: Sendable, Equatable {
     public let receiptConfirmedAt: Date?
     public let createdAt: Date
     public let updatedAt: Date
+    /// The account resolved at step 5.
+    public let subjectAccountID: Int64?
+
+    /// What may be done next, and by whom, judged from the request alone. Document checks and
+    /// separation of duties are the state machine's when an action is actually taken.
+    public var allowedActions: [AllowedAction] {
+        RequestStateMachine.allowed(in: RequestFacts(
+            state: state, requester: requesterUserID, subject: subjectUserID, completenessCheckedBy: completenessCheckedBy,
+            documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil))
+    }
 }
 
 /// What an action returns. `temporaryPassword` is set only by step 6 of a reset: the one time the

@@ -25,7 +25,7 @@ struct ProblemMiddleware: RouterMiddleware {
         metrics.request(method: "\(request.method)", route: route, status: Int(response.status.code), seconds: seconds)
         context.logger.info("request", metadata: [
             "method": "\(request.method)", "route": "\(route)",
-            "status": "\(response.status.code)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "status": "\(response.status.code)", "ms": "\(Int(seconds * 1000))",
         ])
         return response
     }

@@ -116,7 +116,7 @@ struct RequestsController: Sendable {
                 kinds: try RequestKinds(names: body.kinds), subject: body.subject, subjectRole: try Role(parsing: body.subjectRole ?? "helpdesk"),
                 requesterName: body.requesterName, requesterContact: body.requesterContact, channel: channel, priority: priority)
             let created = try await gate.submit(new, by: Self.actor(session))
-            return JSONResponse(RequestView(created, allowed: try await allowed(created)), status: .created)
+            return JSONResponse(RequestView(created, allowed: created.allowedActions), status: .created)
         }
         group.get { request, context -> JSONResponse<[QueueView]> in
             _ = try context.require(Self.operators)
@@ -136,7 +136,7 @@ struct RequestsController: Sendable {
             let session = try context.require(Self.actors)
             let found = try await load(context)
             try Self.mayRead(found, session)
-            return JSONResponse(RequestView(found, allowed: try await allowed(found), documents: try await gate.documents(of: found.id)))
+            return JSONResponse(RequestView(found, allowed: found.allowedActions, documents: try await gate.documents(of: found.id)))
         }
         group.post(":id/documents") { request, context -> JSONResponse<DocumentInfo> in
             let session = try context.require(Self.actors)
@@ -201,7 +201,7 @@ struct RequestsController: Sendable {
             let (gateEvent, input) = try await event(request, context)
             let result = try await gate.act(gateEvent, on: found.id, by: Self.actor(session), input: input)
             let view = ActionView(
-                request: RequestView(result.request, allowed: try await allowed(result.request)),
+                request: RequestView(result.request, allowed: result.request.allowedActions),
                 temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
                 userID: result.disclosedUserID)
             var response = try JSONResponse(view).response(from: request, context: context)
@@ -215,13 +215,6 @@ struct RequestsController: Sendable {
         if text.hasPrefix("REQ-") { return try await gate.request(number: text) }
         guard let id = Int64(text), id > 0 else { throw APIError.badRequest("\(text) is neither a request id nor a REQ- number") }
         return try await gate.request(id)
-    }
-
-    private func allowed(_ request: Gate.Request) async throws -> [AllowedAction] {
-        RequestStateMachine.allowed(in: RequestFacts(
-            state: request.state, requester: request.requesterUserID, subject: request.subjectUserID,
-            completenessCheckedBy: request.completenessCheckedBy, documents: [], requiredDocuments: [],
-            receiptConfirmed: request.receiptConfirmedAt != nil))
     }
 
     /// Steps without fields accept no body, or an empty JSON object.

@@ -7,6 +7,10 @@ struct ParameterBuffers: ~Copyable {
     private var formats: [Int32] = []
 
     init(_ binds: [PostgresBind]) throws {
+        // Checked before anything is allocated, so a refusal leaves nothing to free.
+        for case .text(let text) in binds where text.utf8.contains(0) {
+            throw PostgresError.invalidText("a text parameter")
+        }
         for bind in binds {
             switch bind {
             case .null:
@@ -15,10 +19,6 @@ struct ParameterBuffers: ~Copyable {
                 formats.append(0)
             case .text(let text):
                 let utf8 = Array(text.utf8)
-                guard !utf8.contains(0) else {
-                    deallocate()
-                    throw PostgresError.invalidText("a text parameter")
-                }
                 buffers.append(Self.copy(utf8, terminated: true))
                 lengths.append(Int32(utf8.count))
                 formats.append(0)
@@ -30,9 +30,7 @@ struct ParameterBuffers: ~Copyable {
         }
     }
 
-    deinit { deallocate() }
-
-    private func deallocate() {
+    deinit {
         for buffer in buffers { buffer?.deallocate() }
     }
 

@@ -94,11 +94,6 @@ public final class PostgresConnection: @unchecked Sendable {
         }) ?? false
     }
 
-    /// True when no transaction is open or failed on this connection.
-    public var isIdle: Bool {
-        get async { (try? await onQueue { PQtransactionStatus(self.handle) == PQTRANS_IDLE }) ?? false }
-    }
-
     /// The server's process id for this session (for `pg_terminate_backend` in tests and admin).
     public var backendPID: Int32 {
         get async { (try? await onQueue { PQbackendPID(self.handle) }) ?? 0 }
