@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
     ],
     targets: [
         // C libraries, wrapped once each.
@@ -63,6 +65,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Batch provisioning: CSV/JSONL files validated as a whole, hashed on the pool, loaded with COPY.
+        .target(
+            name: "Provisioning",
+            dependencies: [
+                "Postgres", "Accounts", "Audit", "PasswordHashing",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // sql/NNN_name.sql applied in order under an advisory lock.
         .target(
             name: "Migrations",
@@ -73,7 +85,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit",
+                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,8 +96,9 @@ let package = Package(
         .executableTarget(
             name: "spse-accounts",
             dependencies: [
-                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender",
+                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ConsoleKitTerminal", package: "console-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "spse-bench",
             dependencies: [
-                "PasswordHashing",
+                "PasswordHashing", "Postgres", "Migrations", "Accounts", "Audit", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -120,6 +133,16 @@ let package = Package(
         .testTarget(
             name: "GateTests",
             dependencies: ["Gate", "Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProvisioningTests",
+            dependencies: ["Provisioning", "Accounts", "Audit", "PasswordHashing", "Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["spse-accounts", "Accounts", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),
