@@ -6,8 +6,8 @@ import Postgres
 /// lookup that returns account data writes its audit row in the same transaction.
 public struct AccountDirectory: Sendable {
     let pool: ConnectionPool
-    let audit: AuditTrail
-    let clock: ServiceClock
+    public let audit: AuditTrail
+    public let clock: ServiceClock
 
     public init(pool: ConnectionPool, audit: AuditTrail, clock: ServiceClock) {
         self.pool = pool

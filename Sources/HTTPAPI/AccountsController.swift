@@ -9,56 +9,8 @@ struct AccountsController: Sendable {
     let credentials: Credentials
     let pool: ConnectionPool
 
-    struct AccountView: Encodable, Sendable {
-        let userID: String
-        let role: String
-        let fullName: String
-        let nip: String?
-        let email: String
-        let agency: String
-        let status: String
-        let mustChangePassword: Bool
-        let lockedUntil: Date?
-        let createdAt: Date
-        let updatedAt: Date
 
-        init(_ account: Account) {
-            userID = account.userID.value
-            role = account.role.rawValue
-            fullName = account.fullName.value
-            nip = account.nip?.value
-            email = account.email.value
-            agency = account.agency.value
-            status = account.status.rawValue
-            mustChangePassword = account.mustChangePassword
-            lockedUntil = account.lockedUntil
-            createdAt = account.createdAt
-            updatedAt = account.updatedAt
-        }
 
-        enum CodingKeys: String, CodingKey {
-            case userID = "user_id", role, fullName = "full_name", nip, email, agency, status
-            case mustChangePassword = "must_change_password", lockedUntil = "locked_until", createdAt = "created_at", updatedAt = "updated_at"
-        }
-    }
-
-    /// A new account and its first temporary password, shown this once.
-    struct CreatedView: Encodable, Sendable {
-        let account: AccountView
-        let temporaryPassword: String
-        let temporaryPasswordExpiresAt: Date
-        enum CodingKeys: String, CodingKey {
-            case account, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at"
-        }
-    }
-
-    struct LookupView: Encodable, Sendable {
-        let matchedBy: String
-        let page: Int
-        let hasMore: Bool
-        let accounts: [AccountView]
-        enum CodingKeys: String, CodingKey { case matchedBy = "matched_by", page, hasMore = "has_more", accounts }
-    }
 
     struct CreateBody: Decodable {
         let userID: String
@@ -87,7 +39,7 @@ struct AccountsController: Sendable {
             let result = try await directory.lookup(
                 LookupQuery(text: text, role: role, agency: query["agency"].map(String.init), page: page),
                 by: Operator(userID: session.userID, role: session.role), reason: reason)
-            return JSONResponse(LookupView(matchedBy: result.matchedBy, page: result.page, hasMore: result.hasMore, accounts: result.accounts.map(AccountView.init)))
+            return JSONResponse(LookupView(result))
         }
         group.post { request, context -> Response in
             let session = try context.require([.adminPPE])
@@ -95,17 +47,9 @@ struct AccountsController: Sendable {
             let new = NewAccount(
                 userID: try UserID(body.userID), role: try Role(parsing: body.role), fullName: try FullName(body.fullName),
                 nip: try body.nip.map { try NIP($0) }, email: try EmailAddress(body.email), agency: try Agency(body.agency))
-            // The Admin PPE gives a new account its user ID and a first password, which must be changed at first login.
-            let prepared = try await credentials.prepareTemporaryPassword()
-            let (account, expiresAt) = try await pool.withTransaction { connection in
-                let account = try await directory.create(new, by: session.userID.value, on: connection)
-                let expiresAt = try await credentials.installTemporaryPassword(
-                    prepared, accountID: account.id, actor: session.userID.value, requestID: nil, on: connection)
-                return (account, expiresAt)
-            }
+            let created = try await credentials.enrol(new, in: directory, by: Operator(userID: session.userID, role: session.role))
             var response = try JSONResponse(
-                CreatedView(account: AccountView(account), temporaryPassword: prepared.password.reveal, temporaryPasswordExpiresAt: expiresAt),
-                status: .created
+                CreatedAccountView(account: created.account, password: created.password, expiresAt: created.expiresAt), status: .created
             ).response(from: request, context: context)
             response.headers[.cacheControl] = "no-store"
             return response

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Provisioning
 
 /// An RFC 9457 problem document, with a stable machine `code` and a human `detail` in Bahasa
 /// Indonesia (default) or English (`Accept-Language: en`).
@@ -10,6 +11,8 @@ struct Problem: Sendable, Equatable {
     let detailEN: String
     var retryAfter: Int? = nil
     var extra: [String: String] = [:]
+    /// Every bad row of a provisioning batch, as `problems: [{line, column, rule, detail}]`.
+    var problems: [RowProblem] = []
 
     /// The response for `request`, in its preferred language.
     func response(for request: Request, requestID: String) -> Response {
@@ -23,6 +26,11 @@ struct Problem: Sendable, Equatable {
             "request_id": requestID,
         ]
         for (key, value) in extra { body[key] = value }
+        if !problems.isEmpty {
+            body["problems"] = problems.map { problem -> [String: Any] in
+                ["line": problem.line, "column": problem.column?.rawValue ?? NSNull(), "rule": problem.rule.rawValue, "detail": problem.detail]
+            }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers: HTTPFields = [.contentType: "application/problem+json", .contentLanguage: english ? "en" : "id"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }

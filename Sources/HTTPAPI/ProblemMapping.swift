@@ -3,6 +3,7 @@ import Gate
 import Hummingbird
 import PasswordHashing
 import Postgres
+import Provisioning
 
 /// The one place where errors become HTTP problems. Unknown errors are a 500 that says nothing
 /// about their insides.
@@ -13,6 +14,7 @@ enum ProblemMapping {
         case let error as LoginRefusal: return login(error)
         case let error as AccountsError: return accounts(error)
         case let error as GateError: return gate(error)
+        case let error as ProvisioningError: return provisioning(error)
         case let error as PasswordHashingError:
             if case .overloaded = error {
                 return Problem(status: .serviceUnavailable, code: "overloaded", detailID: "Server sedang sibuk; coba lagi sebentar.",
@@ -102,6 +104,20 @@ enum ProblemMapping {
             return internalError
         case .notPermitted(let role, _):
             return api(.forbidden(role: role))
+        }
+    }
+
+    static func provisioning(_ error: ProvisioningError) -> Problem {
+        switch error {
+        case .invalidRows(let problems):
+            return Problem(status: .unprocessableContent, code: "invalid_batch",
+                           detailID: "\(problems.count) masalah dalam berkas; tidak ada akun yang dibuat.",
+                           detailEN: "\(problems.count) problem(s) in the batch; nothing was provisioned.", problems: problems)
+        case .notPermitted(let role):
+            return api(.forbidden(role: role))
+        case .credentialsOutputRequired, .credentialsOutputExists, .credentialsOutput:
+            // The API returns credentials in its answer; a file destination never comes from HTTP.
+            return internalError
         }
     }
 

@@ -21,69 +21,8 @@ struct RequestsController: Sendable {
         }
     }
 
-    struct RequestView: Encodable, Sendable {
-        let id: Int64
-        let number: String
-        let kinds: [String]
-        let state: String
-        let stepDue: Int?
-        let allowed: [String]
-        let subjectRole: String
-        let subjectUserID: String?
-        let requesterName: String
-        let channel: String
-        let priority: String
-        let submittedBy: String
-        let rejectionReason: String?
-        let documents: [DocumentInfo]?
 
-        init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil) {
-            id = request.id
-            number = request.number
-            kinds = request.kinds.names
-            state = request.state.rawValue
-            stepDue = request.state.stepDue
-            self.allowed = allowed.map(\.description)
-            subjectRole = request.subjectRole.rawValue
-            subjectUserID = request.subjectUserID
-            requesterName = request.requesterName
-            channel = request.channel.rawValue
-            priority = request.priority.rawValue
-            submittedBy = request.submittedBy
-            rejectionReason = request.rejectionReason
-            self.documents = documents
-        }
 
-        enum CodingKeys: String, CodingKey {
-            case id, number, kinds, state, stepDue = "step_due", allowed, subjectRole = "subject_role", subjectUserID = "subject_user_id"
-            case requesterName = "requester_name", channel, priority, submittedBy = "submitted_by", rejectionReason = "rejection_reason", documents
-        }
-    }
-
-    struct ActionView: Encodable, Sendable {
-        let request: RequestView
-        let temporaryPassword: String?
-        let temporaryPasswordExpiresAt: Date?
-        let userID: String?
-        enum CodingKeys: String, CodingKey {
-            case request, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at", userID = "user_id"
-        }
-    }
-
-    struct QueueView: Encodable, Sendable {
-        let id: Int64
-        let number: String
-        let state: String
-        let priority: String
-        let step: Int
-        let dueSince: Date
-        let secondsLeft: Double?
-        let overdue: Bool
-        let allowed: [String]
-        enum CodingKeys: String, CodingKey {
-            case id, number, state, priority, step, dueSince = "due_since", secondsLeft = "seconds_left", overdue, allowed
-        }
-    }
 
     struct CompletenessBody: Decodable { let complete: Bool }
     struct ValidityBody: Decodable {
@@ -127,10 +66,7 @@ struct RequestsController: Sendable {
             let entries = try await gate.queue().filter { entry in
                 (state == nil || entry.state.rawValue == state) && (due != "overdue" || entry.isOverdue)
             }
-            return JSONResponse(entries.map {
-                QueueView(id: $0.requestID, number: $0.number, state: $0.state.rawValue, priority: $0.priority.rawValue, step: $0.step,
-                          dueSince: $0.dueSince, secondsLeft: $0.secondsLeft, overdue: $0.isOverdue, allowed: $0.allowed.map(\.description))
-            })
+            return JSONResponse(entries.map(QueueView.init))
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in
             let session = try context.require(Self.actors)
@@ -200,11 +136,7 @@ struct RequestsController: Sendable {
             let found = try await load(context)
             let (gateEvent, input) = try await event(request, context)
             let result = try await gate.act(gateEvent, on: found.id, by: Self.actor(session), input: input)
-            let view = ActionView(
-                request: RequestView(result.request, allowed: result.request.allowedActions),
-                temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
-                userID: result.disclosedUserID)
-            var response = try JSONResponse(view).response(from: request, context: context)
+            var response = try JSONResponse(ActionView(result)).response(from: request, context: context)
             response.headers[.cacheControl] = "no-store"
             return response
         }

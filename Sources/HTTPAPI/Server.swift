@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Migrations
 import Postgres
+import Provisioning
 import ServiceLifecycle
 
 /// Where the server listens.
@@ -29,9 +30,13 @@ public struct APIServices: Sendable {
     public let loginLimiter: ClientAddressLimiter
     public let metrics: APIMetrics
     public let jsonBodyLimit: Int
+    public let provisioner: Provisioner
+    /// The largest provisioning file `POST /v1/provisioning/batches` reads.
+    public let batchBodyLimit: Int
 
     public init(pool: ConnectionPool, migrator: Migrator, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics(), jsonBodyLimit: Int = 64 * 1024) {
+                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics(), jsonBodyLimit: Int = 64 * 1024,
+                batchBodyLimit: Int = 16 * 1024 * 1024) {
         self.pool = pool
         self.migrator = migrator
         self.directory = directory
@@ -40,6 +45,8 @@ public struct APIServices: Sendable {
         self.loginLimiter = loginLimiter
         self.metrics = metrics
         self.jsonBodyLimit = jsonBodyLimit
+        self.provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
+        self.batchBodyLimit = batchBodyLimit
     }
 }
 
@@ -62,6 +69,7 @@ public enum Server {
         AccountsController(directory: services.directory, credentials: services.credentials, pool: services.pool).addRoutes(to: router)
         RequestsController(gate: services.gate).addRoutes(to: router)
         ReportsController(gate: services.gate, pool: services.pool).addRoutes(to: router)
+        ProvisioningController(provisioner: services.provisioner, bodyLimit: services.batchBodyLimit).addRoutes(to: router)
         return router
     }
 

@@ -18,15 +18,16 @@ public struct Provisioner: Sendable {
     let maxRows: Int
     let hooks: ProvisioningHooks
 
+    /// The audit trail and clock are the directory's, so a batch and its accounts share them.
     public init(
-        pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, audit: AuditTrail, clock: ServiceClock,
-        maxRows: Int = 100_000, hooks: ProvisioningHooks = ProvisioningHooks()
+        pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, maxRows: Int = 100_000,
+        hooks: ProvisioningHooks = ProvisioningHooks()
     ) {
         self.pool = pool
         self.directory = directory
         self.credentials = credentials
-        self.audit = audit
-        self.clock = clock
+        self.audit = directory.audit
+        self.clock = directory.clock
         self.maxRows = maxRows
         self.hooks = hooks
     }

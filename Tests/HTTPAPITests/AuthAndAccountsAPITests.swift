@@ -186,4 +186,46 @@ struct AuthAndAccountsAPITests {
             try await client.get("/v1/accounts/admin.ppe?reason=r", token: token) { #expect($0.status == .unauthorized) }
         }
     }
+
+    @Test("a provisioning batch over HTTP: bad rows are all reported as 422, a dry run writes nothing, the batch answers its passwords once")
+    func provisioningBatch() async throws {
+        try await withAPI { client, f, token in
+            func send(_ csv: String, dryRun: Bool = false, _ check: @escaping (TestResponse) async throws -> Void) async throws {
+                try await client.execute(
+                    uri: "/v1/provisioning/batches\(dryRun ? "?dry_run=true" : "")", method: .post,
+                    headers: [.contentType: "text/csv; charset=utf-8", .authorization: "Bearer \(token)"], body: ByteBuffer(string: csv)
+                ) { try await check($0) }
+            }
+            let header = "user_id,role,full_name,nip,email,agency\n"
+            let good = header + "ver01,verifikator,Wahyu Nugroho,198503152010121001,ver01@purbalinggakab.go.id,BPKAD\n"
+                + "aud01,auditor,\"Yuni Astuti, S.E.\",,aud01@purbalinggakab.go.id,Inspektorat\n"
+            try await send(header + "x,helpdesk,A,123,a@b.go.id,D\nver01,root,B,,b@b.go.id,D\n") { response in
+                #expect(response.status == .unprocessableContent)
+                let problems = (response.body.json["problems"] as? [[String: Any]]) ?? []
+                #expect(problems.map { "\($0["line"] ?? ""):\($0["rule"] ?? "")" } == ["2:bad_user_id", "2:bad_nip", "3:bad_role"])
+            }
+            try await send(good, dryRun: true) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["credentials"] == nil || response.body.json["credentials"] is NSNull)
+            }
+            #expect(try await f.count("SELECT count(*) FROM accounts WHERE user_id IN ('ver01', 'aud01')") == 0)
+            try await send(good) { response in
+                #expect(response.status == .created)
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.body.json["created"] as? Int == 2)
+                let credentials = (response.body.json["credentials"] as? [[String: Any]]) ?? []
+                #expect(credentials.compactMap { $0["user_id"] as? String } == ["ver01", "aud01"])
+                #expect(credentials.allSatisfy { ($0["temporary_password"] as? String)?.count == 24 })
+            }
+            try await send(good) { response in
+                #expect(response.status == .created)
+                #expect(response.body.json["unchanged"] as? Int == 2)
+                #expect((response.body.json["credentials"] as? [Any])?.isEmpty == true)
+            }
+            try await client.execute(uri: "/v1/provisioning/batches", method: .post,
+                                     headers: [.contentType: "application/json", .authorization: "Bearer \(token)"], body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
 }

@@ -27,7 +27,7 @@ func temporaryPath(_ name: String) -> String {
 
 extension AccountsFixture {
     func provisioner(hooks: ProvisioningHooks = ProvisioningHooks()) -> Provisioner {
-        Provisioner(pool: pool, directory: directory, credentials: credentials, audit: AuditTrail(), clock: clock.serviceClock, hooks: hooks)
+        Provisioner(pool: pool, directory: directory, credentials: credentials, hooks: hooks)
     }
 }
 

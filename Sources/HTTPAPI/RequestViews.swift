@@ -1,0 +1,84 @@
+import Accounts
+import Foundation
+import Gate
+
+// The JSON shapes of SOP requests, shared by the HTTP API and the CLI's --json.
+
+public struct RequestView: Encodable, Sendable {
+    let id: Int64
+    let number: String
+    let kinds: [String]
+    let state: String
+    let stepDue: Int?
+    let allowed: [String]
+    let subjectRole: String
+    let subjectUserID: String?
+    let requesterName: String
+    let channel: String
+    let priority: String
+    let submittedBy: String
+    let rejectionReason: String?
+    let documents: [DocumentInfo]?
+
+    public init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil) {
+        id = request.id
+        number = request.number
+        kinds = request.kinds.names
+        state = request.state.rawValue
+        stepDue = request.state.stepDue
+        self.allowed = allowed.map(\.description)
+        subjectRole = request.subjectRole.rawValue
+        subjectUserID = request.subjectUserID
+        requesterName = request.requesterName
+        channel = request.channel.rawValue
+        priority = request.priority.rawValue
+        submittedBy = request.submittedBy
+        rejectionReason = request.rejectionReason
+        self.documents = documents
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, number, kinds, state, stepDue = "step_due", allowed, subjectRole = "subject_role", subjectUserID = "subject_user_id"
+        case requesterName = "requester_name", channel, priority, submittedBy = "submitted_by", rejectionReason = "rejection_reason", documents
+    }
+}
+
+public struct ActionView: Encodable, Sendable {
+    let request: RequestView
+    let temporaryPassword: String?
+    let temporaryPasswordExpiresAt: Date?
+    let userID: String?
+    enum CodingKeys: String, CodingKey {
+        case request, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at", userID = "user_id"
+    }
+}
+
+public struct QueueView: Encodable, Sendable {
+    let id: Int64
+    let number: String
+    let state: String
+    let priority: String
+    let step: Int
+    let dueSince: Date
+    let secondsLeft: Double?
+    let overdue: Bool
+    let allowed: [String]
+    enum CodingKeys: String, CodingKey {
+        case id, number, state, priority, step, dueSince = "due_since", secondsLeft = "seconds_left", overdue, allowed
+    }
+}
+
+extension QueueView {
+    public init(_ entry: QueueEntry) {
+        self.init(id: entry.requestID, number: entry.number, state: entry.state.rawValue, priority: entry.priority.rawValue, step: entry.step,
+                  dueSince: entry.dueSince, secondsLeft: entry.secondsLeft, overdue: entry.isOverdue, allowed: entry.allowed.map(\.description))
+    }
+}
+
+extension ActionView {
+    public init(_ result: ActionResult) {
+        self.init(request: RequestView(result.request, allowed: result.request.allowedActions),
+                  temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
+                  userID: result.disclosedUserID)
+    }
+}
