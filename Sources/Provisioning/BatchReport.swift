@@ -55,6 +55,13 @@ public struct BatchReport: Sendable, Codable {
         case expiresAt = "expires_at", credentialsOut = "credentials_out", recoveredCredentials = "recovered_credentials"
         case credentials
     }
+
+    /// The same report without the passwords, for summaries and logs.
+    public var withoutCredentials: BatchReport {
+        BatchReport(dryRun: dryRun, format: format, fileSHA256: fileSHA256, batchID: batchID, rows: rows, created: created,
+                    unchanged: unchanged, expiresAt: expiresAt, credentialsOut: credentialsOut,
+                    recoveredCredentials: recoveredCredentials, credentials: nil)
+    }
 }
 
 /// How far a run is, for a progress bar or periodic lines.

@@ -9,10 +9,17 @@ struct SPSEAccounts: AsyncParsableCommand {
         discussion: """
             Connects to PostgreSQL with DATABASE_URL, or libpq's PG* variables when it is not set.
 
-            Exit codes: 0 ok, 1 usage, 2 refused by policy or state (e.g. the database is behind \
-            or a migration was edited), 3 not found, 4 database unavailable, 5 internal error.
+            Commands that act for an operator (account, request, provision, report, audit export) \
+            authenticate them first: --operator or SPSE_OPERATOR with SPSE_OPERATOR_PASSWORD or a \
+            prompt without echo, or SPSE_OPERATOR_TOKEN (an API session token). They are audited \
+            under that operator.
+
+            \(ExitStatus.documentation)
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, BootstrapAdminCommand.self, AuditCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, BootstrapAdminCommand.self, PasswordCommand.self, AccountCommand.self, RequestCommand.self,
+            ProvisionCommand.self, ReportCommand.self, AuditCommand.self,
+        ]
     )
 
     /// ArgumentParser's own loop, with one change: usage errors exit 1 (as documented), not 64.

@@ -1,0 +1,67 @@
+import Accounts
+import ArgumentParser
+import ConsoleKitTerminal
+import Foundation
+
+/// Who a command acts for. The CLI is no back door: it authenticates the operator like the API
+/// does (and `login` audits the attempt), and every change is audited under their user ID.
+struct OperatorOptions: ParsableArguments {
+    @Option(name: .customLong("operator"), help: ArgumentHelp(
+        "Your user ID (default: $SPSE_OPERATOR). The password comes from $SPSE_OPERATOR_PASSWORD or a prompt without echo; "
+            + "$SPSE_OPERATOR_TOKEN (an API session token) replaces both.", valueName: "user-id"))
+    var operatorID: String?
+
+    /// An authenticated operator and the session opened for this command, ended with it.
+    struct Authenticated {
+        let actor: Operator
+        let token: SessionToken?
+    }
+
+    func authenticate(with credentials: Credentials, environment: [String: String]) async throws -> Authenticated {
+        if let presented = environment["SPSE_OPERATOR_TOKEN"], !presented.isEmpty {
+            do {
+                let session = try await credentials.session(for: SessionToken(presented: presented), requireFull: true)
+                return Authenticated(actor: Operator(userID: session.userID, role: session.role), token: nil)
+            } catch let error as AccountsError where error == .sessionInvalid || error == .sessionScope {
+                throw OperatorAuthenticationError.refused(error == .sessionScope ? "password_change_required" : "session_invalid")
+            }
+        }
+        guard let userID = operatorID ?? environment["SPSE_OPERATOR"], !userID.isEmpty else {
+            throw OperatorAuthenticationError.noOperator
+        }
+        let password: String
+        if let fromEnvironment = environment["SPSE_OPERATOR_PASSWORD"] {
+            password = fromEnvironment
+        } else if isatty(STDIN_FILENO) == 1 {
+            FileHandle.standardError.write(Data("Password for \(userID): ".utf8))
+            password = Terminal().input(isSecure: true)
+        } else {
+            throw OperatorAuthenticationError.noPassword
+        }
+        switch try await credentials.login(userID: userID, password: password) {
+        case .ok(let token, let session):
+            return Authenticated(actor: Operator(userID: session.userID, role: session.role), token: token)
+        case .passwordChangeRequired(let token, _):
+            try? await credentials.logout(token)
+            throw OperatorAuthenticationError.refused("password_change_required")
+        case let outcome:
+            throw OperatorAuthenticationError.refused(outcome.code)
+        }
+    }
+}
+
+/// Why the CLI would not act for the operator. Never says whether the user ID exists.
+enum OperatorAuthenticationError: Error, CustomStringConvertible {
+    case noOperator
+    case noPassword
+    /// `reason` is the login outcome: invalid_credentials, locked, disabled, …
+    case refused(String)
+
+    var description: String {
+        switch self {
+        case .noOperator: return "who is acting? give --operator USER-ID or set SPSE_OPERATOR (or SPSE_OPERATOR_TOKEN)"
+        case .noPassword: return "no operator password: set SPSE_OPERATOR_PASSWORD or run on a terminal to be asked"
+        case .refused(let reason): return "operator authentication failed (\(reason))"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Accounts
+import ArgumentParser
+import Foundation
+import Gate
+
+struct ReportSLACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "Time taken per SOP step and actor over a period: count, median, p90 and breaches of the step's limit.",
+        discussion: """
+            Examples:
+              spse-accounts report sla --from 2026-11-01 --to 2026-12-01
+              spse-accounts report sla --csv > sla.csv
+            """
+    )
+
+    @OptionGroup var options: OperatorCommandOptions
+    @Option(help: "Start (ISO 8601 date or instant; default: 30 days before --to).") var from: String?
+    @Option(help: "End, exclusive (default: now).") var to: String?
+    @Flag(help: "CSV instead of a table.") var csv = false
+
+    func run() async throws {
+        let (start, end) = try Period.parse(from: from, to: to)
+        try await options.run { services, actor in
+            guard [.adminPPE, .stafAdministrasi, .auditor].contains(actor.role) else {
+                throw AccountsError.notPermitted(role: actor.role, operation: "read SLA reports")
+            }
+            let lines = try await services.gate.slaReport(from: start, to: end)
+            if options.output.json {
+                try OutputOptions.printJSON(lines)
+            } else if csv {
+                print("step,actor,count,median_seconds,p90_seconds,breaches,limit_minutes")
+                for line in lines {
+                    print("\(line.step),\(line.actor),\(line.count),\(line.medianSeconds),\(line.p90Seconds),\(line.breaches),\(line.limitMinutes.map(String.init) ?? "")")
+                }
+            } else {
+                print("step\tactor\tcount\tmedian\tp90\tbreaches\tlimit")
+                for line in lines {
+                    print("\(line.step)\t\(line.actor)\t\(line.count)\t\(Int(line.medianSeconds))s\t\(Int(line.p90Seconds))s\t\(line.breaches)\t\(line.limitMinutes.map { "\($0)m" } ?? "-")")
+                }
+            }
+        }
+    }
+}

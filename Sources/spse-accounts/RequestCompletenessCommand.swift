@@ -1,0 +1,24 @@
+import ArgumentParser
+import Gate
+
+struct RequestCompletenessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "completeness",
+        abstract: "SOP step 2: the file is complete, or not (staf_administrasi).",
+        discussion: """
+            Example:
+              spse-accounts request completeness REQ-2026-000042 --complete
+            """
+    )
+
+    @OptionGroup var options: OperatorCommandOptions
+    @OptionGroup var reference: RequestReference
+    @Flag(help: "Both documents are there.") var complete = false
+    @Flag(help: "Something is missing; the requester is told what.") var incomplete = false
+    @Option(help: "A note on what is missing.") var note: String?
+
+    func run() async throws {
+        guard complete != incomplete else { throw ValidationError("give exactly one of --complete or --incomplete") }
+        try await RequestStep.run(options, reference.request, .completeness(complete: complete), input: GateService.ActionInput(reason: note))
+    }
+}

@@ -1,0 +1,38 @@
+import Accounts
+import ArgumentParser
+import Foundation
+import Gate
+
+struct RequestExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write an archived request file (request, steps, documents, audit rows) as a tar archive.",
+        discussion: """
+            Example:
+              spse-accounts request export REQ-2026-000042 --out REQ-2026-000042.tar
+            """
+    )
+
+    @OptionGroup var options: OperatorCommandOptions
+    @OptionGroup var reference: RequestReference
+    @Option(help: "The tar file to write (must not exist).") var out: String
+
+    func run() async throws {
+        if FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists already") }
+        try await options.run { services, actor in
+            guard RequestCommand.readers.contains(actor.role) else {
+                throw AccountsError.notPermitted(role: actor.role, operation: "export request files")
+            }
+            let request = try await RequestCommand.load(reference.request, gate: services.gate)
+            let tar = try await services.gate.export(request.id)
+            guard FileManager.default.createFile(atPath: out, contents: Data(tar), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(out)")
+            }
+            if options.output.json {
+                try OutputOptions.printJSON(["request": request.number, "out": out, "bytes": String(tar.count)])
+            } else {
+                print("wrote \(out) (\(tar.count) bytes)")
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Accounts
+import ArgumentParser
+import Gate
+import HTTPAPI
+
+struct RequestShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "One request: its state, subject, documents and what may happen next.",
+        discussion: """
+            Example:
+              spse-accounts request show REQ-2026-000042 --json
+            """
+    )
+
+    @OptionGroup var options: OperatorCommandOptions
+    @OptionGroup var reference: RequestReference
+
+    func run() async throws {
+        try await options.run { services, actor in
+            guard RequestCommand.readers.contains(actor.role) else { throw AccountsError.notPermitted(role: actor.role, operation: "read requests") }
+            let request = try await RequestCommand.load(reference.request, gate: services.gate)
+            let documents = try await services.gate.documents(of: request.id)
+            if options.output.json {
+                try OutputOptions.printJSON(RequestView(request, allowed: request.allowedActions, documents: documents))
+                return
+            }
+            print("""
+                \(request.number) (id \(request.id))
+                kinds       \(request.kinds.names.joined(separator: ", "))
+                state       \(request.state.rawValue)
+                subject     \(request.subjectRole.rawValue) \(request.subjectUserID ?? request.subject.userID ?? request.subject.fullName ?? "-")
+                requester   \(request.requesterName) <\(request.requesterContact)> via \(request.channel.rawValue)
+                documents   \(documents.isEmpty ? "none" : documents.map { "\($0.type.rawValue) \($0.fileName)" }.joined(separator: ", "))
+                next        \(request.allowedActions.map(\.description).joined(separator: "; "))
+                """)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Gate
+
+struct RequestValidityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validity",
+        abstract: "SOP step 5: the file is valid (naming the subject account) or not, with a reason (admin_ppe).",
+        discussion: """
+            Example:
+              spse-accounts request validity REQ-2026-000042 --valid --subject-user-id helpdesk01
+            """
+    )
+
+    @OptionGroup var options: OperatorCommandOptions
+    @OptionGroup var reference: RequestReference
+    @Flag(help: "The documents are genuine and match the account.") var valid = false
+    @Flag(help: "They are not; the requester is told why.") var invalid = false
+    @Option(help: "The account the request concerns (with --valid).") var subjectUserId: String?
+    @Option(help: "Why the file is invalid (with --invalid).") var reason: String?
+
+    func run() async throws {
+        guard valid != invalid else { throw ValidationError("give exactly one of --valid or --invalid") }
+        if valid && subjectUserId == nil { throw ValidationError("--valid needs --subject-user-id: the account the request concerns") }
+        if invalid && (reason ?? "").isEmpty { throw ValidationError("--invalid needs --reason for the requester") }
+        try await RequestStep.run(options, reference.request, .validity(valid: valid, subject: subjectUserId), input: GateService.ActionInput(reason: reason))
+    }
+}
