@@ -4,18 +4,26 @@ import Foundation
 /// monitoring can hang when the child leaves a daemon (the postmaster) behind.
 public struct ChildProcess: Sendable {
     public let pid: pid_t
-    /// Where the child's stdout and stderr go.
+    /// Where the child's stdout (and stderr, unless split) go.
     public let outputPath: String
+    /// Where stderr goes when split from stdout.
+    public let errorPath: String?
 
-    /// Starts `argv` with stdin from /dev/null and output to a temporary file.
-    public static func spawn(_ argv: [String]) throws -> ChildProcess {
+    /// Starts `argv` with stdin from /dev/null and output to a temporary file. `environment`
+    /// replaces the test's own; `splitErrors` keeps stderr apart from stdout.
+    public static func spawn(_ argv: [String], environment: [String: String]? = nil, splitErrors: Bool = false) throws -> ChildProcess {
         let outputPath = NSTemporaryDirectory() + "spse-child-\(UUID().uuidString).out"
+        let errorPath = splitErrors ? outputPath + ".err" : nil
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // The test runner blocks some signals; a child must not inherit that mask.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -30,10 +38,17 @@ public struct ChildProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        var cEnvironment = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { cEnvironment?.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, environ)
+        let spawned: Int32
+        if cEnvironment != nil {
+            spawned = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment!)
+        } else {
+            spawned = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, environ)
+        }
         guard spawned == 0 else { throw TestSetupError("cannot start \(argv[0]): errno \(spawned)") }
-        return ChildProcess(pid: pid, outputPath: outputPath)
+        return ChildProcess(pid: pid, outputPath: outputPath, errorPath: errorPath)
     }
 
     /// Runs `argv` to completion; throws with its output when it fails.
@@ -55,11 +70,13 @@ public struct ChildProcess: Sendable {
     }
 
     public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    public var errors: String { errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "" }
 
     /// Kills the child (a test server needs no graceful end), reaps it and removes its output file.
     public func terminate() {
         kill(pid, SIGKILL)
         wait()
         try? FileManager.default.removeItem(atPath: outputPath)
+        if let errorPath { try? FileManager.default.removeItem(atPath: errorPath) }
     }
 }
