@@ -32,9 +32,9 @@ struct HashScenario: AsyncParsableCommand {
         let pool = HashingPool(width: cores, queueLimit: 1 << 16)
         let hasher = try PasswordHasher(parameters: parameters, pool: pool)
 
-        let singleBefore = try singleThreadRate(parameters)
+        let singleBefore = try Self.singleThreadRate(parameters, seconds: seconds)
         let pooled = try await poolRate(hasher, callers: callers ?? cores * 4)
-        let singleAfter = try singleThreadRate(parameters)
+        let singleAfter = try Self.singleThreadRate(parameters, seconds: seconds)
         pool.shutDown()
 
         let single = (singleBefore + singleAfter) / 2
@@ -57,7 +57,7 @@ struct HashScenario: AsyncParsableCommand {
         }
     }
 
-    private func singleThreadRate(_ parameters: Argon2Parameters) throws -> Double {
+    static func singleThreadRate(_ parameters: Argon2Parameters, seconds: Double) throws -> Double {
         let salt = RandomBytes.system(parameters.saltLength)
         let start = ContinuousClock.now
         let limit = Duration.seconds(seconds)
