@@ -20,6 +20,7 @@ final class ProgressDisplay: Sendable {
     }
 
     func update(_ progress: ProvisioningProgress) {
+        if progress.total == 0 { return }  // a re-run with nothing to create has nothing to show
         let now = Date()
         state.withLock { state in
             let elapsed = now.timeIntervalSince(state.started)

@@ -46,7 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             let services = try await Services.make(pool: pool, environment: environment, hashWait: metrics.hashWait)
             let api = APIServices(
                 pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate,
-                metrics: metrics, jsonBodyLimit: environment["SPSE_JSON_MAX_BYTES"].flatMap { Int($0) } ?? 64 * 1024)
+                metrics: metrics, jsonBodyLimit: environment["SPSE_JSON_MAX_BYTES"].flatMap { Int($0) } ?? 64 * 1024,
+                batchBodyLimit: environment["SPSE_BATCH_MAX_BYTES"].flatMap { Int($0) } ?? 16 * 1024 * 1024)
             let application = Server.application(
                 configuration: configuration, services: api, backgroundServices: [notices], logger: logger)
             try await application.runService()
