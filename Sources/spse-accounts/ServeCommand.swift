@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import Foundation
 import HTTPAPI
@@ -46,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
             let services = try await Services.make(pool: pool, environment: environment, hashWait: metrics.hashWait)
             let api = APIServices(
                 pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate,
+                loginLimiter: ClientAddressLimiter(
+                    burst: environment["SPSE_LOGIN_BURST"].flatMap { Int($0) } ?? 20,
+                    perMinute: environment["SPSE_LOGIN_PER_MINUTE"].flatMap { Int($0) } ?? 30),
                 metrics: metrics, jsonBodyLimit: environment["SPSE_JSON_MAX_BYTES"].flatMap { Int($0) } ?? 64 * 1024,
                 batchBodyLimit: environment["SPSE_BATCH_MAX_BYTES"].flatMap { Int($0) } ?? 16 * 1024 * 1024)
             let application = Server.application(

@@ -14,7 +14,9 @@ struct Services {
 
     static func make(pool: ConnectionPool, environment: [String: String], hashWait: (@Sendable (Duration) -> Void)? = nil) async throws -> Services {
         let parameters = try Argon2Parameters(environment: environment)
-        let queueLimit = environment["SPSE_HASH_QUEUE_LIMIT"].flatMap { Int($0) } ?? 1024
+        // About a second of Argon2 work per core may wait; beyond that a login is answered 503 at
+        // once instead of queueing towards a client's timeout (measured by `spse-bench login-flood`).
+        let queueLimit = environment["SPSE_HASH_QUEUE_LIMIT"].flatMap { Int($0) } ?? 32 * ProcessInfo.processInfo.activeProcessorCount
         let hasher = try PasswordHasher(parameters: parameters, pool: HashingPool(queueLimit: queueLimit, waitObserver: hashWait))
         let clock = ServiceClock.system
         let audit = AuditTrail()
