@@ -8,7 +8,8 @@ enum BenchAccounts {
     static let password = "benchmark password 2026"
 
     /// `count` accounts `load0000…` sharing one Argon2id hash of `password` (same cost to verify as
-    /// distinct hashes), active, with no change pending; plus the admin `bench.admin`.
+    /// distinct hashes), active, with no change pending; plus the operators `bench.admin` (admin_ppe)
+    /// and `bench.staf` (staf_administrasi).
     static func loadLoginAccounts(_ count: Int, parameters: Argon2Parameters, into database: ScratchDatabase) async throws {
         let hash = try PasswordHasher.hashBlocking(password, salt: RandomBytes.system(parameters.saltLength), parameters: parameters).encoded
         let connection = try await PostgresConnection.connect(database.configuration)
@@ -17,6 +18,7 @@ enum BenchAccounts {
             "COPY accounts (user_id, role, full_name, email, agency, password_hash, must_change_password, created_at, updated_at) FROM STDIN"
         ) { writer in
             try await writer.append(["bench.admin", "admin_ppe", "Bench Admin", "bench.admin@lpse.go.id", "LPSE", hash, false, now, now])
+            try await writer.append(["bench.staf", "staf_administrasi", "Bench Staf", "bench.staf@lpse.go.id", "LPSE", hash, false, now, now])
             for i in 0..<count {
                 try await writer.append([String(format: "load%04d", i), "helpdesk", "Pegawai Beban \(i)", "load\(i)@purbalinggakab.go.id",
                                          "Dinas Kominfo", hash, false, now, now])

@@ -64,7 +64,7 @@ struct LookupScenario: AsyncParsableCommand {
                     """
                 let f = try Wrk.run(port: port, path: "/v1/accounts", connections: connections, seconds: seconds, script: script)
                 let errors = f.socketErrors.connect + f.socketErrors.read + f.socketErrors.write + f.socketErrors.timeout
-                print(String(format: "%-16@ %10.1f %10.2f %10.2f %9d %8d", kind as NSString, f.okPerSecond, f.p50, f.p99, f.non2xx, errors))
+                print(kind.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %10.1f %10.2f %10.2f %9d %8d", f.okPerSecond, f.p50, f.p99, f.non2xx, errors))
             }
             print(String(format: "server peak RSS %.0f MiB", server.peakRSSMiB))
         }
