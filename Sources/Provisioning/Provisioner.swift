@@ -38,7 +38,6 @@ public struct Provisioner: Sendable {
     ) async throws -> BatchReport {
         guard actor.role == .adminPPE else { throw ProvisioningError.notPermitted(role: actor.role) }
         let credentialsFile: CredentialsFile? = if case .file(let path) = destination { CredentialsFile(path: path) } else { nil }
-        if !dryRun { try credentialsFile?.checkWritable() }
         let fileSHA256 = CredentialsFile.digest(bytes)
 
         let plan = try await plan(bytes, format: format)
@@ -47,6 +46,8 @@ public struct Provisioner: Sendable {
         }
         var recovered: String?
         if let credentialsFile { recovered = try await recoverInterrupted(credentialsFile) }
+        // Checked only when there is something to write: re-running the same command, with the
+        // same --credentials-out, is a no-op, not an error.
         if !plan.toCreate.isEmpty {
             if destination == .none { throw ProvisioningError.credentialsOutputRequired(newAccounts: plan.toCreate.count) }
             try credentialsFile?.checkWritable()

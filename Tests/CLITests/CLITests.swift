@@ -256,18 +256,60 @@ struct CLITests {
         }
     }
 
-    @Test("the request steps run through the gate from the CLI, with separation of duties")
+    @Test("a whole SOP request from the CLI: staf and admin each take their steps; wrong roles and states are refused")
     func requestSteps() async throws {
         try await CLI.with { cli in
             _ = try await cli.fixture.helpdesk("helpdesk01")
-            let submitted = try cli.run(["request", "submit", "--kind", "user_id_info", "--subject-user-id", "helpdesk01",
-                                         "--requester-name", "Sekar", "--requester-contact", "sekar@purbalinggakab.go.id", "--channel", "hardcopy", "--json"])
+            _ = try await cli.fixture.directory.create(
+                NewAccount(userID: try UserID("staf.adm"), role: .stafAdministrasi, fullName: try FullName("Rina Marlina"), nip: nil,
+                           email: try EmailAddress("rina@purbalinggakab.go.id"), agency: try Agency("LPSE")),
+                by: cli.fixture.admin)
+            let stafTemporary = try await cli.fixture.reset(try await cli.fixture.directory.show(try UserID("staf.adm"), by: cli.fixture.admin, reason: "t"))
+            _ = try await cli.fixture.firstLogin("staf.adm", temporary: stafTemporary, password: "teh manis dingin sekali")
+            let asStaf: [String: String?] = ["SPSE_OPERATOR": "staf.adm", "SPSE_OPERATOR_PASSWORD": "teh manis dingin sekali"]
+            let submitArgs = ["request", "submit", "--kind", "reset_password", "--subject-user-id", "helpdesk01",
+                              "--requester-name", "Sekar", "--requester-contact", "sekar@purbalinggakab.go.id", "--channel", "hardcopy", "--json"]
+
             // Step 1 is Staf Administrasi's; the Admin PPE is refused.
-            #expect(submitted.status == 2)
-            #expect(submitted.json["error"] as? String == "not_permitted")
-            let list = try cli.run(["request", "list", "--json"])
-            #expect(list.status == 0)
-            #expect(list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+            let byAdmin = try cli.run(submitArgs)
+            #expect(byAdmin.status == 2)
+            #expect(byAdmin.json["error"] as? String == "not_permitted")
+            let submitted = try cli.run(submitArgs, asStaf)
+            #expect(submitted.status == 0)
+            let number = try #require(submitted.json["number"] as? String)
+            #expect(submitted.json["state"] as? String == "submitted")
+
+            let pdf = try cli.write("surat.pdf", "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+            let early = try cli.run(["request", "completeness", number, "--complete", "--json"], asStaf)
+            #expect(early.status == 2)  // documents are missing
+            for type in ["surat_permohonan", "sk_pengangkatan"] {
+                #expect(try cli.run(["request", "attach", number, "--type", type, pdf], asStaf).status == 0)
+            }
+            #expect(try cli.run(["request", "completeness", number, "--complete"], asStaf).status == 0)
+            let wrongState = try cli.run(["request", "execute", number, "--json"])
+            #expect(wrongState.status == 2)
+            #expect(wrongState.json["error"] as? String == "wrong_state")
+            #expect(try cli.run(["request", "validity", number, "--valid"]).status == 1)  // no subject named
+            #expect(try cli.run(["request", "validity", number, "--valid", "--subject-user-id", "helpdesk01"]).status == 0)
+            let executed = try cli.run(["request", "execute", number, "--json"])
+            #expect(executed.status == 0)
+            #expect((executed.json["temporary_password"] as? String)?.count == 24)
+            #expect((executed.json["request"] as? [String: Any])?["state"] as? String == "executed")
+            #expect(try cli.run(["request", "notify", number]).status == 0)
+            #expect(try cli.run(["request", "confirm-receipt", number]).status == 0)
+            let listed = try cli.run(["request", "list", "--json"], asStaf)
+            #expect(listed.stdout.contains(number))
+            let archived = try cli.run(["request", "archive", number, "--json"], asStaf)
+            #expect(archived.status == 0)
+            #expect((archived.json["request"] as? [String: Any])?["state"] as? String == "archived")
+            let shown = try cli.run(["request", "show", number, "--json"])
+            #expect((shown.json["documents"] as? [Any])?.count == 2)
+            let tar = cli.directory + "/\(number).tar"
+            #expect(try cli.run(["request", "export", number, "--out", tar]).status == 0)
+            #expect(FileManager.default.fileExists(atPath: tar))
+            // Every step is audited under the operator who took it.
+            #expect(try await cli.fixture.count("SELECT count(*) FROM audit_events WHERE request_id = $1 AND actor = 'staf.adm'", [number]) >= 4)
+            #expect(try await cli.fixture.count("SELECT count(*) FROM audit_events WHERE request_id = $1 AND actor = 'admin.ppe'", [number]) >= 3)
             let help = try cli.run(["request", "--help"])
             #expect(help.status == 0 && help.stdout.contains("Example of a whole reset"))
         }

@@ -176,7 +176,8 @@ struct ProvisioningTests {
     func rerunIsNoOp() async throws {
         try await AccountsFixture.with { fixture in
             let provisioner = fixture.provisioner()
-            _ = try await provisioner.run(sampleCSV(count: 3), format: .csv, dryRun: false, credentialsTo: .file(temporaryPath("first.csv")), by: fixture.admin)
+            let first = temporaryPath("first.csv")
+            _ = try await provisioner.run(sampleCSV(count: 3), format: .csv, dryRun: false, credentialsTo: .file(first), by: fixture.admin)
             let hashes = try await fixture.pool.withConnection { try await $0.query("SELECT string_agg(password_hash, ',' ORDER BY id) FROM accounts") }
                 .first!.decode(String.self, at: 0)
             let second = temporaryPath("second.csv")
@@ -187,10 +188,14 @@ struct ProvisioningTests {
             let after = try await fixture.pool.withConnection { try await $0.query("SELECT string_agg(password_hash, ',' ORDER BY id) FROM accounts") }
                 .first!.decode(String.self, at: 0)
             #expect(after == hashes)
+            // The same command again, credentials file and all, is a no-op rather than an error.
+            let same = try await provisioner.run(sampleCSV(count: 3), format: .csv, dryRun: false, credentialsTo: .file(first), by: fixture.admin)
+            #expect(same.created == 0 && same.unchanged == 3)
+            #expect(try credentialLines(first).count == 4)
             // A re-run needs no credentials destination at all, and is recorded as its own batch.
             let third = try await provisioner.run(sampleCSV(count: 3), format: .csv, dryRun: false, credentialsTo: .none, by: fixture.admin)
             #expect(third.unchanged == 3)
-            #expect(try await fixture.count("SELECT count(*) FROM provisioning_batches WHERE created_count = 0 AND unchanged_count = 3") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM provisioning_batches WHERE created_count = 0 AND unchanged_count = 3") == 3)
             // A longer file with the same first rows creates only what is new.
             let fourth = try await provisioner.run(sampleCSV(count: 5), format: .csv, dryRun: false, credentialsTo: .returned, by: fixture.admin)
             #expect(fourth.created == 2 && fourth.unchanged == 3)
