@@ -21,11 +21,12 @@ struct LookupScenario: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 8
     @Option(help: "Loopback port for the server.") var port = 18_082
     @Option(help: "Directory of the migrations.") var migrationsDir = "sql"
+    @Flag(help: "Keep the loaded database afterwards (for EXPLAIN ANALYZE); its name is printed.") var keepDatabase = false
 
     func run() async throws {
         guard (1...1_199_999).contains(accounts) else { throw ValidationError("--accounts must be 1…1,199,999 (unique generated NIPs)") }
         let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
-        try await ScratchDatabase.with(migrationsDir: migrationsDir) { database in
+        try await ScratchDatabase.with(migrationsDir: migrationsDir, keep: keepDatabase) { database in
             let loadStart = ContinuousClock.now
             try await BenchAccounts.loadDirectory(accounts, into: database)
             let loadSeconds = (ContinuousClock.now - loadStart).seconds

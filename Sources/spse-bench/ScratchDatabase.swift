@@ -16,7 +16,8 @@ struct ScratchDatabase {
         return base + (base.contains("?") ? "&" : "?") + "dbname=\(name)"
     }
 
-    static func with<T>(migrationsDir: String, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
+    /// `keep`: leave the database for profiling (its name is printed) instead of dropping it.
+    static func with<T>(migrationsDir: String, keep: Bool = false, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let server = ConnectionConfiguration.fromEnvironment(environment)
         let name = "spse_bench_\(UInt32.random(in: 0...UInt32.max))"
@@ -28,7 +29,11 @@ struct ScratchDatabase {
             try await Migrator(migrations: try Migration.load(from: URL(fileURLWithPath: migrationsDir))).migrate(on: connection)
             await connection.close()
             let result = try await body(scratch)
-            try await admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            if keep {
+                print("kept database \(name)")
+            } else {
+                try await admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
             await admin.close()
             return result
         } catch {
