@@ -106,6 +106,9 @@ public struct Credentials: Sendable {
     /// Checks a user ID and password. Unknown user IDs and wrong passwords get the same answer
     /// after the same Argon2 work.
     public func login(userID text: String, password: String) async throws -> LoginOutcome {
+        // Under a flood, refuse before the database read: the same answer for every user ID, and
+        // the CPU stays with the hashes already queued (see `spse-bench login --clients 512`).
+        guard !hasher.pool.isSaturated else { throw PasswordHashingError.overloaded(queued: hasher.pool.queueDepth) }
         let normalized = policy.normalize(password)
         guard let userID = try? UserID(text), let stored = try await load(userID) else {
             _ = try await hasher.verify(normalized, against: dummyHash)

@@ -34,6 +34,10 @@ public final class HashingPool: Sendable {
     /// Jobs waiting for a worker now.
     public var queueDepth: Int { queue.depth }
 
+    /// Whether a job submitted now would most likely be refused: callers with work to do before
+    /// hashing (a login's database read) check this first, so a flood is turned away without it.
+    public var isSaturated: Bool { queue.isFull }
+
     /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full.
     public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
         let enqueued = ContinuousClock.now
@@ -68,6 +72,13 @@ private final class JobQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return jobs.count - head
+    }
+
+    /// Whether `enqueue` would refuse now (every worker busy and the queue full).
+    var isFull: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return inFlight >= capacity
     }
 
     /// Enqueues `job`, or returns why it was refused.

@@ -1,4 +1,5 @@
 import Accounts
+import Audit
 import Foundation
 import PasswordHashing
 import Postgres
@@ -238,6 +239,33 @@ struct CredentialsTests {
             let stored = try await f.pool.withConnection { try await $0.query("SELECT password_hash FROM accounts").first?.decode(String.self, at: 0) }
             #expect(stored?.hasPrefix("$argon2id$v=19$m=256,t=2,p=1$") == true)
             #expect(try await stronger.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
+        }
+    }
+
+    @Test("when the hashing pool is full, login is refused at once for every user ID, before the database is read")
+    func saturatedPoolRefusesFirst() async throws {
+        try await AccountsFixture.with { f in
+            _ = try await f.helpdesk()
+            let pool = HashingPool(width: 1, queueLimit: 0)
+            let credentials = try await Credentials(
+                pool: f.pool, hasher: try PasswordHasher(parameters: cheapArgon2, pool: pool), policy: sharedPolicy,
+                settings: CredentialSettings(), clock: f.clock.serviceClock, audit: AuditTrail())
+            // One job holds the only worker; with no queue, the pool is saturated.
+            let release = DispatchSemaphore(value: 0)
+            let holder = Task { try await pool.run { release.wait(); return 0 } }
+            while !pool.isSaturated { try await Task.sleep(for: .milliseconds(1)) }
+            let auditBefore = try await f.count("SELECT count(*) FROM audit_events")
+            for userID in ["helpdesk01", "nobody01"] {
+                await #expect(throws: PasswordHashingError.overloaded(queued: 0)) {
+                    try await credentials.login(userID: userID, password: "whatever it is")
+                }
+            }
+            #expect(try await f.count("SELECT count(*) FROM audit_events") == auditBefore)
+            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 0)
+            release.signal()
+            _ = try await holder.value
+            #expect(try await credentials.login(userID: "helpdesk01", password: "whatever it is").code == "invalid_credentials")
+            pool.shutDown()
         }
     }
 }

@@ -95,12 +95,14 @@ struct HashingPoolTests {
         while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
         let queued = (1...2).map { n in Task { try await pool.run { n } } }
         while pool.queueDepth < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(pool.isSaturated)
         await #expect(throws: PasswordHashingError.overloaded(queued: 2)) { try await pool.run { 3 } }
         gate.open()
         #expect(try await running.value == 0)
         #expect(try await queued[0].value == 1)
         #expect(try await queued[1].value == 2)
         #expect(try await pool.run { 4 } == 4, "capacity comes back once the queue drains")
+        #expect(!pool.isSaturated)
     }
 
     @Test("many concurrent callers all get their own result")
