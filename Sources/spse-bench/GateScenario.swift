@@ -41,23 +41,26 @@ struct GateScenario: AsyncParsableCommand {
             let port = self.port
             let recorder = Recorder()
             let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            // Workers are threads of their own: their socket calls block, and on the cooperative
+            // pool (one thread per core) they would cap the load at two requests at a time.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let group = DispatchGroup()
                 for worker in 0..<workers {
-                    let share = stride(from: worker, to: requests, by: workers).map { $0 }
-                    group.addTask {
-                        try await Task.detached {
-                            for index in share {
-                                do {
-                                    let timed = try Self.drive(index, port: port, admin: admin, staf: staf)
-                                    recorder.latencies.withLock { for (step, ms) in timed { $0[step, default: []].append(ms) } }
-                                } catch {
-                                    recorder.failures.withLock { $0.append("request \(index): \(error)") }
-                                }
+                    let share = Array(stride(from: worker, to: requests, by: workers))
+                    group.enter()
+                    Thread {
+                        for index in share {
+                            do {
+                                let timed = try Self.drive(index, port: port, admin: admin, staf: staf)
+                                recorder.latencies.withLock { for (step, ms) in timed { $0[step, default: []].append(ms) } }
+                            } catch {
+                                recorder.failures.withLock { $0.append("request \(index): \(error)") }
                             }
-                        }.value
-                    }
+                        }
+                        group.leave()
+                    }.start()
                 }
-                try await group.waitForAll()
+                group.notify(queue: .global()) { continuation.resume() }
             }
             let elapsed = (ContinuousClock.now - start).seconds
             let all = recorder.latencies.withLock { $0 }
