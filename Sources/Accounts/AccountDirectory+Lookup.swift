@@ -31,7 +31,8 @@ public struct LookupResult: Sendable {
 
 extension AccountDirectory {
     /// Finds accounts: exactly by user ID, NIP or e-mail when the text is one of those and matches,
-    /// otherwise by typo-tolerant trigram similarity over name and agency. Audited with who asked
+    /// otherwise by the words of a name (every word matched, typos tolerated), and when no name
+    /// holds them all, by trigram similarity over name and agency. Audited with who asked
     /// and why (`reason`: a request number or a free reason).
     public func lookup(_ query: LookupQuery, by actor: Operator, reason: String) async throws -> LookupResult {
         try Self.require(actor, [.adminPPE, .stafAdministrasi], "look up accounts")
@@ -54,6 +55,9 @@ extension AccountDirectory {
                     result = LookupResult(matchedBy: kind, accounts: try rows.map(Self.decode), page: 1, hasMore: false)
                     break
                 }
+            }
+            if result == nil {
+                result = try await searchNameWords(text, filters: filters, page: query.page, pageSize: query.pageSize, on: connection)
             }
             if result == nil {
                 // Lower than the default 0.6 so that "Yonatan Eko" still finds "YONATHAN EKO NUGROHO".

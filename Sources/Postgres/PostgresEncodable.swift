@@ -54,6 +54,21 @@ extension Array: PostgresEncodable where Element == UInt8 {
     public var postgresBind: PostgresBind { .binary(self) }
 }
 
+/// A text[] parameter, sent as an array literal with every element quoted, so no element can
+/// change the literal's structure.
+public struct PostgresTextArray: PostgresEncodable, Sendable {
+    public var elements: [String]
+
+    public init(_ elements: [String]) { self.elements = elements }
+
+    public var postgresBind: PostgresBind {
+        let quoted = elements.map { element in
+            "\"" + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return .text("{" + quoted.joined(separator: ",") + "}")
+    }
+}
+
 extension Data: PostgresEncodable {
     public var postgresBind: PostgresBind { .binary([UInt8](self)) }
 }

@@ -89,6 +89,40 @@ struct AccountDirectoryTests {
         }
     }
 
+    @Test("a name lookup matches every word, in any order and with typos, before names that share one word; punctuation is no word")
+    func lookupByNameWords() async throws {
+        try await AccountsFixture.with { f in
+            _ = try await f.directory.create(try new("m.santoso", "Muhammad Tri Santoso"), by: f.admin)
+            _ = try await f.directory.create(try new("m.rizki", "Muhammad Rizki"), by: f.admin)
+            _ = try await f.directory.create(try new("d.santoso", "Dewi Santoso"), by: f.admin)
+            _ = try await f.directory.create(try new("ahmad.fauzi", "H. Ahmad Fauzi, S.Kom.", role: .auditor), by: f.admin)
+
+            let both = try await f.directory.lookup(LookupQuery(text: "Muhamad Santos"), by: f.admin, reason: "REQ-2026-000010")
+            #expect(both.matchedBy == "name")
+            #expect(both.accounts.map(\.userID.value) == ["m.santoso"], "only the name holding both words, not those sharing one")
+
+            let swapped = try await f.directory.lookup(LookupQuery(text: "fauzi ahmad"), by: f.admin, reason: "REQ-2026-000010")
+            #expect(swapped.accounts.map(\.userID.value) == ["ahmad.fauzi"])
+            let filtered = try await f.directory.lookup(LookupQuery(text: "Ahmad Fauzi", role: .helpdesk), by: f.admin, reason: "REQ-2026-000010")
+            #expect(filtered.accounts.isEmpty, "the role filter applies to the word search too")
+
+            // One word shared by several names: all of them, the closest first; a page past the end is empty.
+            let santoso = try await f.directory.lookup(LookupQuery(text: "Santoso", pageSize: 1), by: f.admin, reason: "REQ-2026-000010")
+            #expect(santoso.accounts.count == 1 && santoso.hasMore)
+            let second = try await f.directory.lookup(LookupQuery(text: "Santoso", page: 2, pageSize: 1), by: f.admin, reason: "REQ-2026-000010")
+            let third = try await f.directory.lookup(LookupQuery(text: "Santoso", page: 3, pageSize: 1), by: f.admin, reason: "REQ-2026-000010")
+            #expect(Set(santoso.accounts.map(\.userID.value) + second.accounts.map(\.userID.value)) == ["m.santoso", "d.santoso"])
+            #expect(third.accounts.isEmpty && !third.hasMore)
+
+            // The words of a renamed account reach the vocabulary too (bulk inserts: ProvisioningTests).
+            try await f.pool.withConnection { connection in
+                _ = try await connection.execute("UPDATE accounts SET full_name = 'Dewi Kartika Sari' WHERE user_id = 'd.santoso'")
+            }
+            let renamed = try await f.directory.lookup(LookupQuery(text: "Kartika Sari"), by: f.admin, reason: "REQ-2026-000010")
+            #expect(renamed.accounts.map(\.userID.value) == ["d.santoso"])
+        }
+    }
+
     @Test("lookup pages through many matches without repeats")
     func pagination() async throws {
         try await AccountsFixture.with { f in
