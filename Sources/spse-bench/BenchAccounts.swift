@@ -56,7 +56,7 @@ enum BenchAccounts {
         let connection = try await PostgresConnection.connect(database.configuration)
         let now = Date()
         // Trigram indexes are cheaper built once after the load than maintained row by row.
-        try await connection.executeScript("DROP INDEX accounts_full_name_trgm; DROP INDEX accounts_agency_trgm; DROP INDEX accounts_name_words;")
+        try await connection.executeScript("DROP INDEX accounts_full_name_trgm; DROP INDEX accounts_agency_trgm; DROP INDEX accounts_full_name_user_id;")
         try await connection.copyIn("COPY accounts (user_id, role, full_name, nip, email, agency, created_at, updated_at) FROM STDIN") { writer in
             for i in 0..<count {
                 let p = person(i)
@@ -67,7 +67,7 @@ enum BenchAccounts {
             SET maintenance_work_mem = '512MB';
             CREATE INDEX accounts_full_name_trgm ON accounts USING gin (lower(full_name) gin_trgm_ops);
             CREATE INDEX accounts_agency_trgm ON accounts USING gin (lower(agency) gin_trgm_ops);
-            CREATE INDEX accounts_name_words ON accounts USING gin (name_words);
+            CREATE INDEX accounts_full_name_user_id ON accounts (full_name, user_id);
             ANALYZE accounts;
             """)
         await connection.close()
