@@ -57,7 +57,7 @@ extension AccountDirectory {
                     WHERE full_name = n.full_name AND ($3::text IS NULL OR role = $3)
                       AND ($4::text IS NULL OR strpos(lower(agency), lower($4)) > 0)
                     ORDER BY user_id LIMIT $2) a
-                ORDER BY n.rank, a.user_id
+                ORDER BY n.rank, a.user_id LIMIT $2
                 """, [PostgresTextArray(window), needed - found.count] + filters)
             found += try rows.map(Self.decode)
         }
