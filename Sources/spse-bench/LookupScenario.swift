@@ -21,6 +21,8 @@ struct LookupScenario: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 8
     @Option(help: "Loopback port for the server.") var port = 18_082
     @Option(help: "Directory of the migrations.") var migrationsDir = "sql"
+    @Option(help: "Generated names: common (few names, each shared by ~400 accounts) or varied (nearly all distinct).")
+    var names: BenchAccounts.Names = .common
     @Flag(help: "Keep the loaded database afterwards (for EXPLAIN ANALYZE); its name is printed.") var keepDatabase = false
 
     func run() async throws {
@@ -28,7 +30,7 @@ struct LookupScenario: AsyncParsableCommand {
         let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
         try await ScratchDatabase.with(migrationsDir: migrationsDir, keep: keepDatabase) { database in
             let loadStart = ContinuousClock.now
-            try await BenchAccounts.loadDirectory(accounts, into: database)
+            try await BenchAccounts.loadDirectory(accounts, names: names, into: database)
             let loadSeconds = (ContinuousClock.now - loadStart).seconds
             try await BenchAccounts.loadLoginAccounts(0, parameters: parameters, into: database)
             let server = try BenchServer(database: database, port: port, environment: [:])
@@ -41,7 +43,7 @@ struct LookupScenario: AsyncParsableCommand {
             }
 
             var generator = SystemRandomNumberGenerator()
-            let sample = (0..<2000).map { _ in BenchAccounts.person(Int.random(in: 0..<accounts, using: &generator)) }
+            let sample = (0..<2000).map { _ in BenchAccounts.person(Int.random(in: 0..<accounts, using: &generator), names: names) }
             let kinds: [(String, [String])] = [
                 ("user_id", sample.map(\.userID)), ("nip", sample.map(\.nip)), ("email", sample.map(\.email)),
                 // A name as a helpdesk caller spells it: two of the three words, one letter dropped.
@@ -51,7 +53,7 @@ struct LookupScenario: AsyncParsableCommand {
                     return "\(words[0]) \(last.prefix(last.count - 1))"
                 }),
             ]
-            print(String(format: "scenario lookup  %d accounts (loaded and indexed in %.0f s)  %d connections  %d s per kind", accounts, loadSeconds, connections, seconds))
+            print(String(format: "scenario lookup  %d accounts, %@ names (loaded and indexed in %.0f s)  %d connections  %d s per kind", accounts, names.rawValue, loadSeconds, connections, seconds))
             print("kind               lookups/s     p50 ms     p99 ms   non-2xx   errors")
             for (kind, texts) in kinds {
                 let list = texts.map { "\"" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) + "\"" }.joined(separator: ",")
