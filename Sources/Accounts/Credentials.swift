@@ -142,8 +142,12 @@ public struct Credentials: Sendable {
         let scope: SessionScope = stored.mustChange ? .changePasswordOnly : .full
         let token = SessionToken(randomBytes: randomBytes)
         let session = try await pool.withTransaction { connection in
+            // Only when there is something to reset: most logins leave the row (and its indexes) alone.
             try await connection.execute(
-                "UPDATE accounts SET failed_attempts = 0, lockouts = 0, locked_until = NULL WHERE id = $1", [stored.id])
+                """
+                UPDATE accounts SET failed_attempts = 0, lockouts = 0, locked_until = NULL
+                WHERE id = $1 AND (failed_attempts <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
+                """, [stored.id])
             if let rehash, let old = stored.hash {
                 try await connection.execute(
                     "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])

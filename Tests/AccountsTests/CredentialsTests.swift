@@ -125,6 +125,20 @@ struct CredentialsTests {
         }
     }
 
+    @Test("a successful login clears the failures before it: four, a success, four more do not lock")
+    func successClearsFailures() async throws {
+        try await AccountsFixture.with { f in
+            let (_, temporary) = try await f.helpdesk()
+            for _ in 1...4 { _ = try await f.credentials.login(userID: "helpdesk01", password: "wrong guess") }
+            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 4)
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
+            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 0)
+            for _ in 1...4 { _ = try await f.credentials.login(userID: "helpdesk01", password: "wrong guess") }
+            #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'account.locked'") == 0)
+        }
+    }
+
     @Test("lockout intervals double from 1 minute and stop at 1 hour")
     func lockoutSchedule() {
         let settings = CredentialSettings()
