@@ -15,12 +15,17 @@ public final class HashingPool: Sendable {
     /// Called with each job's time in the queue, for metrics.
     private let waitObserver: (@Sendable (Duration) -> Void)?
 
+    /// `admissionWait`: how long a job that finds the queue full may wait for room before it is
+    /// refused, with at most `waitingLimit` such jobs. A client that ignores `Retry-After` and
+    /// re-sends at once is then paced by the server instead of turning the cores into a stream of
+    /// refusals (`spse-bench login --clients 512`); zero refuses at once.
     public init(width: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 1024,
+                admissionWait: Duration = .zero, waitingLimit: Int = 4096,
                 waitObserver: (@Sendable (Duration) -> Void)? = nil) {
         self.width = max(1, min(width, ProcessInfo.processInfo.activeProcessorCount))
         self.queueLimit = max(0, queueLimit)
         self.waitObserver = waitObserver
-        self.queue = JobQueue(capacity: self.width + self.queueLimit)
+        self.queue = JobQueue(capacity: self.width + self.queueLimit, admissionWait: admissionWait, waitingLimit: max(0, waitingLimit))
         for index in 0..<self.width {
             let queue = self.queue
             let thread = Thread { queue.workLoop() }
@@ -31,23 +36,27 @@ public final class HashingPool: Sendable {
 
     deinit { queue.shutDown() }
 
-    /// Jobs waiting for a worker now.
+    /// Jobs waiting for a worker now, in the queue or for room in it.
     public var queueDepth: Int { queue.depth }
 
-    /// Whether a job submitted now would most likely be refused: callers with work to do before
-    /// hashing (a login's database read) check this first, so a flood is turned away without it.
+    /// Whether a job submitted now would most likely be refused at once (the queue and the room to
+    /// wait for it both full): callers with work to do before hashing (a login's database read)
+    /// check this first, so a flood is turned away without it.
     public var isSaturated: Bool { queue.isFull }
 
-    /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full.
+    /// Runs `job` on a worker and returns its result; throws `.overloaded` when the queue is full
+    /// and stays full for the admission wait.
     public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
         let enqueued = ContinuousClock.now
         let observer = waitObserver
         let result: Result<T, PasswordHashingError> = await withCheckedContinuation { continuation in
-            let admitted = queue.enqueue {
-                observer?(ContinuousClock.now - enqueued)
-                continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
-            }
-            if let refusal = admitted { continuation.resume(returning: .failure(refusal)) }
+            // Exactly one of the two closures runs, once: the job, or the refusal.
+            queue.enqueue(
+                {
+                    observer?(ContinuousClock.now - enqueued)
+                    continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
+                },
+                refuse: { continuation.resume(returning: .failure($0)) })
         }
         return try result.get()
     }
@@ -57,40 +66,82 @@ public final class HashingPool: Sendable {
 }
 
 /// The queue the workers share, guarded by one condition variable. `capacity` bounds the jobs in
-/// flight (running plus waiting), so a burst never holds more than that many passwords in memory.
+/// flight (running plus queued), so a burst never holds more than that many passwords in memory
+/// beyond the `waitingLimit` jobs waiting (for at most `admissionWait`) for room.
 private final class JobQueue: @unchecked Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let job: () -> Void
+        let refuse: (PasswordHashingError) -> Void
+    }
+
     private let condition = NSCondition()
     private let capacity: Int
+    private let admissionWait: Duration
+    private let waitingLimit: Int
     private var jobs: [() -> Void] = []
     private var head = 0
     private var inFlight = 0
+    private var waiting: [Waiter] = []
+    private var nextWaiter: UInt64 = 0
     private var stopped = false
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, admissionWait: Duration, waitingLimit: Int) {
+        self.capacity = capacity
+        self.admissionWait = admissionWait
+        self.waitingLimit = admissionWait > .zero ? waitingLimit : 0
+    }
 
     var depth: Int {
         condition.lock()
         defer { condition.unlock() }
-        return jobs.count - head
+        return jobs.count - head + waiting.count
     }
 
-    /// Whether `enqueue` would refuse now (every worker busy and the queue full).
+    /// Whether `enqueue` would refuse now (every worker busy, the queue full, no room to wait).
     var isFull: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return inFlight >= capacity
+        return inFlight >= capacity && waiting.count >= waitingLimit
     }
 
-    /// Enqueues `job`, or returns why it was refused.
-    func enqueue(_ job: @escaping () -> Void) -> PasswordHashingError? {
+    /// Queues `job`, or has it wait for room, or refuses it: `refuse` is called (at once or when
+    /// the wait is over) instead of `job`, never as well.
+    func enqueue(_ job: @escaping () -> Void, refuse: @escaping (PasswordHashingError) -> Void) {
         condition.lock()
-        defer { condition.unlock() }
-        if stopped { return .shutDown }
-        if inFlight >= capacity { return .overloaded(queued: jobs.count - head) }
-        inFlight += 1
-        jobs.append(job)
-        condition.signal()
-        return nil
+        if stopped {
+            condition.unlock()
+            return refuse(.shutDown)
+        }
+        if inFlight < capacity {
+            inFlight += 1
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+            return
+        }
+        guard waiting.count < waitingLimit else {
+            let queued = jobs.count - head + waiting.count
+            condition.unlock()
+            return refuse(.overloaded(queued: queued))
+        }
+        nextWaiter += 1
+        let id = nextWaiter
+        waiting.append(Waiter(id: id, job: job, refuse: refuse))
+        condition.unlock()
+        let (seconds, attoseconds) = admissionWait.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in self?.expire(id) }
+    }
+
+    /// The wait of waiter `id` is over: refused, unless a worker made room for it in time.
+    private func expire(_ id: UInt64) {
+        condition.lock()
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return condition.unlock() }
+        let waiter = waiting.remove(at: index)
+        let queued = jobs.count - head + waiting.count
+        condition.unlock()
+        waiter.refuse(.overloaded(queued: queued))
     }
 
     func workLoop() {
@@ -98,6 +149,11 @@ private final class JobQueue: @unchecked Sendable {
             job()
             condition.lock()
             inFlight -= 1
+            // The room this job leaves goes to the longest-waiting job, before any newcomer.
+            if !waiting.isEmpty, !stopped {
+                inFlight += 1
+                jobs.append(waiting.removeFirst().job)
+            }
             condition.unlock()
         }
     }
@@ -122,7 +178,10 @@ private final class JobQueue: @unchecked Sendable {
     func shutDown() {
         condition.lock()
         stopped = true
+        let refused = waiting
+        waiting.removeAll()
         condition.broadcast()
         condition.unlock()
+        for waiter in refused { waiter.refuse(.shutDown) }
     }
 }

@@ -17,7 +17,15 @@ struct Services {
         // About a second of Argon2 work per core may wait; beyond that a login is answered 503 at
         // once instead of queueing towards a client's timeout (measured by `spse-bench login-flood`).
         let queueLimit = environment["SPSE_HASH_QUEUE_LIMIT"].flatMap { Int($0) } ?? 32 * ProcessInfo.processInfo.activeProcessorCount
-        let hasher = try PasswordHasher(parameters: parameters, pool: HashingPool(queueLimit: queueLimit, waitObserver: hashWait))
+        // A login that finds the queue full waits up to this long for room before its 503, so a
+        // client that ignores Retry-After is paced instead of re-sending thousands of times a second.
+        let admissionWaitText = environment["SPSE_HASH_ADMISSION_WAIT_MS"] ?? "1000"
+        guard let admissionWait = Int(admissionWaitText), (0...60_000).contains(admissionWait) else {
+            throw PasswordHashingError.invalidParameters("SPSE_HASH_ADMISSION_WAIT_MS must be 0 to 60000 milliseconds, not \(admissionWaitText)")
+        }
+        let hasher = try PasswordHasher(
+            parameters: parameters,
+            pool: HashingPool(queueLimit: queueLimit, admissionWait: .milliseconds(admissionWait), waitObserver: hashWait))
         let clock = ServiceClock.system
         let audit = AuditTrail()
         let credentials = try await Credentials(

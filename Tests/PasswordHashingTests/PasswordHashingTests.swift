@@ -105,6 +105,57 @@ struct HashingPoolTests {
         #expect(!pool.isSaturated)
     }
 
+    @Test("with an admission wait, work that finds the queue full waits its turn, first come first served, and runs when room frees in time")
+    func admissionWaitAdmits() async throws {
+        let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30), waitingLimit: 2)
+        let gate = Gate()
+        let running = Task { try await pool.run { gate.wait(); return 0 } }
+        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let order = Log()
+        let first = Task { try await pool.run { order.append(1); return 1 } }
+        while pool.queueDepth < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        let second = Task { try await pool.run { order.append(2); return 2 } }
+        while pool.queueDepth < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(pool.isSaturated, "the queue and the room to wait are both full")
+        await #expect(throws: PasswordHashingError.overloaded(queued: 2)) { try await pool.run { 3 } }
+        gate.open()
+        #expect(try await running.value == 0)
+        #expect(try await first.value == 1)
+        #expect(try await second.value == 2)
+        #expect(order.entries == [1, 2])
+        #expect(!pool.isSaturated)
+    }
+
+    @Test("with an admission wait, work is refused when no room frees within it, and never runs")
+    func admissionWaitRefuses() async throws {
+        let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .milliseconds(200))
+        let gate = Gate()
+        let running = Task { try await pool.run { gate.wait(); return 0 } }
+        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let ran = Log()
+        let started = ContinuousClock.now
+        await #expect(throws: PasswordHashingError.overloaded(queued: 0)) { try await pool.run { ran.append(1); return 1 } }
+        #expect(ContinuousClock.now - started >= .milliseconds(200), "it waited before being refused")
+        gate.open()
+        #expect(try await running.value == 0)
+        #expect(try await pool.run { 5 } == 5)
+        #expect(ran.entries.isEmpty, "a refused job does not run later")
+    }
+
+    @Test("shutting down refuses the work still waiting for room")
+    func shutDownRefusesWaiting() async throws {
+        let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30))
+        let gate = Gate()
+        let running = Task { try await pool.run { gate.wait(); return 0 } }
+        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let waiting = Task { try await pool.run { 1 } }
+        while pool.queueDepth < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        pool.shutDown()
+        await #expect(throws: PasswordHashingError.shutDown) { try await waiting.value }
+        gate.open()
+        #expect(try await running.value == 0)
+    }
+
     @Test("many concurrent callers all get their own result")
     func concurrentCallers() async throws {
         let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(queueLimit: 512))
@@ -136,6 +187,13 @@ struct HashingPoolTests {
         pool.shutDown()
         await #expect(throws: PasswordHashingError.shutDown) { try await pool.run { 1 } }
     }
+}
+
+/// What jobs recorded, in order.
+final class Log: Sendable {
+    private let state = Mutex<[Int]>([])
+    var entries: [Int] { state.withLock { $0 } }
+    func append(_ entry: Int) { state.withLock { $0.append(entry) } }
 }
 
 /// Blocks a worker thread until the test opens it.
