@@ -49,7 +49,7 @@ extension AccountDirectory {
                 let rows = try await connection.query(
                     """
                     SELECT \(Self.columns) FROM accounts
-                    WHERE \(column) = $1 AND ($2::text IS NULL OR role = $2) AND ($3::text IS NULL OR strpos(lower(agency), lower($3)) > 0)
+                    WHERE \(column) = $1 AND \(Self.lookupFilters(roleAt: 2))
                     """, [value] + filters)
                 if rows.count > 0 {
                     result = LookupResult(matchedBy: kind, accounts: try rows.map(Self.decode), page: 1, hasMore: false)
@@ -66,7 +66,7 @@ extension AccountDirectory {
                     """
                     SELECT \(Self.columns) FROM accounts
                     WHERE (lower($1) <% lower(full_name) OR lower($1) <% lower(agency))
-                      AND ($2::text IS NULL OR role = $2) AND ($3::text IS NULL OR strpos(lower(agency), lower($3)) > 0)
+                      AND \(Self.lookupFilters(roleAt: 2))
                     ORDER BY greatest(word_similarity(lower($1), lower(full_name)), word_similarity(lower($1), lower(agency))) DESC, user_id
                     LIMIT $4 OFFSET $5
                     """, [text] + filters + [query.pageSize + 1, (query.page - 1) * query.pageSize])
@@ -87,6 +87,12 @@ extension AccountDirectory {
                 on: connection)
             return found
         }
+    }
+
+    /// The optional role and agency filters of a lookup, as SQL over `accounts`: the role is
+    /// parameter `$r`, the agency (a case-insensitive part of it) `$r+1`; NULL means any.
+    static func lookupFilters(roleAt r: Int) -> String {
+        "($\(r)::text IS NULL OR role = $\(r)) AND ($\(r + 1)::text IS NULL OR strpos(lower(agency), lower($\(r + 1))) > 0)"
     }
 
     /// The exact lookups the text could be, most specific first. Columns are fixed names, never input.

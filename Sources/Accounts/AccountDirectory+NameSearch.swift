@@ -54,8 +54,7 @@ extension AccountDirectory {
                 SELECT a.* FROM unnest($1::text[]) WITH ORDINALITY AS n(full_name, rank)
                 CROSS JOIN LATERAL (
                     SELECT \(Self.columns) FROM accounts
-                    WHERE full_name = n.full_name AND ($3::text IS NULL OR role = $3)
-                      AND ($4::text IS NULL OR strpos(lower(agency), lower($4)) > 0)
+                    WHERE full_name = n.full_name AND \(Self.lookupFilters(roleAt: 3))
                     ORDER BY user_id LIMIT $2) a
                 ORDER BY n.rank, a.user_id LIMIT $2
                 """, [PostgresTextArray(window), needed - found.count] + filters)

@@ -95,8 +95,11 @@ private final class JobQueue: @unchecked Sendable {
     var depth: Int {
         condition.lock()
         defer { condition.unlock() }
-        return jobs.count - head + waiting.count
+        return waitingForWorker
     }
+
+    /// Jobs queued for a worker or waiting for room; read under the lock.
+    private var waitingForWorker: Int { jobs.count - head + waiting.count }
 
     /// Whether `enqueue` would refuse now (every worker busy, the queue full, no room to wait).
     var isFull: Bool {
@@ -121,7 +124,7 @@ private final class JobQueue: @unchecked Sendable {
             return
         }
         guard waiting.count < waitingLimit else {
-            let queued = jobs.count - head + waiting.count
+            let queued = waitingForWorker
             condition.unlock()
             return refuse(.overloaded(queued: queued))
         }
@@ -139,7 +142,7 @@ private final class JobQueue: @unchecked Sendable {
         condition.lock()
         guard let index = waiting.firstIndex(where: { $0.id == id }) else { return condition.unlock() }
         let waiter = waiting.remove(at: index)
-        let queued = jobs.count - head + waiting.count
+        let queued = waitingForWorker
         condition.unlock()
         waiter.refuse(.overloaded(queued: queued))
     }

@@ -14,8 +14,9 @@ struct Services {
 
     static func make(pool: ConnectionPool, environment: [String: String], hashWait: (@Sendable (Duration) -> Void)? = nil) async throws -> Services {
         let parameters = try Argon2Parameters(environment: environment)
-        // About a second of Argon2 work per core may wait; beyond that a login is answered 503 at
-        // once instead of queueing towards a client's timeout (measured by `spse-bench login-flood`).
+        // About a second of Argon2 work per core may queue; beyond that a login waits for room
+        // (below) and then gets a 503, instead of queueing towards a client's timeout
+        // (measured by `spse-bench login-flood`).
         let queueLimit = environment["SPSE_HASH_QUEUE_LIMIT"].flatMap { Int($0) } ?? 32 * ProcessInfo.processInfo.activeProcessorCount
         // A login that finds the queue full waits up to this long for room before its 503, so a
         // client that ignores Retry-After is paced instead of re-sending thousands of times a second.

@@ -80,6 +80,20 @@ struct PasswordHashingTests {
 
 @Suite("Hashing pool")
 struct HashingPoolTests {
+    /// Puts a job on the pool's only worker that holds it until the returned gate opens; returns
+    /// once it runs. The task's value is 0.
+    func occupyOnlyWorker(of pool: HashingPool) async throws -> (Gate, Task<Int, any Error>) {
+        let gate = Gate()
+        let running = Task { try await pool.run { gate.wait(); return 0 } }
+        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        return (gate, running)
+    }
+
+    /// Returns once `count` jobs wait for a worker.
+    func untilQueued(_ count: Int, in pool: HashingPool) async throws {
+        while pool.queueDepth < count { try await Task.sleep(for: .milliseconds(1)) }
+    }
+
     @Test("no wider than the machine's cores")
     func width() {
         #expect(HashingPool(width: 1000).width == ProcessInfo.processInfo.activeProcessorCount)
@@ -89,12 +103,9 @@ struct HashingPoolTests {
     @Test("when the queue is full, further work is refused at once instead of piling up")
     func boundedQueue() async throws {
         let pool = HashingPool(width: 1, queueLimit: 2)
-        let gate = Gate()
-        // One job occupies the only worker until the gate opens.
-        let running = Task { try await pool.run { gate.wait(); return 0 } }
-        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let (gate, running) = try await occupyOnlyWorker(of: pool)
         let queued = (1...2).map { n in Task { try await pool.run { n } } }
-        while pool.queueDepth < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        try await untilQueued(2, in: pool)
         #expect(pool.isSaturated)
         await #expect(throws: PasswordHashingError.overloaded(queued: 2)) { try await pool.run { 3 } }
         gate.open()
@@ -108,14 +119,12 @@ struct HashingPoolTests {
     @Test("with an admission wait, work that finds the queue full waits its turn, first come first served, and runs when room frees in time")
     func admissionWaitAdmits() async throws {
         let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30), waitingLimit: 2)
-        let gate = Gate()
-        let running = Task { try await pool.run { gate.wait(); return 0 } }
-        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let (gate, running) = try await occupyOnlyWorker(of: pool)
         let order = Log()
         let first = Task { try await pool.run { order.append(1); return 1 } }
-        while pool.queueDepth < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await untilQueued(1, in: pool)
         let second = Task { try await pool.run { order.append(2); return 2 } }
-        while pool.queueDepth < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        try await untilQueued(2, in: pool)
         #expect(pool.isSaturated, "the queue and the room to wait are both full")
         await #expect(throws: PasswordHashingError.overloaded(queued: 2)) { try await pool.run { 3 } }
         gate.open()
@@ -129,9 +138,7 @@ struct HashingPoolTests {
     @Test("with an admission wait, work is refused when no room frees within it, and never runs")
     func admissionWaitRefuses() async throws {
         let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .milliseconds(200))
-        let gate = Gate()
-        let running = Task { try await pool.run { gate.wait(); return 0 } }
-        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let (gate, running) = try await occupyOnlyWorker(of: pool)
         let ran = Log()
         let started = ContinuousClock.now
         await #expect(throws: PasswordHashingError.overloaded(queued: 0)) { try await pool.run { ran.append(1); return 1 } }
@@ -145,11 +152,9 @@ struct HashingPoolTests {
     @Test("shutting down refuses the work still waiting for room")
     func shutDownRefusesWaiting() async throws {
         let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30))
-        let gate = Gate()
-        let running = Task { try await pool.run { gate.wait(); return 0 } }
-        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let (gate, running) = try await occupyOnlyWorker(of: pool)
         let waiting = Task { try await pool.run { 1 } }
-        while pool.queueDepth < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await untilQueued(1, in: pool)
         pool.shutDown()
         await #expect(throws: PasswordHashingError.shutDown) { try await waiting.value }
         gate.open()
