@@ -24,12 +24,15 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // C libraries, wrapped once each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
+        // Typed, bounded input every door shares: free text, pages, periods.
+        .target(name: "Inputs", swiftSettings: swiftSettings),
         // Thin Swift layer over libpq: connections, pool, typed rows, transactions, COPY.
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         // Argon2id PHC hashing over libargon2 on a bounded worker pool.
@@ -43,14 +46,14 @@ let package = Package(
         // Accounts, lookup, temporary passwords, login, password policy, lockout, sessions.
         .target(
             name: "Accounts",
-            dependencies: ["Postgres", "PasswordHashing", "Audit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Postgres", "PasswordHashing", "Audit", "Inputs", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/common-passwords.LICENSE.txt")],
             swiftSettings: swiftSettings
         ),
         // The SOP 004 approval gate: requests, documents, steps, SLA clock, notices, archive.
         .target(
             name: "Gate",
-            dependencies: ["Postgres", "Accounts", "Audit", "PasswordHashing", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Postgres", "Accounts", "Audit", "PasswordHashing", "Inputs", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Notices by e-mail: SMTP with STARTTLS over SwiftNIO.
@@ -81,11 +84,22 @@ let package = Package(
             dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The use-cases every door calls, the settings read once, and the one service graph.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Postgres", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "SMTPSender", "Inputs",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP front door (Hummingbird 2).
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning",
+                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,6 +111,7 @@ let package = Package(
             name: "spse-accounts",
             dependencies: [
                 "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
+                "Operations", "Inputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ConsoleKitTerminal", package: "console-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "spse-bench",
             dependencies: [
-                "PasswordHashing", "Postgres", "Migrations", "Accounts", "Audit", "Provisioning",
+                "PasswordHashing", "Postgres", "Migrations", "Accounts", "Audit", "Provisioning", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -117,22 +132,22 @@ let package = Package(
         // Test support: throwaway databases and private clusters on the real PostgreSQL.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "Migrations", "Accounts", "Audit", "PasswordHashing"],
+            dependencies: ["Postgres", "Migrations", "Accounts", "Audit", "PasswordHashing", "Operations"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PasswordHashingTests", dependencies: ["PasswordHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "Accounts", "Migrations", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Accounts", "Migrations", "Postgres", "TestSupport", "Operations"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AccountsTests",
-            dependencies: ["Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
+            dependencies: ["Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport", "Operations", "Inputs"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GateTests",
-            dependencies: ["Gate", "Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport"],
+            dependencies: ["Gate", "Accounts", "Audit", "PasswordHashing", "Migrations", "Postgres", "TestSupport", "Operations", "Inputs"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -142,14 +157,22 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["spse-accounts", "Accounts", "Postgres", "TestSupport"],
+            dependencies: [
+                "spse-accounts", "Accounts", "Postgres", "TestSupport", "Operations", "HTTPAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: ["Operations", "Inputs", "Gate", "Accounts", "Audit", "PasswordHashing", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate",
+                "HTTPAPI", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate", "Operations", "Inputs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

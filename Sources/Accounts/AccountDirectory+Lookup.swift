@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import Inputs
 import Postgres
 
 /// What an operator searches with: a user ID, NIP, e-mail, or part of a name or agency.
@@ -35,15 +36,14 @@ extension AccountDirectory {
     /// holds them all, by trigram similarity over name and agency. Audited with who asked
     /// and why (`reason`: a request number or a free reason).
     public func lookup(_ query: LookupQuery, by actor: Operator, reason: String) async throws -> LookupResult {
-        try Self.require(actor, [.adminPPE, .stafAdministrasi], "look up accounts")
-        let text = query.text.trimmingWhitespace.precomposedStringWithCanonicalMapping
-        guard !text.isEmpty, text.count <= 200 else { throw AccountsError.invalidLookup("the search text must be 1 to 200 characters") }
-        guard !reason.trimmingWhitespace.isEmpty else { throw AccountsError.invalidLookup("a lookup needs a reason or request number") }
-        guard query.page >= 1, (1...100).contains(query.pageSize) else {
-            throw AccountsError.invalidLookup("page must be ≥ 1 and page size 1…100")
-        }
+        try AccessPolicy.require(actor.role, .lookUpAccounts)
+        // Bounded and free of control characters before any of it reaches SQL or arithmetic.
+        let text = try FreeText(query.text, field: "q").value
+        let agency = try FreeText.optional(query.agency, field: "agency")?.value
+        let reason = try FreeText(reason, field: "reason").value
+        let page = try Page(number: query.page, size: query.pageSize)
         return try await pool.withTransaction { connection in
-            let filters: [any PostgresEncodable] = [query.role?.rawValue, query.agency]
+            let filters: [any PostgresEncodable] = [query.role?.rawValue, agency]
             var result: LookupResult?
             for (kind, column, value) in Self.exactCandidates(text) {
                 let rows = try await connection.query(
@@ -57,7 +57,7 @@ extension AccountDirectory {
                 }
             }
             if result == nil {
-                result = try await searchNameWords(text, filters: filters, page: query.page, pageSize: query.pageSize, on: connection)
+                result = try await searchNameWords(text, filters: filters, page: page, on: connection)
             }
             if result == nil {
                 // Lower than the default 0.6 so that "Yonatan Eko" still finds "YONATHAN EKO NUGROHO".
@@ -69,19 +69,18 @@ extension AccountDirectory {
                       AND \(Self.lookupFilters(roleAt: 2))
                     ORDER BY greatest(word_similarity(lower($1), lower(full_name)), word_similarity(lower($1), lower(agency))) DESC, user_id
                     LIMIT $4 OFFSET $5
-                    """, [text] + filters + [query.pageSize + 1, (query.page - 1) * query.pageSize])
+                    """, [text] + filters + [page.size + 1, page.offset])
                 let accounts = try rows.map(Self.decode)
                 result = LookupResult(
-                    matchedBy: "name", accounts: Array(accounts.prefix(query.pageSize)), page: query.page,
-                    hasMore: accounts.count > query.pageSize)
+                    matchedBy: "name", accounts: Array(accounts.prefix(page.size)), page: page.number, hasMore: accounts.count > page.size)
             }
-            let found = result!
+            guard let found = result else { throw AccountsError.accountNotFound }
             var details: [String: AuditValue] = [
                 "query": .string(text), "matched_by": .string(found.matchedBy),
                 "returned": .strings(found.accounts.map(\.userID.value)), "page": .int(found.page),
             ]
             if let role = query.role { details["role"] = .string(role.rawValue) }
-            if let agency = query.agency { details["agency"] = .string(agency) }
+            if let agency { details["agency"] = .string(agency) }
             try await audit.record(
                 AuditEvent(occurredAt: clock.now, actor: actor.userID.value, action: "account.lookup", requestID: reason, details: details),
                 on: connection)

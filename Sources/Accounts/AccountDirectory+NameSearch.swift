@@ -1,4 +1,5 @@
 import Foundation
+import Inputs
 import Postgres
 
 extension AccountDirectory {
@@ -16,7 +17,7 @@ extension AccountDirectory {
     /// user ID. nil when the word search does not apply — a word that matches no name word, or no
     /// account (within the filters) holding them all — so the caller falls back to similarity over
     /// names and agencies.
-    func searchNameWords(_ text: String, filters: [any PostgresEncodable], page: Int, pageSize: Int,
+    func searchNameWords(_ text: String, filters: [any PostgresEncodable], page: Page,
                          on connection: PostgresConnection) async throws -> LookupResult? {
         let matches = try await connection.query(
             """
@@ -42,7 +43,7 @@ extension AccountDirectory {
             """, [text] + arrays).map { try $0.decode(String.self, at: 0) }
         // Accounts of the best names, a window of names at a time, at most as many per name as the
         // page still needs: a name shared by hundreds of accounts costs no more than the page.
-        let offset = (page - 1) * pageSize
+        let (offset, pageSize) = (page.offset, page.size)
         let needed = offset + pageSize + 1
         var found: [Account] = []
         var next = 0
@@ -63,7 +64,7 @@ extension AccountDirectory {
         // No account holds every word: not a word search; a page past its end: empty.
         guard !found.isEmpty else { return nil }
         let onPage = found.dropFirst(offset)
-        return LookupResult(matchedBy: "name", accounts: Array(onPage.prefix(pageSize)), page: page,
+        return LookupResult(matchedBy: "name", accounts: Array(onPage.prefix(pageSize)), page: page.number,
                             hasMore: onPage.count > pageSize)
     }
 }

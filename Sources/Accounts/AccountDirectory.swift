@@ -22,7 +22,7 @@ public struct AccountDirectory: Sendable {
     /// Creates an account with no usable password: the first one comes from a reset (issue it
     /// through the SOP gate) or from provisioning.
     public func create(_ new: NewAccount, by actor: Operator) async throws -> Account {
-        try Self.require(actor, [.adminPPE], "create accounts")
+        try AccessPolicy.require(actor.role, .createAccounts)
         return try await pool.withTransaction { connection in
             try await create(new, by: actor.userID.value, on: connection)
         }
@@ -52,7 +52,7 @@ public struct AccountDirectory: Sendable {
 
     /// One account by user ID; audited as a lookup.
     public func show(_ userID: UserID, by actor: Operator, reason: String) async throws -> Account {
-        try Self.require(actor, [.adminPPE, .stafAdministrasi], "show accounts")
+        try AccessPolicy.require(actor.role, .showAccounts)
         return try await pool.withTransaction { connection in
             let rows = try await connection.query("SELECT \(Self.columns) FROM accounts WHERE user_id = $1", [userID.value])
             guard let row = rows.first else { throw AccountsError.accountNotFound }
@@ -64,9 +64,15 @@ public struct AccountDirectory: Sendable {
         }
     }
 
+    /// The account with this user ID, read in the caller's transaction and not audited: for a
+    /// service that records its own use of it (the gate's validity step).
+    public func find(_ userID: UserID, on connection: PostgresConnection) async throws -> Account? {
+        try await connection.query("SELECT \(Self.columns) FROM accounts WHERE user_id = $1", [userID.value]).first.map(Self.decode)
+    }
+
     /// Disables or enables an account; disabling revokes its sessions.
     public func setStatus(_ status: AccountStatus, of userID: UserID, by actor: Operator) async throws {
-        try Self.require(actor, [.adminPPE], "disable or enable accounts")
+        try AccessPolicy.require(actor.role, .changeAccountStatus)
         try await pool.withTransaction { connection in
             let now = clock.now
             let rows = try await connection.query(
@@ -84,7 +90,7 @@ public struct AccountDirectory: Sendable {
 
     /// Lifts a lockout and clears the failure count.
     public func unlock(_ userID: UserID, by actor: Operator) async throws {
-        try Self.require(actor, [.adminPPE], "unlock accounts")
+        try AccessPolicy.require(actor.role, .unlockAccounts)
         try await pool.withTransaction { connection in
             let now = clock.now
             let changed = try await connection.execute(
@@ -93,10 +99,6 @@ public struct AccountDirectory: Sendable {
             guard changed == 1 else { throw AccountsError.accountNotFound }
             try await audit.record(AuditEvent(occurredAt: now, actor: actor.userID.value, action: "account.unlock", subject: userID.value), on: connection)
         }
-    }
-
-    static func require(_ actor: Operator, _ roles: Set<Role>, _ operation: String) throws(AccountsError) {
-        guard roles.contains(actor.role) else { throw .notPermitted(role: actor.role, operation: operation) }
     }
 
     static func conflict(_ error: PostgresError) -> AccountsError {
@@ -110,18 +112,18 @@ public struct AccountDirectory: Sendable {
 
     static func decode(_ row: PostgresRow) throws -> Account {
         Account(
-            id: try row.decode(Int64.self, at: 0),
-            userID: try UserID(try row.decode(String.self, at: 1)),
-            role: try Role(parsing: try row.decode(String.self, at: 2)),
-            fullName: try FullName(try row.decode(String.self, at: 3)),
-            nip: try row.decode(String?.self, at: 4).map { try NIP($0) },
-            email: try EmailAddress(try row.decode(String.self, at: 5)),
-            agency: try Agency(try row.decode(String.self, at: 6)),
-            status: AccountStatus(rawValue: try row.decode(String.self, at: 7)) ?? .disabled,
-            mustChangePassword: try row.decode(Bool.self, at: 8),
-            lockedUntil: try row.decode(Date?.self, at: 9),
-            createdAt: try row.decode(Date.self, at: 10),
-            updatedAt: try row.decode(Date.self, at: 11))
+            id: try row.decode(Int64.self, column: "id"),
+            userID: try UserID(try row.decode(String.self, column: "user_id")),
+            role: try Role(parsing: try row.decode(String.self, column: "role")),
+            fullName: try FullName(try row.decode(String.self, column: "full_name")),
+            nip: try row.decode(String?.self, column: "nip").map { try NIP($0) },
+            email: try EmailAddress(try row.decode(String.self, column: "email")),
+            agency: try Agency(try row.decode(String.self, column: "agency")),
+            status: AccountStatus(rawValue: try row.decode(String.self, column: "status")) ?? .disabled,
+            mustChangePassword: try row.decode(Bool.self, column: "must_change_password"),
+            lockedUntil: try row.decode(Date?.self, column: "locked_until"),
+            createdAt: try row.decode(Date.self, column: "created_at"),
+            updatedAt: try row.decode(Date.self, column: "updated_at"))
     }
 }
 

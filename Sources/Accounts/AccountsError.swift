@@ -29,6 +29,8 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case configuration(String)
     /// The operator's role does not allow this operation.
     case notPermitted(role: Role, operation: String)
+    /// Too many login attempts from one client address; try again after `retryAfter` seconds.
+    case throttled(retryAfter: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidLookup(let reason): return "lookup refused: \(reason)"
         case .configuration(let reason): return "configuration: \(reason)"
         case .notPermitted(let role, let operation): return "\(role.rawValue) may not \(operation)"
+        case .throttled(let seconds): return "too many login attempts from this address; try again in \(seconds) s"
         }
     }
 }

@@ -8,7 +8,7 @@ extension Credentials {
     public func enrol(_ new: NewAccount, in directory: AccountDirectory, by actor: Operator) async throws
         -> (account: Account, password: TemporaryPassword, expiresAt: Date)
     {
-        try AccountDirectory.require(actor, [.adminPPE], "create accounts")
+        try AccessPolicy.require(actor.role, .createAccounts)
         let prepared = try await prepareTemporaryPassword()
         let (account, expiresAt) = try await pool.withTransaction { connection in
             let account = try await directory.create(new, by: actor.userID.value, on: connection)

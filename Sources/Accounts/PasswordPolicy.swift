@@ -15,8 +15,8 @@ public struct PasswordPolicy: Sendable {
 
     /// The policy with the shipped list of ~30,000 common passwords (zxcvbn's list, MIT, plus
     /// Indonesian ones) and `SPSE_PASSWORD_MIN_LENGTH`.
-    public static func standard(environment: [String: String]) throws -> PasswordPolicy {
-        let minimum = environment["SPSE_PASSWORD_MIN_LENGTH"].flatMap { Int($0) } ?? 12
+    /// The shipped blocklist with a minimum length (8…128; `SPSE_PASSWORD_MIN_LENGTH` via the settings).
+    public static func standard(minimumLength minimum: Int = 12) throws -> PasswordPolicy {
         guard (8...128).contains(minimum) else {
             throw AccountsError.configuration("SPSE_PASSWORD_MIN_LENGTH must be 8…128")
         }

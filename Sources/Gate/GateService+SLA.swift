@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import Inputs
 import Postgres
 
 /// An open request in the queue: the step due, who may take it, and the time left (negative: overdue).
@@ -26,6 +27,16 @@ public struct SLAReportLine: Sendable, Equatable, Codable {
     public let breaches: Int
     public let limitMinutes: Int?
 
+    public init(step: Int, actor: String, count: Int, medianSeconds: Double, p90Seconds: Double, breaches: Int, limitMinutes: Int?) {
+        self.step = step
+        self.actor = actor
+        self.count = count
+        self.medianSeconds = medianSeconds
+        self.p90Seconds = p90Seconds
+        self.breaches = breaches
+        self.limitMinutes = limitMinutes
+    }
+
     enum CodingKeys: String, CodingKey {
         case step, actor, count, medianSeconds = "median_seconds", p90Seconds = "p90_seconds", breaches, limitMinutes = "limit_minutes"
     }
@@ -38,7 +49,8 @@ extension GateService {
         return try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT r.id, r.number, r.state, r.priority, s.step, s.started_at, st.minutes, r.receipt_confirmed_at IS NOT NULL
+                SELECT r.id, r.number, r.state, r.priority, s.step, s.started_at, st.minutes,
+                       r.receipt_confirmed_at IS NOT NULL AS receipt_confirmed
                 FROM requests r
                 JOIN request_steps s ON s.request_id = r.id AND s.ended_at IS NULL
                 JOIN sla_standards st ON st.step = s.step
@@ -46,14 +58,15 @@ extension GateService {
                 ORDER BY s.started_at + coalesce(make_interval(mins => st.minutes), interval '100 years'), r.id
                 """
             ).map { row in
-                let state = RequestState(rawValue: try row.decode(String.self, at: 2))!
-                let started = try row.decode(Date.self, at: 5)
-                let minutes = try row.decode(Int?.self, at: 6)
+                let stateText = try row.decode(String.self, column: "state")
+                guard let state = RequestState(rawValue: stateText) else { throw PostgresError.decoding(column: "state", type: "RequestState") }
+                let started = try row.decode(Date.self, column: "started_at")
+                let minutes = try row.decode(Int?.self, column: "minutes")
                 let facts = RequestFacts(state: state, requester: nil, subject: nil, completenessCheckedBy: nil, documents: [],
-                                         requiredDocuments: [], receiptConfirmed: try row.decode(Bool.self, at: 7))
+                                         requiredDocuments: [], receiptConfirmed: try row.decode(Bool.self, column: "receipt_confirmed"))
                 return QueueEntry(
-                    requestID: try row.decode(Int64.self, at: 0), number: try row.decode(String.self, at: 1), state: state,
-                    priority: Priority(rawValue: try row.decode(String.self, at: 3)) ?? .normal, step: try row.decode(Int.self, at: 4),
+                    requestID: try row.decode(Int64.self, column: "id"), number: try row.decode(String.self, column: "number"), state: state,
+                    priority: Priority(rawValue: try row.decode(String.self, column: "priority")) ?? .normal, step: try row.decode(Int.self, column: "step"),
                     dueSince: started, secondsLeft: minutes.map { (Double($0 * 60) - now.timeIntervalSince(started)).rounded() },
                     allowed: RequestStateMachine.allowed(in: facts))
             }
@@ -62,15 +75,15 @@ extension GateService {
 
     /// Per step and actor, for steps ended in [from, to): count, median and p90 duration, and
     /// breaches of the step's standard — each breach attributed to the actor who took the step.
-    public func slaReport(from: Date, to: Date) async throws -> [SLAReportLine] {
-        guard from < to else { throw GateError.invalidInput("the report period must end after it starts") }
+    public func slaReport(_ period: Period) async throws -> [SLAReportLine] {
+        let (from, to) = (period.from, period.to)
         return try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT s.step, s.actor, count(*)::int,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.ended_at - s.started_at)),
-                       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.ended_at - s.started_at)),
-                       (count(*) FILTER (WHERE st.minutes IS NOT NULL AND s.ended_at - s.started_at > make_interval(mins => st.minutes)))::int,
+                SELECT s.step, s.actor, count(*)::int AS count,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.ended_at - s.started_at)) AS median,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.ended_at - s.started_at)) AS p90,
+                       (count(*) FILTER (WHERE st.minutes IS NOT NULL AND s.ended_at - s.started_at > make_interval(mins => st.minutes)))::int AS breaches,
                        st.minutes
                 FROM request_steps s JOIN sla_standards st ON st.step = s.step
                 WHERE s.ended_at >= $1 AND s.ended_at < $2
@@ -79,9 +92,10 @@ extension GateService {
                 """, [from, to]
             ).map { row in
                 SLAReportLine(
-                    step: try row.decode(Int.self, at: 0), actor: try row.decode(String.self, at: 1), count: try row.decode(Int.self, at: 2),
-                    medianSeconds: try row.decode(Double.self, at: 3), p90Seconds: try row.decode(Double.self, at: 4),
-                    breaches: try row.decode(Int.self, at: 5), limitMinutes: try row.decode(Int?.self, at: 6))
+                    step: try row.decode(Int.self, column: "step"), actor: try row.decode(String.self, column: "actor"),
+                    count: try row.decode(Int.self, column: "count"), medianSeconds: try row.decode(Double.self, column: "median"),
+                    p90Seconds: try row.decode(Double.self, column: "p90"), breaches: try row.decode(Int.self, column: "breaches"),
+                    limitMinutes: try row.decode(Int?.self, column: "minutes"))
             }
         }
     }

@@ -1,6 +1,7 @@
 import Accounts
 import Audit
 import Foundation
+import Inputs
 import Postgres
 
 /// Test seam for crash tests: runs inside the step-6 transaction after the reset/disclosure and
@@ -19,53 +20,49 @@ public struct GateHooks: Sendable {
 public struct GateService: Sendable {
     let pool: ConnectionPool
     let credentials: Credentials
+    let directory: AccountDirectory
     let audit: AuditTrail
     let clock: ServiceClock
     public let documentLimit: Int
     let hooks: GateHooks
 
     public init(pool: ConnectionPool, credentials: Credentials, audit: AuditTrail, clock: ServiceClock,
-                documentLimit: Int = 10 * 1024 * 1024, hooks: GateHooks = GateHooks()) {
+                documentLimit: Int = 10 * 1024 * 1024, hooks: GateHooks = GateHooks(), directory: AccountDirectory? = nil) {
         self.pool = pool
         self.credentials = credentials
+        self.directory = directory ?? AccountDirectory(pool: pool, audit: audit, clock: clock)
         self.audit = audit
         self.clock = clock
         self.documentLimit = documentLimit
         self.hooks = hooks
     }
 
-    static let managedRoles: Set<Role> = [.helpdesk, .adminAgency, .verifikator, .auditor]
+    static var managedRoles: Set<Role> { AccessPolicy.managedRoles }
+
+    /// Who may see a request at all: those who read every request, and the person who filed it
+    /// or is its requester.
+    public static func mayRead(_ request: Request, _ actor: Actor) -> Bool {
+        AccessPolicy.allows(actor.role, .readAllRequests) || request.requesterUserID == actor.userID || request.submittedBy == actor.userID
+    }
 
     // MARK: Step 1
 
     /// Step 1: a helpdesk (or another managed user) submits for themself, or Staf Administrasi
     /// enters a file handed in on paper.
     public func submit(_ new: NewRequest, by actor: Actor) async throws -> Request {
-        guard actor.role == .stafAdministrasi || Self.managedRoles.contains(actor.role) else {
-            throw GateError.notPermitted(role: actor.role, action: .completeness)
-        }
-        guard Self.managedRoles.contains(new.subjectRole) else {
-            throw GateError.invalidInput("requests concern helpdesk, admin_agency, verifikator or auditor accounts")
-        }
-        let name = new.requesterName.trimmingCharacters(in: .whitespacesAndNewlines)
-        let contact = new.requesterContact.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count), (1...200).contains(contact.count) else {
-            throw GateError.invalidInput("the requester's name and contact are required (1–200 characters)")
-        }
-        let hint = new.subject
-        guard [hint.userID, hint.fullName, hint.nip, hint.email].contains(where: { !($0 ?? "").isEmpty }) else {
-            throw GateError.invalidInput("say what is known of the account: user ID, name, NIP or e-mail")
-        }
+        try AccessPolicy.require(actor.role, .submitRequests)
+        let hint = try new.subject.validated()
+        let (name, contact) = (try FreeText(new.requesterName, field: "requester_name").value, try FreeText(new.requesterContact, field: "requester_contact").value)
         let requester = Self.managedRoles.contains(actor.role) ? actor.userID : hint.userID.flatMap { try? UserID($0).value }
         let now = clock.now
         return try await pool.withTransaction { connection in
-            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Asia/Jakarta")!, from: now).year!
+            let year = Self.jakartaYear(of: now)
             let counter = try await connection.query(
                 """
                 INSERT INTO request_counters (year, last) VALUES ($1, 1)
                 ON CONFLICT (year) DO UPDATE SET last = request_counters.last + 1 RETURNING last
                 """, [year])
-            let number = String(format: "REQ-%04d-%06d", year, try counter.first!.decode(Int.self, at: 0))
+            let number = String(format: "REQ-%04d-%06d", year, try Self.first(counter).decode(Int.self, column: "last"))
             let rows = try await connection.query(
                 """
                 INSERT INTO requests (number, kinds, state, subject_role, subject_hint, requester_user_id, requester_name,
@@ -74,7 +71,7 @@ public struct GateService: Sendable {
                 """,
                 [number, new.kinds.names.joined(separator: ","), new.subjectRole.rawValue, JSONB(hint), requester, name, contact,
                  new.channel.rawValue, new.priority.rawValue, actor.userID, now])
-            let id = try rows.first!.decode(Int64.self, at: 0)
+            let id = try Self.first(rows).decode(Int64.self, column: "id")
             try await connection.execute(
                 "INSERT INTO request_steps (request_id, step, started_at, ended_at, actor, outcome) VALUES ($1, 1, $2, $2, $3, 'submitted')",
                 [id, now, actor.userID])
@@ -94,12 +91,13 @@ public struct GateService: Sendable {
     public func addDocument(_ upload: DocumentUpload, to requestID: Int64, by actor: Actor) async throws -> DocumentInfo {
         let now = clock.now
         return try await pool.withTransaction { connection in
-            let request = try await Self.load(requestID, lock: true, on: connection)
-            guard [.submitted, .awaitingSupplement].contains(request.state) else {
-                throw GateError.wrongState(current: request.state, allowed: RequestStateMachine.allowed(in: try await facts(request, on: connection)))
-            }
+            let (request, facts) = try await Self.loadFacts(requestID, lock: true, on: connection)
+            // Who may file before what state allows: a stranger learns nothing of the request's state.
             guard actor.role == .stafAdministrasi || actor.userID == request.requesterUserID || actor.userID == request.submittedBy else {
                 throw GateError.notPermitted(role: actor.role, action: .supplement)
+            }
+            guard [.submitted, .awaitingSupplement].contains(request.state) else {
+                throw GateError.wrongState(current: request.state, allowed: RequestStateMachine.allowed(in: facts))
             }
             let rows = try await connection.query(
                 """
@@ -108,7 +106,7 @@ public struct GateService: Sendable {
                 """,
                 [requestID, upload.type.rawValue, upload.fileName, upload.mediaType, upload.content.count, upload.sha256,
                  upload.content, actor.userID, now])
-            let id = try rows.first!.decode(Int64.self, at: 0)
+            let id = try Self.first(rows).decode(Int64.self, column: "id")
             let hex = upload.sha256.map { String(format: "%02x", $0) }.joined()
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: actor.userID, action: "request.document", subject: request.number, requestID: request.number,
@@ -133,17 +131,38 @@ public struct GateService: Sendable {
             let rows = try await connection.query(
                 "SELECT \(Self.documentColumns), content FROM request_documents WHERE id = $1 AND request_id = $2", [documentID, requestID])
             guard let row = rows.first else { throw GateError.documentNotFound }
-            return (try Self.decodeDocument(row), try row.decode([UInt8].self, at: 8))
+            return (try Self.decodeDocument(row), try row.decode([UInt8].self, column: "content"))
         }
     }
 
     // MARK: Loading
 
+    /// The row a statement that always returns one returned.
+    static func first(_ rows: PostgresRows) throws -> PostgresRow {
+        guard let row = rows.first else { throw PostgresError.unexpectedNull(column: "(no row returned)") }
+        return row
+    }
+
+    /// Request numbers count per year in the LPSE's time zone (WIB).
+    static func jakartaYear(of date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Jakarta") ?? TimeZone(secondsFromGMT: 7 * 3600) ?? .gmt
+        return calendar.component(.year, from: date)
+    }
+
+    /// The request's columns, named, over `requests r` joined to the subject's account `a`.
     static let requestColumns = """
-        r.id, r.number, array_to_string(r.kinds, ','), r.state, r.subject_role, r.subject_hint::text, a.user_id, r.requester_user_id,
-        r.requester_name, r.requester_contact, r.channel, r.priority, r.submitted_by, r.completeness_checked_by,
-        array_to_string(r.missing_documents, ','), r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id,
-        r.receipt_confirmed_at, r.created_at, r.updated_at, r.subject_account_id
+        r.id, r.number, array_to_string(r.kinds, ',') AS kinds, r.state, r.subject_role, r.subject_hint::text AS subject_hint,
+        a.user_id AS subject_user_id, r.requester_user_id, r.requester_name, r.requester_contact, r.channel, r.priority,
+        r.submitted_by, r.completeness_checked_by, array_to_string(r.missing_documents, ',') AS missing_documents,
+        r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id, r.receipt_confirmed_at, r.created_at,
+        r.updated_at, r.subject_account_id
+        """
+
+    /// What the state machine needs besides the request: the documents on file and those the subject's role requires.
+    static let factColumns = """
+        (SELECT coalesce(string_agg(DISTINCT type, ','), '') FROM request_documents WHERE request_id = r.id) AS document_types,
+        (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = r.subject_role) AS required_types
         """
 
     public func request(_ id: Int64) async throws -> Request {
@@ -154,36 +173,75 @@ public struct GateService: Sendable {
     public func request(number: String) async throws -> Request {
         try await pool.withConnection { connection in
             let rows = try await connection.query("SELECT id FROM requests WHERE number = $1", [number])
-            guard let id = try rows.first?.decode(Int64.self, at: 0) else { throw GateError.requestNotFound }
+            guard let id = try rows.first?.decode(Int64.self, column: "id") else { throw GateError.requestNotFound }
             return try await Self.load(id, on: connection)
         }
     }
 
-    static func load(_ id: Int64, lock: Bool = false, on connection: PostgresConnection) async throws -> Request {
+    static func load(_ id: Int64, on connection: PostgresConnection) async throws -> Request {
         let rows = try await connection.query(
-            "SELECT \(requestColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id WHERE r.id = $1"
-                + (lock ? " FOR UPDATE OF r" : ""), [id])
+            "SELECT \(requestColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id WHERE r.id = $1", [id])
         guard let row = rows.first else { throw GateError.requestNotFound }
-        func list(_ text: String?) -> [String] { (text ?? "").split(separator: ",").map(String.init) }
-        return Request(
-            id: try row.decode(Int64.self, at: 0), number: try row.decode(String.self, at: 1),
-            kinds: try RequestKinds(names: list(try row.decode(String.self, at: 2))),
-            state: RequestState(rawValue: try row.decode(String.self, at: 3))!,
-            subjectRole: try Role(parsing: try row.decode(String.self, at: 4)),
-            subject: try JSONDecoder().decode(SubjectHint.self, from: Data(try row.decode(String.self, at: 5).utf8)),
-            subjectUserID: try row.decode(String?.self, at: 6), requesterUserID: try row.decode(String?.self, at: 7),
-            requesterName: try row.decode(String.self, at: 8), requesterContact: try row.decode(String.self, at: 9),
-            channel: SubmissionChannel(rawValue: try row.decode(String.self, at: 10)) ?? .hardcopy,
-            priority: Priority(rawValue: try row.decode(String.self, at: 11)) ?? .normal,
-            submittedBy: try row.decode(String.self, at: 12), completenessCheckedBy: try row.decode(String?.self, at: 13),
-            missingDocuments: list(try row.decode(String?.self, at: 14)).compactMap(DocumentType.init(rawValue:)),
-            validatedBy: try row.decode(String?.self, at: 15), rejectionReason: try row.decode(String?.self, at: 16),
-            executedBy: try row.decode(String?.self, at: 17), disclosedUserID: try row.decode(String?.self, at: 18),
-            receiptConfirmedAt: try row.decode(Date?.self, at: 19), createdAt: try row.decode(Date.self, at: 20),
-            updatedAt: try row.decode(Date.self, at: 21), subjectAccountID: try row.decode(Int64?.self, at: 22))
+        return try decodeRequest(row)
     }
 
-    static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex'), uploaded_by, uploaded_at"
+    /// The request and the state machine's facts in one read; `lock` holds the row until commit,
+    /// so concurrent steps on one request take turns.
+    static func loadFacts(_ id: Int64, lock: Bool = false, on connection: PostgresConnection) async throws -> (Request, RequestFacts) {
+        let rows = try await connection.query(
+            "SELECT \(requestColumns), \(factColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id WHERE r.id = $1"
+                + (lock ? " FOR UPDATE OF r" : ""), [id])
+        guard let row = rows.first else { throw GateError.requestNotFound }
+        let request = try decodeRequest(row)
+        func set(_ text: String) -> Set<DocumentType> { Set(text.split(separator: ",").compactMap { DocumentType(rawValue: String($0)) }) }
+        let facts = RequestFacts(
+            state: request.state, requester: request.requesterUserID, subject: request.subjectUserID,
+            completenessCheckedBy: request.completenessCheckedBy, documents: set(try row.decode(String.self, column: "document_types")),
+            requiredDocuments: set(try row.decode(String.self, column: "required_types")), receiptConfirmed: request.receiptConfirmedAt != nil,
+            number: request.number, kinds: request.kinds, subjectRole: request.subjectRole, missingDocuments: request.missingDocuments,
+            rejectionReason: request.rejectionReason)
+        return (request, facts)
+    }
+
+    /// Moves the request to `state` and returns it as stored, in one statement.
+    static func update(_ id: Int64, to state: RequestState, at now: Date, on connection: PostgresConnection) async throws -> Request {
+        let rows = try await connection.query(
+            """
+            WITH r AS (UPDATE requests SET state = $2, updated_at = $3 WHERE id = $1 RETURNING *)
+            SELECT \(requestColumns) FROM r LEFT JOIN accounts a ON a.id = r.subject_account_id
+            """, [id, state.rawValue, now])
+        guard let row = rows.first else { throw GateError.requestNotFound }
+        return try decodeRequest(row)
+    }
+
+    static func decodeRequest(_ row: PostgresRow) throws -> Request {
+        func list(_ text: String?) -> [String] { (text ?? "").split(separator: ",").map(String.init) }
+        func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T { try row.decode(T.self, column: column) }
+        func optional<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T? { try row.decode(T?.self, column: column) }
+        // Stored values outside the enums are refused by CHECK constraints; an unknown one is a decoding error, not a trap.
+        func parsed<T: RawRepresentable>(_ column: String) throws -> T where T.RawValue == String {
+            guard let parsed = T(rawValue: try value(column, as: String.self)) else {
+                throw PostgresError.decoding(column: column, type: String(describing: T.self))
+            }
+            return parsed
+        }
+        return Request(
+            id: try value("id"), number: try value("number"),
+            kinds: try RequestKinds(names: list(try value("kinds", as: String.self))),
+            state: try parsed("state"), subjectRole: try parsed("subject_role"),
+            subject: try JSONDecoder().decode(SubjectHint.self, from: Data(try value("subject_hint", as: String.self).utf8)),
+            subjectUserID: try optional("subject_user_id"), requesterUserID: try optional("requester_user_id"),
+            requesterName: try value("requester_name"), requesterContact: try value("requester_contact"),
+            channel: try parsed("channel"), priority: try parsed("priority"),
+            submittedBy: try value("submitted_by"), completenessCheckedBy: try optional("completeness_checked_by"),
+            missingDocuments: list(try optional("missing_documents", as: String.self)).compactMap(DocumentType.init(rawValue:)),
+            validatedBy: try optional("validated_by"), rejectionReason: try optional("rejection_reason"),
+            executedBy: try optional("executed_by"), disclosedUserID: try optional("disclosed_user_id"),
+            receiptConfirmedAt: try optional("receipt_confirmed_at"), createdAt: try value("created_at"),
+            updatedAt: try value("updated_at"), subjectAccountID: try optional("subject_account_id"))
+    }
+
+    static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at"
 
     static func documents(of requestID: Int64, on connection: PostgresConnection) async throws -> [DocumentInfo] {
         try await connection.query("SELECT \(documentColumns) FROM request_documents WHERE request_id = $1 ORDER BY id", [requestID])
@@ -192,22 +250,9 @@ public struct GateService: Sendable {
 
     static func decodeDocument(_ row: PostgresRow) throws -> DocumentInfo {
         DocumentInfo(
-            id: try row.decode(Int64.self, at: 0), type: DocumentType(rawValue: try row.decode(String.self, at: 1)) ?? .other,
-            fileName: try row.decode(String.self, at: 2), mediaType: try row.decode(String.self, at: 3),
-            size: try row.decode(Int.self, at: 4), sha256Hex: try row.decode(String.self, at: 5),
-            uploadedBy: try row.decode(String.self, at: 6), uploadedAt: try row.decode(Date.self, at: 7))
-    }
-
-    func facts(_ request: Request, on connection: PostgresConnection) async throws -> RequestFacts {
-        let row = try await connection.query(
-            """
-            SELECT (SELECT coalesce(string_agg(DISTINCT type, ','), '') FROM request_documents WHERE request_id = $1),
-                   (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = $2)
-            """, [request.id, request.subjectRole.rawValue]).first!
-        func set(_ text: String) -> Set<DocumentType> { Set(text.split(separator: ",").compactMap { DocumentType(rawValue: String($0)) }) }
-        return RequestFacts(
-            state: request.state, requester: request.requesterUserID, subject: request.subjectUserID,
-            completenessCheckedBy: request.completenessCheckedBy, documents: set(try row.decode(String.self, at: 0)),
-            requiredDocuments: set(try row.decode(String.self, at: 1)), receiptConfirmed: request.receiptConfirmedAt != nil)
+            id: try row.decode(Int64.self, column: "id"), type: DocumentType(rawValue: try row.decode(String.self, column: "type")) ?? .other,
+            fileName: try row.decode(String.self, column: "file_name"), mediaType: try row.decode(String.self, column: "media_type"),
+            size: try row.decode(Int.self, column: "size"), sha256Hex: try row.decode(String.self, column: "sha256"),
+            uploadedBy: try row.decode(String.self, column: "uploaded_by"), uploadedAt: try row.decode(Date.self, column: "uploaded_at"))
     }
 }

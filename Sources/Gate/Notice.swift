@@ -9,7 +9,7 @@ public struct Notice: Sendable, Equatable {
     public let bodyEN: String
 
     /// Step 3: the file is incomplete; names the missing documents.
-    static func supplement(number: String, missing: [DocumentType]) -> Notice {
+    public static func supplement(number: String, missing: [DocumentType]) -> Notice {
         let names = missing.map(\.readableID).joined(separator: ", ")
         let namesEN = missing.map(\.readableEN).joined(separator: ", ")
         return Notice(
@@ -21,7 +21,7 @@ public struct Notice: Sendable, Equatable {
     }
 
     /// Step 7: the request is rejected, with the reason.
-    static func rejection(number: String, reason: String) -> Notice {
+    public static func rejection(number: String, reason: String) -> Notice {
         Notice(
             step: 7,
             subjectID: "[\(number)] Permohonan ditolak",
@@ -31,7 +31,7 @@ public struct Notice: Sendable, Equatable {
     }
 
     /// Step 8: the reset is done and/or the user ID is given; never the password itself.
-    static func completion(number: String, kinds: RequestKinds, userID: String?) -> Notice {
+    public static func completion(number: String, kinds: RequestKinds, userID: String?) -> Notice {
         var bodyID = "Permohonan \(number) telah diproses."
         var bodyEN = "Request \(number) has been processed."
         if kinds.contains(.userIDInfo), let userID {

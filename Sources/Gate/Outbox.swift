@@ -86,46 +86,57 @@ public struct OutboxDispatcher: Sendable {
         min(3600, 60 * pow(2, Double(max(0, attempts - 1))))
     }
 
+    /// How long a claimed notice is left to its dispatcher before another may try it: longer than
+    /// any send takes (the SMTP sender times out well within it), so a dispatcher that dies
+    /// mid-send delays its notices by this much and no more.
+    public static let claimLease: TimeInterval = 600
+
     /// Tries every notice that is due; returns how many were delivered and how many failed.
+    /// No transaction, connection or row lock is held while a sender talks to the outside: one
+    /// short statement claims the due notices (moving them past the lease, so other dispatchers
+    /// skip them), each is sent with nothing open, and each outcome is one more short statement.
     @discardableResult
     public func deliverDue(limit: Int = 100) async throws -> (delivered: Int, failed: Int) {
         let now = clock.now
-        return try await pool.withTransaction { connection in
-            let rows = try await connection.query(
+        let claimed = try await pool.withConnection { connection in
+            try await connection.query(
                 """
-                SELECT o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts
-                FROM outbox o JOIN requests r ON r.id = o.request_id
-                WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1
-                ORDER BY o.id LIMIT $2
-                FOR UPDATE OF o SKIP LOCKED
-                """, [now, limit])
-            var delivered = 0
-            var failed = 0
-            for row in rows {
-                let notice = OutgoingNotice(
-                    id: try row.decode(Int64.self, at: 0), requestNumber: try row.decode(String.self, at: 1), step: try row.decode(Int.self, at: 2),
-                    recipient: try row.decode(String.self, at: 3), channel: try row.decode(String.self, at: 4),
-                    subjectID: try row.decode(String.self, at: 5), bodyID: try row.decode(String.self, at: 6),
-                    subjectEN: try row.decode(String.self, at: 7), bodyEN: try row.decode(String.self, at: 8))
-                let attempts = try row.decode(Int.self, at: 9) + 1
-                do {
-                    try await sender.send(notice)
-                    try await connection.execute("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1",
-                                                 [notice.id, now, attempts])
-                    delivered += 1
-                } catch let error as NoticeSenderError {
-                    try await connection.execute(
-                        "UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1",
-                        [notice.id, attempts, error.description])
-                    failed += 1
-                } catch {
-                    try await connection.execute(
-                        "UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",
-                        [notice.id, attempts, now.addingTimeInterval(Self.backoff(afterAttempts: attempts)), String(describing: error).prefix(500)])
-                    failed += 1
-                }
-            }
-            return (delivered, failed)
+                WITH due AS (
+                    SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                UPDATE outbox o SET next_attempt_at = $3
+                FROM due, requests r WHERE o.id = due.id AND r.id = o.request_id
+                RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts
+                """, [now, limit, now.addingTimeInterval(Self.claimLease)]
+            ).map { row in
+                (OutgoingNotice(
+                    id: try row.decode(Int64.self, column: "id"), requestNumber: try row.decode(String.self, column: "number"),
+                    step: try row.decode(Int.self, column: "step"), recipient: try row.decode(String.self, column: "recipient"),
+                    channel: try row.decode(String.self, column: "channel"), subjectID: try row.decode(String.self, column: "subject_id"),
+                    bodyID: try row.decode(String.self, column: "body_id"), subjectEN: try row.decode(String.self, column: "subject_en"),
+                    bodyEN: try row.decode(String.self, column: "body_en")),
+                 try row.decode(Int.self, column: "attempts") + 1)
+            }.sorted { $0.0.id < $1.0.id }
         }
+        var delivered = 0
+        var failed = 0
+        for (notice, attempts) in claimed {
+            let outcome: (sql: String, parameters: [any PostgresEncodable])
+            do {
+                try await sender.send(notice)
+                outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1", [notice.id, clock.now, attempts])
+                delivered += 1
+            } catch let error as NoticeSenderError {
+                outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1",
+                           [notice.id, attempts, error.description])
+                failed += 1
+            } catch {
+                outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",
+                           [notice.id, attempts, now.addingTimeInterval(Self.backoff(afterAttempts: attempts)), String(String(describing: error).prefix(500))])
+                failed += 1
+            }
+            _ = try await pool.withConnection { try await $0.execute(outcome.sql, outcome.parameters) }
+        }
+        return (delivered, failed)
     }
 }

@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import Inputs
 
 /// How the request file reached the LPSE.
 public enum SubmissionChannel: String, Sendable, Codable {
@@ -31,6 +32,26 @@ public struct SubjectHint: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case userID = "user_id", fullName = "full_name", nip, email, agency
     }
+
+    /// The hint with each given field checked by its own rule (a NIP must be a NIP even when it
+    /// is only a hint) and blanks dropped; at least one field must remain.
+    public func validated() throws -> SubjectHint {
+        func checked(_ text: String?, _ field: String, _ rule: (String) throws -> String) throws -> String? {
+            guard let text = try FreeText.optional(text, field: "subject.\(field)")?.value else { return nil }
+            do { return try rule(text) } catch let error as AccountsError {
+                if case .invalidField(_, let reason) = error { throw InputError(field: "subject.\(field)", reason: reason) }
+                throw error
+            }
+        }
+        let hint = SubjectHint(
+            userID: try checked(userID, "user_id") { try UserID($0).value }, fullName: try checked(fullName, "full_name") { $0 },
+            nip: try checked(nip, "nip") { try NIP($0).value }, email: try checked(email, "email") { try EmailAddress($0).value },
+            agency: try checked(agency, "agency") { $0 })
+        guard [hint.userID, hint.fullName, hint.nip, hint.email].contains(where: { $0 != nil }) else {
+            throw InputError(field: "subject", reason: "say what is known of the account: user ID, name, NIP or e-mail")
+        }
+        return hint
+    }
 }
 
 /// A request as submitted at step 1.
@@ -42,6 +63,26 @@ public struct NewRequest: Sendable {
     public var requesterContact: String
     public var channel: SubmissionChannel
     public var priority: Priority
+
+    /// From what a door received, every field checked and named as the API names it: free text
+    /// bounded and free of control characters, the hint's user ID, NIP and e-mail by their rules.
+    public init(kinds: [String], subject: SubjectHint, subjectRole: String?, requesterName: String, requesterContact: String,
+                channel: String, priority: String?) throws {
+        self.kinds = try RequestKinds(names: kinds)
+        self.subject = try subject.validated()
+        guard let role = Role(rawValue: subjectRole ?? Role.helpdesk.rawValue), GateService.managedRoles.contains(role) else {
+            throw InputError(field: "subject_role", reason: "must be helpdesk, admin_agency, verifikator or auditor")
+        }
+        self.subjectRole = role
+        self.requesterName = try FreeText(requesterName, field: "requester_name").value
+        self.requesterContact = try FreeText(requesterContact, field: "requester_contact").value
+        guard let channel = SubmissionChannel(rawValue: channel) else { throw InputError(field: "channel", reason: "must be hardcopy or email") }
+        self.channel = channel
+        guard let priority = Priority(rawValue: priority ?? Priority.normal.rawValue) else {
+            throw InputError(field: "priority", reason: "must be low, normal, high or urgent")
+        }
+        self.priority = priority
+    }
 
     public init(kinds: RequestKinds, subject: SubjectHint, subjectRole: Role = .helpdesk, requesterName: String,
                 requesterContact: String, channel: SubmissionChannel, priority: Priority = .normal) {

@@ -1,5 +1,6 @@
 import Accounts
 import Hummingbird
+import Operations
 
 /// The request context of the API: Hummingbird's core storage plus the session, once the bearer
 /// token has been checked.
@@ -23,11 +24,10 @@ public struct APIContext: RequestContext {
     /// Smaller than Hummingbird's default: the largest body is a 10 MiB document.
     public var maxUploadSize: Int { 11 * 1024 * 1024 }
 
-    /// The session, or 401; a change-only session, or a role outside `roles`, gets 403.
-    func require(_ roles: Set<Role>? = nil) throws -> Session {
+    /// The authenticated caller: 401 without a session, 403 for a session that may only change
+    /// its password. What the caller may do is the operation's to decide.
+    func caller() throws -> Caller {
         guard let session else { throw APIError.unauthenticated }
-        guard session.scope == .full else { throw APIError.changePasswordFirst }
-        if let roles, !roles.contains(session.role) { throw APIError.forbidden(role: session.role) }
-        return session
+        do { return try Caller(session: session) } catch { throw APIError.changePasswordFirst }
     }
 }

@@ -1,14 +1,12 @@
 import Accounts
 import Foundation
-import Gate
 import Hummingbird
 import Logging
+import Operations
 
 /// `/v1/auth`: login, password change (the change-only session's one door), logout.
 struct AuthController: Sendable {
-    let credentials: Credentials
-    let gate: GateService
-    let limiter: ClientAddressLimiter
+    let operations: Operations
     let metrics: APIMetrics
 
     struct LoginBody: Decodable {
@@ -39,32 +37,24 @@ struct AuthController: Sendable {
         group.post("password") { request, context -> Response in
             guard let token = context.token else { throw APIError.unauthenticated }
             let body = try await request.decodeStrict(PasswordBody.self, fields: ["current_password", "new_password"], limit: context.jsonBodyLimit)
-            try await credentials.changePassword(token: token, current: body.currentPassword, new: body.newPassword)
+            try await operations.changePassword(token: token, current: body.currentPassword, new: body.newPassword)
             return Response(status: .noContent)
         }
         group.post("logout") { _, context -> Response in
             guard let token = context.token else { throw APIError.unauthenticated }
-            try await credentials.logout(token)
+            try await operations.logout(token)
             return Response(status: .noContent)
         }
     }
 
     @Sendable func login(_ request: Request, context: APIContext) async throws -> JSONResponse<LoginAnswer> {
-        let address = context.remoteAddress
-        if let wait = limiter.admit(address, at: Date()) { throw APIError.tooManyRequests(retryAfter: Int(wait.rounded(.up))) }
         let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"], limit: context.jsonBodyLimit)
-        let outcome = try await credentials.login(userID: body.userID, password: body.password)
+        let outcome = try await operations.login(userID: body.userID, password: body.password, from: context.remoteAddress)
         metrics.login(outcome: outcome.code)
         switch outcome {
         case .ok(let token, let session):
             return JSONResponse(answer("ok", token, session))
         case .passwordChangeRequired(let token, let session):
-            // The helpdesk logging in with the temporary password confirms the step-8 notice.
-            do {
-                _ = try await gate.confirmReceiptOnFirstLogin(userID: session.userID.value)
-            } catch {
-                context.logger.warning("receipt not confirmed", metadata: ["user_id": "\(session.userID)", "error": "\(error)"])
-            }
             return JSONResponse(answer("password_change_required", token, session))
         case .invalidCredentials:
             throw AccountsError.invalidCredentials

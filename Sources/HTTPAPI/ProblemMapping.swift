@@ -1,6 +1,8 @@
 import Accounts
 import Gate
 import Hummingbird
+import NIOCore
+import Inputs
 import PasswordHashing
 import Postgres
 import Provisioning
@@ -11,6 +13,9 @@ enum ProblemMapping {
     static func problem(for error: any Error) -> Problem {
         switch error {
         case let error as APIError: return api(error)
+        case let error as InputError:
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "\(error.field): \(error.reason)",
+                           detailEN: error.description, extra: ["field": error.field])
         case let error as LoginRefusal: return login(error)
         case let error as AccountsError: return accounts(error)
         case let error as GateError: return gate(error)
@@ -21,9 +26,16 @@ enum ProblemMapping {
                                detailEN: "The server is busy; try again shortly.", retryAfter: 1)
             }
             return internalError
+        case PostgresError.invalidText:
+            // A last line behind the typed inputs: text PostgreSQL cannot store (a NUL byte).
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Teks mengandung karakter NUL.",
+                           detailEN: "Text may not contain NUL characters.")
         case let error as PostgresError where error.isConnectionProblem:
             return Problem(status: .serviceUnavailable, code: "database_unavailable", detailID: "Basis data tidak dapat dihubungi.",
                            detailEN: "The database cannot be reached.", retryAfter: 5)
+        case is NIOTooManyBytesError:
+            return Problem(status: .contentTooLarge, code: "body_too_large", detailID: "Isi permintaan terlalu besar.",
+                           detailEN: "The request body is too large.")
         case let error as HTTPError:
             let status = error.status
             let code = status == .notFound ? "not_found" : status == .contentTooLarge ? "body_too_large" : "bad_request"
@@ -104,6 +116,8 @@ enum ProblemMapping {
             return internalError
         case .notPermitted(let role, _):
             return api(.forbidden(role: role))
+        case .throttled(let seconds):
+            return api(.tooManyRequests(retryAfter: seconds))
         }
     }
 

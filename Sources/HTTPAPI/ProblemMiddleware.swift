@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Postgres
 
 /// Turns every error a handler throws into a problem+json response, and logs the request with
 /// its id, route, status and duration — never a body, password or token.
@@ -15,7 +16,13 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch {
             let problem = ProblemMapping.problem(for: error)
             if problem.status == .internalServerError {
-                context.logger.error("unhandled error", metadata: ["error_type": "\(type(of: error))"])
+                var metadata: Logger.Metadata = ["error_type": "\(type(of: error))"]
+                // The SQLSTATE and constraint say what went wrong without any value a user sent.
+                if case .server(let server) = error as? PostgresError {
+                    metadata["sqlstate"] = "\(server.sqlState.code)"
+                    metadata["constraint"] = "\(server.constraint ?? "-")"
+                }
+                context.logger.error("unhandled error", metadata: metadata)
             }
             response = problem.response(for: request, requestID: context.id)
         }
@@ -47,7 +54,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
 /// token that is invalid is a 401 right away, so no handler sees a stale session.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let credentials: Accounts.Credentials
+    let operations: Operations
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -56,7 +63,7 @@ struct SessionMiddleware: RouterMiddleware {
                 throw APIError.badRequest("Authorization must be 'Bearer <token>'")
             }
             let token = SessionToken(presented: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-            context.session = try await credentials.session(for: token, requireFull: false)
+            context.session = try await operations.session(for: token)
             context.token = token
         }
         return try await next(request, context)
@@ -64,3 +71,4 @@ struct SessionMiddleware: RouterMiddleware {
 }
 
 import Accounts
+import Operations

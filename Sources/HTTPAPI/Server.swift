@@ -5,6 +5,7 @@ import Gate
 import Hummingbird
 import Logging
 import Migrations
+import Operations
 import Postgres
 import Provisioning
 import ServiceLifecycle
@@ -20,33 +21,16 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// Everything the routes need, built by the executable (or a test) from the real parts.
+/// Everything the routes need: the one service graph, plus what only the HTTP door has.
 public struct APIServices: Sendable {
-    public let pool: ConnectionPool
+    public let graph: ServiceGraph
     public let migrator: Migrator
-    public let directory: AccountDirectory
-    public let credentials: Credentials
-    public let gate: GateService
-    public let loginLimiter: ClientAddressLimiter
     public let metrics: APIMetrics
-    public let jsonBodyLimit: Int
-    public let provisioner: Provisioner
-    /// The largest provisioning file `POST /v1/provisioning/batches` reads.
-    public let batchBodyLimit: Int
 
-    public init(pool: ConnectionPool, migrator: Migrator, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                loginLimiter: ClientAddressLimiter = ClientAddressLimiter(), metrics: APIMetrics = APIMetrics(), jsonBodyLimit: Int = 64 * 1024,
-                batchBodyLimit: Int = 16 * 1024 * 1024) {
-        self.pool = pool
+    public init(graph: ServiceGraph, migrator: Migrator, metrics: APIMetrics = APIMetrics()) {
+        self.graph = graph
         self.migrator = migrator
-        self.directory = directory
-        self.credentials = credentials
-        self.gate = gate
-        self.loginLimiter = loginLimiter
         self.metrics = metrics
-        self.jsonBodyLimit = jsonBodyLimit
-        self.provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
-        self.batchBodyLimit = batchBodyLimit
     }
 }
 
@@ -55,21 +39,22 @@ public enum Server {
     public static func router(_ services: APIServices) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: ProblemMiddleware(metrics: services.metrics))
-        router.add(middleware: BodyLimitMiddleware(jsonBodyLimit: services.jsonBodyLimit))
-        router.add(middleware: SessionMiddleware(credentials: services.credentials))
-        HealthController(pool: services.pool, migrator: services.migrator).addRoutes(to: router)
-        AuthController(credentials: services.credentials, gate: services.gate, limiter: services.loginLimiter, metrics: services.metrics)
-            .addRoutes(to: router)
+        let graph = services.graph
+        let operations = graph.operations
+        router.add(middleware: BodyLimitMiddleware(jsonBodyLimit: graph.settings.jsonMaxBytes))
+        router.add(middleware: SessionMiddleware(operations: operations))
+        HealthController(pool: graph.pool, migrator: services.migrator).addRoutes(to: router)
+        AuthController(operations: operations, metrics: services.metrics).addRoutes(to: router)
         router.get("metrics") { _, _ -> Response in
-            let counts = try await services.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
+            let counts = try await graph.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
             let text = services.metrics.render(
-                hashQueueDepth: services.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches)
+                hashQueueDepth: graph.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
-        AccountsController(directory: services.directory, credentials: services.credentials, pool: services.pool).addRoutes(to: router)
-        RequestsController(gate: services.gate).addRoutes(to: router)
-        ReportsController(gate: services.gate, pool: services.pool).addRoutes(to: router)
-        ProvisioningController(provisioner: services.provisioner, bodyLimit: services.batchBodyLimit).addRoutes(to: router)
+        AccountsController(operations: operations).addRoutes(to: router)
+        RequestsController(operations: operations).addRoutes(to: router)
+        ReportsController(operations: operations).addRoutes(to: router)
+        ProvisioningController(operations: operations, bodyLimit: graph.settings.batchMaxBytes).addRoutes(to: router)
         return router
     }
 

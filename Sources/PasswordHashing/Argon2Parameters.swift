@@ -16,16 +16,6 @@ public struct Argon2Parameters: Sendable, Equatable, CustomStringConvertible {
         self.hashLength = hashLength
     }
 
-    /// Reads `SPSE_ARGON2_MEMORY_KIB`, `SPSE_ARGON2_ITERATIONS` and `SPSE_ARGON2_PARALLELISM`,
-    /// keeping the OWASP default for each one not set.
-    public init(environment: [String: String]) throws(PasswordHashingError) {
-        self = .owasp
-        memoryKiB = try Self.read("SPSE_ARGON2_MEMORY_KIB", environment, default: memoryKiB)
-        iterations = try Self.read("SPSE_ARGON2_ITERATIONS", environment, default: iterations)
-        parallelism = try Self.read("SPSE_ARGON2_PARALLELISM", environment, default: parallelism)
-        try validate()
-    }
-
     /// libargon2's own limits: at least 8 KiB per lane, 1 pass, 1 lane.
     public func validate() throws(PasswordHashingError) {
         guard parallelism >= 1, parallelism <= 255 else {
@@ -37,14 +27,6 @@ public struct Argon2Parameters: Sendable, Equatable, CustomStringConvertible {
         }
         guard memoryKiB <= 4 * 1024 * 1024 else { throw .invalidParameters("memory above 4 GiB is refused") }
         guard saltLength >= 8, hashLength >= 16 else { throw .invalidParameters("salt ≥ 8 and hash ≥ 16 bytes") }
-    }
-
-    private static func read(_ name: String, _ environment: [String: String], default value: UInt32) throws(PasswordHashingError) -> UInt32 {
-        guard let text = environment[name] else { return value }
-        guard let number = UInt32(text.trimmingCharacters(in: .whitespaces)) else {
-            throw .invalidParameters("\(name) must be a whole number, not \"\(text)\"")
-        }
-        return number
     }
 
     public var description: String { "m=\(memoryKiB),t=\(iterations),p=\(parallelism)" }

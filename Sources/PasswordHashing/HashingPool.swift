@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A fixed set of worker threads for CPU-bound work (Argon2), no wider than the machine's cores,
 /// with a bounded queue in front. Argon2 takes tens of milliseconds and hundreds of KiB to MiBs:
@@ -11,6 +12,7 @@ public final class HashingPool: Sendable {
     /// Jobs that may wait for a worker, beyond the ones running.
     public let queueLimit: Int
     private let queue: JobQueue
+    private let jobsRunCount = Atomic<Int>(0)
 
     /// Called with each job's time in the queue, for metrics.
     private let waitObserver: (@Sendable (Duration) -> Void)?
@@ -36,6 +38,9 @@ public final class HashingPool: Sendable {
 
     deinit { queue.shutDown() }
 
+    /// Jobs that have run since the pool started (for metrics, and for tests that prove work was not spent).
+    public var jobsRun: Int { jobsRunCount.load(ordering: .relaxed) }
+
     /// Jobs waiting for a worker now, in the queue or for room in it.
     public var queueDepth: Int { queue.depth }
 
@@ -54,6 +59,7 @@ public final class HashingPool: Sendable {
             queue.enqueue(
                 {
                     observer?(ContinuousClock.now - enqueued)
+                    self.jobsRunCount.add(1, ordering: .relaxed)
                     continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
                 },
                 refuse: { continuation.resume(returning: .failure($0)) })

@@ -36,7 +36,7 @@ public struct Provisioner: Sendable {
         _ bytes: [UInt8], format: BatchFormat, dryRun: Bool, credentialsTo destination: CredentialsDestination, by actor: Operator,
         progress: @Sendable (ProvisioningProgress) -> Void = { _ in }
     ) async throws -> BatchReport {
-        guard actor.role == .adminPPE else { throw ProvisioningError.notPermitted(role: actor.role) }
+        guard AccessPolicy.allows(actor.role, .provisionAccounts) else { throw ProvisioningError.notPermitted(role: actor.role) }
         let credentialsFile: CredentialsFile? = if case .file(let path) = destination { CredentialsFile(path: path) } else { nil }
         let fileSHA256 = CredentialsFile.digest(bytes)
 

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +20,7 @@ struct OperatorCommandOptions: ParsableArguments {
     @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var output: OutputOptions
 
-    func run(_ body: (Services, Operator) async throws -> Void) async throws {
+    func run(_ body: (Operations, Caller) async throws -> Void) async throws {
         try await OperatorCommand.run(database: database, operator: operatorOptions, json: output.json, body)
     }
 }

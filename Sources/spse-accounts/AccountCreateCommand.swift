@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import HTTPAPI
 
@@ -27,11 +28,9 @@ struct AccountCreateCommand: AsyncParsableCommand {
     @Option(help: "Agency (instansi/satker).") var agency: String
 
     func run() async throws {
-        try await options.run { services, actor in
-            let new = NewAccount(
-                userID: try UserID(userId), role: try Role(parsing: role), fullName: try FullName(fullName),
-                nip: try nip.map { try NIP($0) }, email: try EmailAddress(email), agency: try Agency(agency))
-            let created = try await services.credentials.enrol(new, in: services.directory, by: actor)
+        try await options.run { operations, caller in
+            let created = try await operations.createAccount(
+                NewAccountForm(userID: userId, role: role, fullName: fullName, nip: nip, email: email, agency: agency), by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(CreatedAccountView(account: created.account, password: created.password, expiresAt: created.expiresAt))
             } else {

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 
 struct AccountDisableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +16,12 @@ struct AccountDisableCommand: AsyncParsableCommand {
     @Argument(help: "The account's user ID.") var userId: String
 
     func run() async throws {
-        try await options.run { services, actor in
-            let userID = try UserID(userId)
-            try await services.directory.setStatus(.disabled, of: userID, by: actor)
+        try await options.run { operations, caller in
+            try await operations.setAccountStatus(userId, to: .disabled, by: caller)
             if options.output.json {
-                try OutputOptions.printJSON(["user_id": userID.value, "result": "disabled"])
+                try OutputOptions.printJSON(["user_id": userId, "result": "disabled"])
             } else {
-                print("disabled \(userID)")
+                print("disabled \(userId)")
             }
         }
     }

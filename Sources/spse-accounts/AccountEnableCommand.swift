@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 
 struct AccountEnableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +16,12 @@ struct AccountEnableCommand: AsyncParsableCommand {
     @Argument(help: "The account's user ID.") var userId: String
 
     func run() async throws {
-        try await options.run { services, actor in
-            let userID = try UserID(userId)
-            try await services.directory.setStatus(.active, of: userID, by: actor)
+        try await options.run { operations, caller in
+            try await operations.setAccountStatus(userId, to: .active, by: caller)
             if options.output.json {
-                try OutputOptions.printJSON(["user_id": userID.value, "result": "enabled"])
+                try OutputOptions.printJSON(["user_id": userId, "result": "enabled"])
             } else {
-                print("enabled \(userID)")
+                print("enabled \(userId)")
             }
         }
     }

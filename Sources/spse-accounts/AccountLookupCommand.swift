@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import HTTPAPI
 
 struct AccountLookupCommand: AsyncParsableCommand {
@@ -20,12 +21,12 @@ struct AccountLookupCommand: AsyncParsableCommand {
     @Option(help: "Why you look: a request number or a short reason (required, audited).") var reason: String
     @Option(help: "Only this role.") var role: String?
     @Option(help: "Only accounts of an agency containing this text.") var agency: String?
-    @Option(help: "Page (1-based, 20 a page).") var page: Int = 1
+    @Option(help: "Page (1-based, 20 a page, at most 10000).") var page: String?
 
     func run() async throws {
-        try await options.run { services, actor in
-            let result = try await services.directory.lookup(
-                LookupQuery(text: text, role: try role.map { try Role(parsing: $0) }, agency: agency, page: page), by: actor, reason: reason)
+        try await options.run { operations, caller in
+            let result = try await operations.lookUpAccounts(
+                LookupForm(q: text, role: role, agency: agency, page: page, reason: reason), by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(LookupView(result))
             } else {

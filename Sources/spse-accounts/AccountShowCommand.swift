@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import HTTPAPI
 
 struct AccountShowCommand: AsyncParsableCommand {
@@ -17,8 +18,8 @@ struct AccountShowCommand: AsyncParsableCommand {
     @Option(help: "Why you look: a request number or a short reason (recorded in the audit trail).") var reason: String = "show"
 
     func run() async throws {
-        try await options.run { services, actor in
-            let account = try await services.directory.show(try UserID(userId), by: actor, reason: reason)
+        try await options.run { operations, caller in
+            let account = try await operations.showAccount(userId, reason: reason, by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(AccountView(account))
             } else {

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 
 struct AccountUnlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +16,12 @@ struct AccountUnlockCommand: AsyncParsableCommand {
     @Argument(help: "The account's user ID.") var userId: String
 
     func run() async throws {
-        try await options.run { services, actor in
-            let userID = try UserID(userId)
-            try await services.directory.unlock(userID, by: actor)
+        try await options.run { operations, caller in
+            try await operations.unlockAccount(userId, by: caller)
             if options.output.json {
-                try OutputOptions.printJSON(["user_id": userID.value, "result": "unlocked"])
+                try OutputOptions.printJSON(["user_id": userId, "result": "unlocked"])
             } else {
-                print("unlocked \(userID)")
+                print("unlocked \(userId)")
             }
         }
     }

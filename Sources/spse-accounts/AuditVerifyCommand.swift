@@ -17,7 +17,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        let pool = try database.makePool()
+        let pool = database.makePool(try database.settings())
         let verification: AuditTrail.Verification
         do {
             verification = try await pool.withConnection { try await AuditTrail().verify(on: $0) }

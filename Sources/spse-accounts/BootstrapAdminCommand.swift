@@ -25,25 +25,22 @@ struct BootstrapAdminCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        let pool = try database.makePool()
         do {
-            try await pool.withConnection { try await database.makeMigrator().requireCurrent(on: $0) }
-            let services = try await Services.make(pool: pool, environment: database.environment)
-            let (account, temporary, expiresAt) = try await Bootstrap(pool: pool, directory: services.directory, credentials: services.credentials)
-                .createFirstAdmin(userID: try UserID(userId), fullName: try FullName(name), email: try EmailAddress(email),
-                                  agency: try Agency(agency), nip: try nip.map { try NIP($0) })
-            let expiry = ISO8601DateFormatter().string(from: expiresAt)
-            if json {
-                let object = ["user_id": account.userID.value, "temporary_password": temporary.reveal, "expires_at": expiry]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-            } else {
-                print("created admin_ppe \(account.userID)")
-                print("temporary password (shown once, change at first login): \(temporary.reveal)")
-                print("expires at \(expiry)")
+            try await database.withGraph { graph in
+                let (account, temporary, expiresAt) = try await Bootstrap(pool: graph.pool, directory: graph.directory, credentials: graph.credentials)
+                    .createFirstAdmin(userID: try UserID(userId), fullName: try FullName(name), email: try EmailAddress(email),
+                                      agency: try Agency(agency), nip: try nip.map { try NIP($0) })
+                let expiry = ISO8601DateFormatter().string(from: expiresAt)
+                if json {
+                    let object = ["user_id": account.userID.value, "temporary_password": temporary.reveal, "expires_at": expiry]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                } else {
+                    print("created admin_ppe \(account.userID)")
+                    print("temporary password (shown once, change at first login): \(temporary.reveal)")
+                    print("expires at \(expiry)")
+                }
             }
-            await pool.shutdown()
         } catch {
-            await pool.shutdown()
             throw ExitStatus.fail(error)
         }
     }

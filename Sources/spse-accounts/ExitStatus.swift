@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Accounts
 import Gate
+import Inputs
+import Operations
 import Migrations
 import PasswordHashing
 import Postgres
@@ -30,6 +32,7 @@ enum ExitStatus {
         printError("spse-accounts: \(error)")
         if json {
             var object: [String: Any] = ["error": name, "message": "\(error)"]
+            if let error = error as? InputError { object["field"] = error.field }
             if case ProvisioningError.invalidRows(let problems) = error {
                 object["problems"] = problems.map { problem -> [String: Any] in
                     ["line": problem.line, "column": problem.column?.rawValue ?? NSNull(), "rule": problem.rule.rawValue, "detail": problem.detail]
@@ -47,8 +50,14 @@ enum ExitStatus {
         case let error as MigrationError:
             if case .failed(_, _, let underlying) = error, underlying.isConnectionProblem { return (databaseUnavailable, "database_unavailable") }
             return (refused, "migrations")
+        case PostgresError.invalidText:
+            return (usage, "invalid_input")
         case let error as PostgresError where error.isConnectionProblem:
             return (databaseUnavailable, "database_unavailable")
+        case is InputError:
+            return (usage, "invalid_input")
+        case is SettingsError:
+            return (usage, "configuration")
         case let error as OperatorAuthenticationError:
             if case .refused = error { return (authenticationFailed, "authentication_failed") }
             return (usage, "no_operator")

@@ -22,8 +22,9 @@ struct MigrateCommand: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
-        let migrator = try database.makeMigrator()
-        let pool = try database.makePool()
+        let settings = try database.settings()
+        let migrator = try database.makeMigrator(settings)
+        let pool = database.makePool(settings)
         do {
             try await pool.withConnection { connection in
                 if check {

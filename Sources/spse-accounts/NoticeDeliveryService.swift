@@ -2,6 +2,7 @@ import Accounts
 import Foundation
 import Gate
 import Logging
+import Operations
 import Postgres
 import SMTPSender
 import ServiceLifecycle
@@ -13,19 +14,17 @@ struct NoticeDeliveryService: Service {
     let interval: Duration
     let logger: Logger
 
-    static func make(pool: ConnectionPool, environment: [String: String], logger: Logger) throws -> NoticeDeliveryService {
+    static func make(graph: ServiceGraph, logger: Logger) -> NoticeDeliveryService {
         let sender: any NoticeSender
-        if let smtp = try SMTPConfiguration.fromEnvironment(environment) {
+        if let smtp = graph.settings.smtp {
             sender = SMTPNoticeSender(configuration: smtp)
             logger.info("notices by SMTP", metadata: ["host": "\(smtp.host)", "port": "\(smtp.port)"])
         } else {
-            let path = environment["SPSE_NOTICE_FILE"] ?? ".data/notices.jsonl"
-            sender = FileNoticeSender(path: path)
-            logger.info("notices to file", metadata: ["path": "\(path)"])
+            sender = FileNoticeSender(path: graph.settings.noticeFile)
+            logger.info("notices to file", metadata: ["path": "\(graph.settings.noticeFile)"])
         }
-        let seconds = environment["SPSE_NOTICE_INTERVAL"].flatMap { Int($0) } ?? 15
         return NoticeDeliveryService(
-            dispatcher: OutboxDispatcher(pool: pool, sender: sender, clock: .system), interval: .seconds(max(1, seconds)), logger: logger)
+            dispatcher: OutboxDispatcher(pool: graph.pool, sender: sender, clock: graph.clock), interval: graph.settings.noticeInterval, logger: logger)
     }
 
     func run() async throws {

@@ -1,28 +1,28 @@
 import Accounts
 import ArgumentParser
 import Foundation
+import Operations
 
-/// The frame of every command that acts for an operator: open the pool, refuse a database that is
-/// behind, wire the services, authenticate, run, end the session, and turn any error into its exit
+/// The frame of every command that acts for an operator: wire the services on a migrated
+/// database, authenticate, run one operation, end the session, and turn any error into its exit
 /// code in the one place that does that.
 enum OperatorCommand {
     static func run(
         database: DatabaseOptions, operator options: OperatorOptions, json: Bool,
-        _ body: (Services, Operator) async throws -> Void
+        _ body: (Operations, Caller) async throws -> Void
     ) async throws {
-        let pool = try database.makePool()
-        var ending: (Services, SessionToken)?
         do {
-            try await pool.withConnection { try await database.makeMigrator().requireCurrent(on: $0) }
-            let services = try await Services.make(pool: pool, environment: database.environment)
-            let authenticated = try await options.authenticate(with: services.credentials, environment: database.environment)
-            if let token = authenticated.token { ending = (services, token) }
-            try await body(services, authenticated.actor)
-            if let (services, token) = ending { try? await services.credentials.logout(token) }
-            await pool.shutdown()
+            try await database.withGraph { graph in
+                let authenticated = try await options.authenticate(with: graph.operations, environment: database.environment)
+                do {
+                    try await body(graph.operations, authenticated.caller)
+                } catch {
+                    if let token = authenticated.token { try? await graph.operations.logout(token) }
+                    throw error
+                }
+                if let token = authenticated.token { try? await graph.operations.logout(token) }
+            }
         } catch {
-            if let (services, token) = ending { try? await services.credentials.logout(token) }
-            await pool.shutdown()
             throw ExitStatus.fail(error, json: json)
         }
     }

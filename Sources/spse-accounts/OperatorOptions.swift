@@ -2,6 +2,7 @@ import Accounts
 import ArgumentParser
 import ConsoleKitTerminal
 import Foundation
+import Operations
 
 /// Who a command acts for. The CLI is no back door: it authenticates the operator like the API
 /// does (and `login` audits the attempt), and every change is audited under their user ID.
@@ -13,15 +14,14 @@ struct OperatorOptions: ParsableArguments {
 
     /// An authenticated operator and the session opened for this command, ended with it.
     struct Authenticated {
-        let actor: Operator
+        let caller: Caller
         let token: SessionToken?
     }
 
-    func authenticate(with credentials: Credentials, environment: [String: String]) async throws -> Authenticated {
+    func authenticate(with operations: Operations, environment: [String: String]) async throws -> Authenticated {
         if let presented = environment["SPSE_OPERATOR_TOKEN"], !presented.isEmpty {
             do {
-                let session = try await credentials.session(for: SessionToken(presented: presented), requireFull: true)
-                return Authenticated(actor: Operator(userID: session.userID, role: session.role), token: nil)
+                return Authenticated(caller: try await operations.caller(for: SessionToken(presented: presented)), token: nil)
             } catch let error as AccountsError where error == .sessionInvalid || error == .sessionScope {
                 throw OperatorAuthenticationError.refused(error == .sessionScope ? "password_change_required" : "session_invalid")
             }
@@ -38,11 +38,11 @@ struct OperatorOptions: ParsableArguments {
         } else {
             throw OperatorAuthenticationError.noPassword
         }
-        switch try await credentials.login(userID: userID, password: password) {
+        switch try await operations.login(userID: userID, password: password) {
         case .ok(let token, let session):
-            return Authenticated(actor: Operator(userID: session.userID, role: session.role), token: token)
+            return Authenticated(caller: try Caller(session: session), token: token)
         case .passwordChangeRequired(let token, _):
-            try? await credentials.logout(token)
+            try? await operations.logout(token)
             throw OperatorAuthenticationError.refused("password_change_required")
         case let outcome:
             throw OperatorAuthenticationError.refused(outcome.code)

@@ -21,29 +21,27 @@ struct PasswordCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = database.environment
-        let pool = try database.makePool()
         do {
-            try await pool.withConnection { try await database.makeMigrator().requireCurrent(on: $0) }
-            let services = try await Services.make(pool: pool, environment: environment)
-            guard let userID = operatorOptions.operatorID ?? environment["SPSE_OPERATOR"], !userID.isEmpty else {
-                throw OperatorAuthenticationError.noOperator
+            try await database.withGraph { graph in
+                let operations = graph.operations
+                guard let userID = operatorOptions.operatorID ?? environment["SPSE_OPERATOR"], !userID.isEmpty else {
+                    throw OperatorAuthenticationError.noOperator
+                }
+                let current = try Self.secret(environment["SPSE_OPERATOR_PASSWORD"], prompt: "Current password for \(userID): ")
+                let token: SessionToken
+                switch try await operations.login(userID: userID, password: current) {
+                case .ok(let issued, _), .passwordChangeRequired(let issued, _): token = issued
+                case let outcome: throw OperatorAuthenticationError.refused(outcome.code)
+                }
+                let new = try Self.secret(environment["SPSE_NEW_PASSWORD"], prompt: "New password: ")
+                if environment["SPSE_NEW_PASSWORD"] == nil, try Self.secret(nil, prompt: "New password again: ") != new {
+                    throw ValidationError("the two new passwords differ")
+                }
+                try await operations.changePassword(token: token, current: current, new: new)
+                try? await operations.logout(token)
+                print("password changed for \(userID)")
             }
-            let current = try Self.secret(environment["SPSE_OPERATOR_PASSWORD"], prompt: "Current password for \(userID): ")
-            let token: SessionToken
-            switch try await services.credentials.login(userID: userID, password: current) {
-            case .ok(let issued, _), .passwordChangeRequired(let issued, _): token = issued
-            case let outcome: throw OperatorAuthenticationError.refused(outcome.code)
-            }
-            let new = try Self.secret(environment["SPSE_NEW_PASSWORD"], prompt: "New password: ")
-            if environment["SPSE_NEW_PASSWORD"] == nil, try Self.secret(nil, prompt: "New password again: ") != new {
-                throw ValidationError("the two new passwords differ")
-            }
-            try await services.credentials.changePassword(token: token, current: current, new: new)
-            try? await services.credentials.logout(token)
-            print("password changed for \(userID)")
-            await pool.shutdown()
         } catch {
-            await pool.shutdown()
             throw ExitStatus.fail(error)
         }
     }

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import Provisioning
 
@@ -42,7 +43,7 @@ struct ProvisionCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let batchFormat = format ?? BatchFormat(fileName: file)!
+        guard let batchFormat = format ?? BatchFormat(fileName: file) else { throw ValidationError("name the format with --format csv or --format jsonl") }
         let bytes: [UInt8]
         if file == "-" {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
@@ -57,13 +58,12 @@ struct ProvisionCommand: AsyncParsableCommand {
         }
         // stdout belongs to the credentials when they go there; the summary moves to stderr.
         let summaryToStderr = destination == .returned
-        try await options.run { services, actor in
+        try await options.run { operations, caller in
             let progress = ProgressDisplay(useBar: !summaryToStderr && !options.output.json && isatty(STDOUT_FILENO) == 1)
-            let provisioner = Provisioner(pool: services.pool, directory: services.directory, credentials: services.credentials)
             let report: BatchReport
             do {
-                report = try await provisioner.run(bytes, format: batchFormat, dryRun: dryRun, credentialsTo: destination, by: actor,
-                                                   progress: { progress.update($0) })
+                report = try await operations.provision(bytes, format: batchFormat, dryRun: dryRun, credentialsTo: destination, by: caller,
+                                                        progress: { progress.update($0) })
                 progress.finish(succeeded: true)
             } catch {
                 progress.finish(succeeded: false)

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import Gate
 
@@ -20,19 +21,12 @@ struct ReportSLACommand: AsyncParsableCommand {
     @Flag(help: "CSV instead of a table.") var csv = false
 
     func run() async throws {
-        let (start, end) = try Period.parse(from: from, to: to)
-        try await options.run { services, actor in
-            guard [.adminPPE, .stafAdministrasi, .auditor].contains(actor.role) else {
-                throw AccountsError.notPermitted(role: actor.role, operation: "read SLA reports")
-            }
-            let lines = try await services.gate.slaReport(from: start, to: end)
+        try await options.run { operations, caller in
+            let lines = try await operations.slaReport(PeriodForm(from: from, to: to), by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(lines)
             } else if csv {
-                print("step,actor,count,median_seconds,p90_seconds,breaches,limit_minutes")
-                for line in lines {
-                    print("\(line.step),\(line.actor),\(line.count),\(line.medianSeconds),\(line.p90Seconds),\(line.breaches),\(line.limitMinutes.map(String.init) ?? "")")
-                }
+                print(try Operations.csv(lines), terminator: "")
             } else {
                 print("step\tactor\tcount\tmedian\tp90\tbreaches\tlimit")
                 for line in lines {

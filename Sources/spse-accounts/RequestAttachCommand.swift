@@ -1,4 +1,5 @@
 import ArgumentParser
+import Operations
 import Foundation
 import Gate
 
@@ -18,7 +19,6 @@ struct RequestAttachCommand: AsyncParsableCommand {
     @Argument(help: "The file.") var file: String
 
     func run() async throws {
-        guard let documentType = DocumentType(rawValue: type) else { throw ValidationError("--type must be surat_permohonan, sk_pengangkatan or other") }
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
         let mediaType = switch (file as NSString).pathExtension.lowercased() {
         case "pdf": "application/pdf"
@@ -26,15 +26,14 @@ struct RequestAttachCommand: AsyncParsableCommand {
         case "png": "image/png"
         default: "application/octet-stream"
         }
-        try await options.run { services, actor in
-            let request = try await RequestCommand.load(reference.request, gate: services.gate)
-            let upload = try DocumentUpload(type: documentType, fileName: (file as NSString).lastPathComponent, mediaType: mediaType,
-                                            content: Array(data), limit: services.gate.documentLimit)
-            let info = try await services.gate.addDocument(upload, to: request.id, by: RequestCommand.actor(actor))
+        try await options.run { operations, caller in
+            let info = try await operations.addDocument(
+                DocumentForm(type: type, fileName: (file as NSString).lastPathComponent, mediaType: mediaType, content: Array(data)),
+                to: reference.request, by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(info)
             } else {
-                print("attached \(info.fileName) as \(info.type.rawValue) to \(request.number) (sha256 \(info.sha256Hex))")
+                print("attached \(info.fileName) as \(info.type.rawValue) to \(reference.request) (sha256 \(info.sha256Hex))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import Gate
 import HTTPAPI
@@ -33,26 +34,13 @@ struct RequestCommand: AsyncParsableCommand {
         ]
     )
 
-    /// The operators who read requests from the CLI; requesters use the API for their own.
-    static let readers: Set<Role> = [.adminPPE, .stafAdministrasi]
-
-    /// A request by numeric id or REQ- number.
-    static func load(_ reference: String, gate: GateService) async throws -> Gate.Request {
-        if reference.uppercased().hasPrefix("REQ-") { return try await gate.request(number: reference.uppercased()) }
-        guard let id = Int64(reference), id > 0 else { throw GateError.invalidInput("\(reference) is neither a request id nor a REQ- number") }
-        return try await gate.request(id)
-    }
-
-    static func actor(_ actor: Operator) -> Actor { Actor(userID: actor.userID.value, role: actor.role) }
 }
 
 /// One SOP step from the CLI: load, act through the gate, print the result.
 struct RequestStep {
-    static func run(_ options: OperatorCommandOptions, _ reference: String, _ event: GateEvent,
-                    input: GateService.ActionInput = GateService.ActionInput()) async throws {
-        try await options.run { services, actor in
-            let request = try await RequestCommand.load(reference, gate: services.gate)
-            let result = try await services.gate.act(event, on: request.id, by: RequestCommand.actor(actor), input: input)
+    static func run(_ options: OperatorCommandOptions, _ reference: String, _ step: StepForm) async throws {
+        try await options.run { operations, caller in
+            let result = try await operations.act(step, on: reference, by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(ActionView(result))
                 return

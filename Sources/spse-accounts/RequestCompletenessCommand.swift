@@ -1,4 +1,5 @@
 import ArgumentParser
+import Operations
 import Gate
 
 struct RequestCompletenessCommand: AsyncParsableCommand {
@@ -19,6 +20,6 @@ struct RequestCompletenessCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard complete != incomplete else { throw ValidationError("give exactly one of --complete or --incomplete") }
-        try await RequestStep.run(options, reference.request, .completeness(complete: complete), input: GateService.ActionInput(reason: note))
+        try await RequestStep.run(options, reference.request, .completeness(complete: complete, note: note))
     }
 }

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import Gate
 
@@ -19,12 +20,8 @@ struct RequestExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         if FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists already") }
-        try await options.run { services, actor in
-            guard RequestCommand.readers.contains(actor.role) else {
-                throw AccountsError.notPermitted(role: actor.role, operation: "export request files")
-            }
-            let request = try await RequestCommand.load(reference.request, gate: services.gate)
-            let tar = try await services.gate.export(request.id)
+        try await options.run { operations, caller in
+            let (request, tar) = try await operations.exportRequest(reference.request, by: caller)
             guard FileManager.default.createFile(atPath: out, contents: Data(tar), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
             }

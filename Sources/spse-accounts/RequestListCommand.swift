@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Foundation
 import Gate
 import HTTPAPI
@@ -20,12 +21,8 @@ struct RequestListCommand: AsyncParsableCommand {
     @Flag(help: "Only requests whose step is past its time limit.") var overdue = false
 
     func run() async throws {
-        if let state, RequestState(rawValue: state) == nil {
-            throw ValidationError("unknown state \(state); one of \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        try await options.run { services, actor in
-            guard RequestCommand.readers.contains(actor.role) else { throw AccountsError.notPermitted(role: actor.role, operation: "read the request queue") }
-            let entries = try await services.gate.queue().filter { (state == nil || $0.state.rawValue == state) && (!overdue || $0.isOverdue) }
+        try await options.run { operations, caller in
+            let entries = try await operations.queue(QueueForm(state: state, due: overdue ? "overdue" : nil), by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(entries.map(QueueView.init))
                 return

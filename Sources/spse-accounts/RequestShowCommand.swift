@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Gate
 import HTTPAPI
 
@@ -17,10 +18,9 @@ struct RequestShowCommand: AsyncParsableCommand {
     @OptionGroup var reference: RequestReference
 
     func run() async throws {
-        try await options.run { services, actor in
-            guard RequestCommand.readers.contains(actor.role) else { throw AccountsError.notPermitted(role: actor.role, operation: "read requests") }
-            let request = try await RequestCommand.load(reference.request, gate: services.gate)
-            let documents = try await services.gate.documents(of: request.id)
+        try await options.run { operations, caller in
+            let found = try await operations.request(reference.request, by: caller)
+            let (request, documents) = (found.request, found.documents)
             if options.output.json {
                 try OutputOptions.printJSON(RequestView(request, allowed: request.allowedActions, documents: documents))
                 return

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Operations
 import Gate
 import HTTPAPI
 
@@ -29,15 +30,13 @@ struct RequestSubmitCommand: AsyncParsableCommand {
     @Option(help: "low, normal, high or urgent.") var priority: String = "normal"
 
     func run() async throws {
-        guard let submissionChannel = SubmissionChannel(rawValue: channel) else { throw ValidationError("--channel must be hardcopy or email") }
-        guard let requestPriority = Priority(rawValue: priority) else { throw ValidationError("--priority must be low, normal, high or urgent") }
-        try await options.run { services, actor in
-            let new = NewRequest(
-                kinds: try RequestKinds(names: kinds),
-                subject: SubjectHint(userID: subjectUserId, fullName: subjectName, nip: subjectNip, email: subjectEmail, agency: subjectAgency),
-                subjectRole: try Role(parsing: subjectRole), requesterName: requesterName, requesterContact: requesterContact,
-                channel: submissionChannel, priority: requestPriority)
-            let request = try await services.gate.submit(new, by: RequestCommand.actor(actor))
+        try await options.run { operations, caller in
+            let request = try await operations.submitRequest(
+                SubmitForm(
+                    kinds: kinds,
+                    subject: SubjectHint(userID: subjectUserId, fullName: subjectName, nip: subjectNip, email: subjectEmail, agency: subjectAgency),
+                    subjectRole: subjectRole, requesterName: requesterName, requesterContact: requesterContact, channel: channel, priority: priority),
+                by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(RequestView(request, allowed: request.allowedActions))
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Operations
 import Gate
 
 struct RequestValidityCommand: AsyncParsableCommand {
@@ -20,8 +21,6 @@ struct RequestValidityCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard valid != invalid else { throw ValidationError("give exactly one of --valid or --invalid") }
-        if valid && subjectUserId == nil { throw ValidationError("--valid needs --subject-user-id: the account the request concerns") }
-        if invalid && (reason ?? "").isEmpty { throw ValidationError("--invalid needs --reason for the requester") }
-        try await RequestStep.run(options, reference.request, .validity(valid: valid, subject: subjectUserId), input: GateService.ActionInput(reason: reason))
+        try await RequestStep.run(options, reference.request, .validity(valid: valid, subjectUserID: subjectUserId, reason: reason))
     }
 }

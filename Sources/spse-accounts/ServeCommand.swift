@@ -5,6 +5,7 @@ import HTTPAPI
 import Hummingbird
 import Logging
 import Migrations
+import Operations
 import Postgres
 
 struct ServeCommand: AsyncParsableCommand {
@@ -29,35 +30,33 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "spse-accounts")
-        logger.logLevel = environment["SPSE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let configuration = ServerConfiguration(
-            host: host ?? environment["SPSE_HOST"] ?? "127.0.0.1",
-            port: port ?? environment["SPSE_PORT"].flatMap { Int($0) } ?? 8080)
-
-        let migrator = try database.makeMigrator()
-        let pool = try database.makePool()
         do {
-            try await pool.withConnection { connection in
-                try await migrator.requireCurrent(on: connection)
+            var settings = try database.settings()
+            if let host { settings.host = host }
+            if let port {
+                guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+                settings.port = port
             }
-            let notices = try NoticeDeliveryService.make(pool: pool, environment: environment, logger: logger)
+            var logger = Logger(label: "spse-accounts")
+            logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+            let migrator = try database.makeMigrator(settings)
+            let pool = database.makePool(settings)
+            do {
+                try await pool.withConnection { try await migrator.requireCurrent(on: $0) }
+            } catch {
+                await pool.shutdown()
+                throw error
+            }
             let metrics = APIMetrics()
-            let services = try await Services.make(pool: pool, environment: environment, hashWait: metrics.hashWait)
-            let api = APIServices(
-                pool: pool, migrator: migrator, directory: services.directory, credentials: services.credentials, gate: services.gate,
-                loginLimiter: ClientAddressLimiter(
-                    burst: environment["SPSE_LOGIN_BURST"].flatMap { Int($0) } ?? 20,
-                    perMinute: environment["SPSE_LOGIN_PER_MINUTE"].flatMap { Int($0) } ?? 30),
-                metrics: metrics, jsonBodyLimit: environment["SPSE_JSON_MAX_BYTES"].flatMap { Int($0) } ?? 64 * 1024,
-                batchBodyLimit: environment["SPSE_BATCH_MAX_BYTES"].flatMap { Int($0) } ?? 16 * 1024 * 1024)
+            let graph = try await ServiceGraph.make(settings, pool: pool, hashWait: metrics.hashWait)
+            // The pools come first: a service group stops its services in reverse order, so they
+            // close after the server and the notice delivery that use them.
             let application = Server.application(
-                configuration: configuration, services: api, backgroundServices: [notices], logger: logger)
+                configuration: ServerConfiguration(host: settings.host, port: settings.port),
+                services: APIServices(graph: graph, migrator: migrator, metrics: metrics),
+                backgroundServices: graph.lifecycleServices + [NoticeDeliveryService.make(graph: graph, logger: logger)], logger: logger)
             try await application.runService()
-            await pool.shutdown()
         } catch {
-            await pool.shutdown()
             throw ExitStatus.fail(error)
         }
     }

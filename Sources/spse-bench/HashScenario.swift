@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Operations
 import PasswordHashing
 
 /// The bound itself: Argon2id hashes/s on one thread, then through the hashing pool on all cores.
@@ -27,7 +28,7 @@ struct HashScenario: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
+        let parameters = try Settings(environment: ProcessInfo.processInfo.environment).argon2
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let pool = HashingPool(width: cores, queueLimit: 1 << 16)
         let hasher = try PasswordHasher(parameters: parameters, pool: pool)

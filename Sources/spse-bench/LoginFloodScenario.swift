@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Operations
 import PasswordHashing
 
 /// Far more concurrent logins than the hashing pool can serve: memory must stay bounded and the
@@ -25,7 +26,7 @@ struct LoginFloodScenario: AsyncParsableCommand {
 
     func run() async throws {
         raiseOpenFileLimit()
-        let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
+        let parameters = try Settings(environment: ProcessInfo.processInfo.environment).argon2
         try await ScratchDatabase.with(migrationsDir: migrationsDir) { database in
             try await BenchAccounts.loadLoginAccounts(accounts, parameters: parameters, into: database)
             let server = try BenchServer(database: database, port: port, environment: [

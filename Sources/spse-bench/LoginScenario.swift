@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Operations
 import PasswordHashing
 
 /// Logins/s through the real server against the Argon2 bound, for closed loops of N clients.
@@ -38,7 +39,7 @@ struct LoginScenario: AsyncParsableCommand {
 
     func run() async throws {
         raiseOpenFileLimit()
-        let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
+        let parameters = try Settings(environment: ProcessInfo.processInfo.environment).argon2
         let cores = ProcessInfo.processInfo.activeProcessorCount
         try await ScratchDatabase.with(migrationsDir: migrationsDir) { database in
             try await BenchAccounts.loadLoginAccounts(accounts, parameters: parameters, into: database)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Operations
 import PasswordHashing
 
 /// Account lookup at LPSE-wide scale: a million accounts, exact and fuzzy lookups over HTTP.
@@ -27,7 +28,7 @@ struct LookupScenario: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...1_199_999).contains(accounts) else { throw ValidationError("--accounts must be 1…1,199,999 (unique generated NIPs)") }
-        let parameters = try Argon2Parameters(environment: ProcessInfo.processInfo.environment)
+        let parameters = try Settings(environment: ProcessInfo.processInfo.environment).argon2
         try await ScratchDatabase.with(migrationsDir: migrationsDir, keep: keepDatabase) { database in
             let loadStart = ContinuousClock.now
             try await BenchAccounts.loadDirectory(accounts, names: names, into: database)

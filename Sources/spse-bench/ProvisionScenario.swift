@@ -2,6 +2,7 @@ import Accounts
 import ArgumentParser
 import Audit
 import Foundation
+import Operations
 import Migrations
 import PasswordHashing
 import Postgres
@@ -31,14 +32,17 @@ struct ProvisionScenario: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let parameters = try Argon2Parameters(environment: environment)
+        var settings = try Settings(environment: environment)
+        // The whole batch may queue: this measures throughput, not admission.
+        settings.hashQueueLimit = 1 << 16
+        let parameters = settings.argon2
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let server = ConnectionConfiguration.fromEnvironment(environment)
         let name = "spse_bench_\(UInt32.random(in: 0...UInt32.max))"
         let admin = try await PostgresConnection.connect(server)
         try await admin.executeScript("CREATE DATABASE \(name)")
         do {
-            try await measure(server: server, database: name, parameters: parameters, cores: cores)
+            try await measure(server: server, database: name, settings: settings, cores: cores)
             try await admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             await admin.close()
         } catch {
@@ -48,17 +52,12 @@ struct ProvisionScenario: AsyncParsableCommand {
         }
     }
 
-    private func measure(server: ConnectionConfiguration, database name: String, parameters: Argon2Parameters, cores: Int) async throws {
+    private func measure(server: ConnectionConfiguration, database name: String, settings: Settings, cores: Int) async throws {
+        let parameters = settings.argon2
         let pool = ConnectionPool(configuration: server.database(name), maxConnections: 4)
         try await pool.withConnection { try await Migrator(migrations: try Migration.load(from: URL(fileURLWithPath: migrationsDir))).migrate(on: $0) }
 
-        let hashingPool = HashingPool(width: cores, queueLimit: 1 << 16)
-        let clock = ServiceClock.system
-        let audit = AuditTrail()
-        let credentials = try await Credentials(
-            pool: pool, hasher: try PasswordHasher(parameters: parameters, pool: hashingPool), policy: try PasswordPolicy.standard(environment: [:]),
-            settings: CredentialSettings(), clock: clock, audit: audit)
-        let provisioner = Provisioner(pool: pool, directory: AccountDirectory(pool: pool, audit: audit, clock: clock), credentials: credentials)
+        let graph = try await ServiceGraph.make(settings, pool: pool)
         guard (1...11_988).contains(accounts) else { throw ValidationError("--accounts must be 1…11988 (unique generated NIPs)") }
         let file = Array(Self.generate(accounts).utf8)
         let out = NSTemporaryDirectory() + "\(name)-credentials.csv"
@@ -66,12 +65,11 @@ struct ProvisionScenario: AsyncParsableCommand {
 
         let singleBefore = try HashScenario.singleThreadRate(parameters, seconds: boundSeconds)
         let start = ContinuousClock.now
-        let report = try await provisioner.run(file, format: .csv, dryRun: false, credentialsTo: .file(out),
-                                               by: Operator(userID: try UserID("bench.admin"), role: .adminPPE))
+        let report = try await graph.provisioner.run(file, format: .csv, dryRun: false, credentialsTo: .file(out),
+                                                     by: Operator(userID: try UserID("bench.admin"), role: .adminPPE))
         let elapsed = (ContinuousClock.now - start).seconds
         let singleAfter = try HashScenario.singleThreadRate(parameters, seconds: boundSeconds)
-        hashingPool.shutDown()
-        await pool.shutdown()
+        await graph.shutdown()
 
         guard report.created == accounts else { throw ValidationError("created \(report.created) of \(accounts)") }
         let single = (singleBefore + singleAfter) / 2

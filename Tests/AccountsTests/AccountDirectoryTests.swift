@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import Inputs
 import Postgres
 import Testing
 import TestSupport
@@ -85,7 +86,7 @@ struct AccountDirectoryTests {
             let audited = try await f.count(
                 "SELECT count(*) FROM audit_events WHERE action = 'account.lookup' AND actor IN ('admin.ppe', 'staf.adm') AND request_id IS NOT NULL")
             #expect(audited == 6)
-            await #expect(throws: AccountsError.self) { try await f.directory.lookup(LookupQuery(text: "Eko"), by: f.admin, reason: " ") }
+            await #expect(throws: InputError(field: "reason", reason: "is required")) { try await f.directory.lookup(LookupQuery(text: "Eko"), by: f.admin, reason: " ") }
         }
     }
 

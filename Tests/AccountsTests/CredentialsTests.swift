@@ -1,5 +1,6 @@
 import Accounts
 import Audit
+import Operations
 import Foundation
 import PasswordHashing
 import Postgres
@@ -248,7 +249,9 @@ struct CredentialsTests {
         try await AccountsFixture.with(parameters: Argon2Parameters(memoryKiB: 32, iterations: 1, parallelism: 1)) { f in
             let (_, temporary) = try await f.helpdesk()
             _ = try await f.firstLogin("helpdesk01", temporary: temporary, password: "kopi tubruk di alun-alun")
-            let stronger = try await AccountsFixture.credentials(pool: f.pool, clock: f.clock, parameters: Argon2Parameters(memoryKiB: 256, iterations: 2, parallelism: 1))
+            let stronger = try await ServiceGraph.make(
+                testSettings(Argon2Parameters(memoryKiB: 256, iterations: 2, parallelism: 1)), pool: f.pool, clock: f.clock.serviceClock,
+                hashingPool: sharedPool).credentials
             #expect(try await stronger.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").code == "ok")
             let stored = try await f.pool.withConnection { try await $0.query("SELECT password_hash FROM accounts").first?.decode(String.self, at: 0) }
             #expect(stored?.hasPrefix("$argon2id$v=19$m=256,t=2,p=1$") == true)

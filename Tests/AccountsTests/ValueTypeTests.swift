@@ -74,18 +74,10 @@ struct ValueTypeTests {
         #expect(seen.count == 500)
     }
 
-    @Test("SPSE_TEMP_PASSWORD_TTL and SPSE_PASSWORD_MIN_LENGTH are read, and bad values refused by name")
-    func settings() throws {
-        #expect(try CredentialSettings(environment: [:]).temporaryPasswordLifetime == 72 * 3600)
-        #expect(try CredentialSettings(environment: ["SPSE_TEMP_PASSWORD_TTL": "48h"]).temporaryPasswordLifetime == 48 * 3600)
-        #expect(try CredentialSettings(environment: ["SPSE_TEMP_PASSWORD_TTL": "900"]).temporaryPasswordLifetime == 900)
-        #expect(throws: AccountsError.configuration("SPSE_TEMP_PASSWORD_TTL must be seconds or a duration like 72h, not soon")) {
-            try CredentialSettings(environment: ["SPSE_TEMP_PASSWORD_TTL": "soon"])
-        }
-        #expect(try PasswordPolicy.standard(environment: ["SPSE_PASSWORD_MIN_LENGTH": "16"]).minimumLength == 16)
-        #expect(throws: AccountsError.configuration("SPSE_PASSWORD_MIN_LENGTH must be 8…128")) {
-            try PasswordPolicy.standard(environment: ["SPSE_PASSWORD_MIN_LENGTH": "4"])
-        }
-        #expect(try PasswordPolicy.standard(environment: [:]).blocklistSize >= 10_000)
+    @Test("the shipped policy has its blocklist and refuses a minimum length outside 8…128")
+    func policy() throws {
+        #expect(try PasswordPolicy.standard(minimumLength: 16).minimumLength == 16)
+        #expect(throws: AccountsError.configuration("SPSE_PASSWORD_MIN_LENGTH must be 8…128")) { try PasswordPolicy.standard(minimumLength: 4) }
+        #expect(try PasswordPolicy.standard().blocklistSize >= 10_000)
     }
 }

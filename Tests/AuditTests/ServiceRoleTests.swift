@@ -1,5 +1,6 @@
 import Accounts
 import Audit
+import Operations
 import Foundation
 import Postgres
 import Testing
@@ -16,8 +17,8 @@ struct ServiceRoleTests {
             let service = ConnectionPool(configuration: f.database.configuration.with(user: login), maxConnections: 2)
             do {
                 // The service's own work goes through: create, reset, login, audit.
-                let directory = AccountDirectory(pool: service, audit: AuditTrail(), clock: f.clock.serviceClock)
-                let credentials = try await AccountsFixture.credentials(pool: service, clock: f.clock, parameters: cheapArgon2)
+                let graph = try await ServiceGraph.make(testSettings(), pool: service, clock: f.clock.serviceClock, hashingPool: sharedPool)
+                let (directory, credentials) = (graph.directory, graph.credentials)
                 let account = try await directory.create(
                     NewAccount(userID: try UserID("helpdesk01"), role: .helpdesk, fullName: try FullName("Sekar Ayu"), nip: nil,
                                email: try EmailAddress("sekar@purbalinggakab.go.id"), agency: try Agency("Diskominfo")),

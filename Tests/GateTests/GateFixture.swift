@@ -2,6 +2,7 @@ import Accounts
 import Audit
 import Foundation
 import Gate
+import Operations
 import Postgres
 import TestSupport
 
@@ -18,8 +19,10 @@ struct GateFixture {
 
     static func with(hooks: GateHooks = GateHooks(), _ body: (GateFixture) async throws -> Void) async throws {
         try await AccountsFixture.with { accounts in
-            let gate = GateService(pool: accounts.pool, credentials: accounts.credentials, audit: AuditTrail(),
-                                   clock: accounts.clock.serviceClock, documentLimit: 4096, hooks: hooks)
+            var settings = testSettings()
+            settings.documentMaxBytes = 4096
+            let gate = try await ServiceGraph.make(
+                settings, pool: accounts.pool, clock: accounts.clock.serviceClock, hashingPool: sharedPool, gateHooks: hooks).gate
             let subject = try await accounts.directory.create(
                 NewAccount(userID: try UserID("helpdesk01"), role: .helpdesk, fullName: try FullName("Sekar Ayu Wulandari"),
                            nip: try NIP("196102251986031010"), email: try EmailAddress("sekar@purbalinggakab.go.id"),

@@ -75,8 +75,7 @@ struct GateFlowTests {
             await #expect(throws: GateError.self) {
                 try await f.gate.act(.validity(valid: false, subject: nil), on: request.id, by: admin)
             }
-            _ = try await f.gate.act(.validity(valid: false, subject: nil), on: request.id, by: admin,
-                                     input: .init(reason: "SK tidak mencantumkan nama pemohon"))
+            _ = try await f.gate.act(.validity(valid: false, subject: nil, reason: "SK tidak mencantumkan nama pemohon"), on: request.id, by: admin)
             _ = try await f.gate.act(.notify, on: request.id, by: admin)
             let body = try await f.accounts.pool.withConnection { try await $0.query("SELECT body_id FROM outbox WHERE step = 7").first?.decode(String.self, at: 0) }
             #expect(body?.contains("SK tidak mencantumkan nama pemohon") == true)
@@ -179,7 +178,7 @@ struct GateFlowTests {
         try await GateFixture.with { f in
             let request = try await f.submit()
             _ = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
-            _ = try await f.gate.act(.validity(valid: false, subject: nil), on: request.id, by: admin, input: .init(reason: "tidak sah"))
+            _ = try await f.gate.act(.validity(valid: false, subject: nil, reason: "tidak sah"), on: request.id, by: admin)
             _ = try await f.gate.act(.notify, on: request.id, by: admin)
             _ = try await f.gate.act(.archive, on: request.id, by: staf)
             await #expect(throws: GateError.wrongState(current: .archived, allowed: [])) {

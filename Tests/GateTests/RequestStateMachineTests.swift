@@ -14,12 +14,17 @@ func facts(_ state: RequestState, documents: Set<DocumentType> = [.suratPermohon
                  requiredDocuments: [.suratPermohonan, .skPengangkatan], receiptConfirmed: confirmed)
 }
 
-func to(_ result: Result<Transition, GateError>) -> RequestState? {
-    if case .success(let transition) = result { return transition.to }
+func to(_ result: Result<Decision, GateError>) -> RequestState? {
+    if case .success(let decision) = result { return decision.to }
     return nil
 }
 
-func refusal(_ result: Result<Transition, GateError>) -> GateError? {
+func effects(_ result: Result<Decision, GateError>) -> [GateEffect]? {
+    if case .success(let decision) = result { return decision.effects }
+    return nil
+}
+
+func refusal(_ result: Result<Decision, GateError>) -> GateError? {
     if case .failure(let error) = result { return error }
     return nil
 }
@@ -58,7 +63,9 @@ struct RequestStateMachineTests {
 
     @Test("rejection: 5 invalid → 7 notice → 9 archive")
     func rejection() {
-        #expect(to(RequestStateMachine.apply(.validity(valid: false, subject: nil), to: facts(.complete), by: admin)) == .invalid)
+        #expect(to(RequestStateMachine.apply(.validity(valid: false, subject: nil, reason: "SK kedaluwarsa"), to: facts(.complete), by: admin)) == .invalid)
+        #expect(refusal(RequestStateMachine.apply(.validity(valid: false, subject: nil), to: facts(.complete), by: admin))
+            == .invalidInput("an invalid verdict needs a reason for the requester"))
         let t7 = RequestStateMachine.apply(.notify, to: facts(.invalid), by: admin)
         #expect(to(t7) == .rejected && (try! t7.get().endsStep) == 7)
         #expect(to(RequestStateMachine.apply(.archive, to: facts(.rejected), by: staf)) == .archived)
@@ -147,5 +154,50 @@ struct RequestStateMachineTests {
     func receipt() {
         #expect(to(RequestStateMachine.apply(.confirmReceipt, to: facts(.notified, subject: "helpdesk01"), by: admin)) == .notified)
         #expect(refusal(RequestStateMachine.apply(.confirmReceipt, to: facts(.notified, confirmed: true), by: requester)) != nil)
+    }
+
+    @Test("each decision carries its effects: what is missing, the notice, the reset and the disclosure")
+    func decisionsCarryEffects() {
+        let missing = RequestStateMachine.apply(.completeness(complete: false, note: "SK belum ada"), to: facts(.submitted, documents: [.suratPermohonan]), by: staf)
+        #expect(effects(missing) == [.recordCompleteness(missing: [.skPengangkatan], note: "SK belum ada")])
+
+        var incomplete = facts(.incomplete)
+        incomplete.number = "REQ-2026-000007"
+        incomplete.missingDocuments = [.skPengangkatan]
+        #expect(effects(RequestStateMachine.apply(.notify, to: incomplete, by: staf)) == [.queueNotice(.supplement(number: "REQ-2026-000007", missing: [.skPengangkatan]))])
+
+        var approved = facts(.approved, subject: "helpdesk01")
+        approved.kinds = [.resetPassword, .userIDInfo]
+        let both = RequestStateMachine.apply(.execute, to: approved, by: admin)
+        #expect(effects(both) == [.resetPassword, .discloseUserID("helpdesk01"), .recordExecution])
+        #expect((try? both.get().resetsPassword) == true)
+        approved.kinds = [.userIDInfo]
+        let lookupOnly = RequestStateMachine.apply(.execute, to: approved, by: admin)
+        #expect(effects(lookupOnly) == [.discloseUserID("helpdesk01"), .recordExecution])
+        #expect((try? lookupOnly.get().resetsPassword) == false)
+
+        var executed = facts(.executed, subject: "helpdesk01")
+        executed.number = "REQ-2026-000008"
+        executed.kinds = [.userIDInfo]
+        #expect(effects(RequestStateMachine.apply(.notify, to: executed, by: admin))
+            == [.queueNotice(.completion(number: "REQ-2026-000008", kinds: [.userIDInfo], userID: "helpdesk01"))])
+    }
+
+    @Test("step 5 refuses an account of another role than the request concerns")
+    func validitySubjectRole() {
+        var complete = facts(.complete)
+        complete.namedSubject = SubjectAccount(id: 7, userID: "auditor01", role: .auditor)
+        #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: "auditor01"), to: complete, by: admin))
+            == .invalidInput("auditor01 is a auditor account; the request concerns a helpdesk"))
+        complete.namedSubject = SubjectAccount(id: 8, userID: "helpdesk01", role: .helpdesk)
+        #expect(effects(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: complete, by: admin))
+            == [.recordValidity(valid: true, subject: complete.namedSubject, reason: nil)])
+    }
+
+    @Test("an actor who may not act learns nothing from the event's content: the role is refused before a missing document")
+    func authorizeBeforeContent() {
+        let helpdeskAsStranger = Actor(userID: "someone", role: .helpdesk)
+        #expect(refusal(RequestStateMachine.apply(.completeness(complete: true), to: facts(.submitted, documents: []), by: helpdeskAsStranger))
+            == .notPermitted(role: .helpdesk, action: .completeness))
     }
 }

@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Gate
+import Inputs
 import Postgres
 import Testing
 import TestSupport
@@ -8,10 +9,9 @@ import TestSupport
 @Suite("SLA clock, queue and notices")
 struct SLAAndOutboxTests {
     /// Runs `event` at `minutes` past `start` on the injected clock.
-    func at(_ f: GateFixture, _ start: Date, _ minutes: Double, _ event: GateEvent, _ request: Request, by actor: Actor,
-            reason: String? = nil) async throws {
+    func at(_ f: GateFixture, _ start: Date, _ minutes: Double, _ event: GateEvent, _ request: Request, by actor: Actor) async throws {
         f.clock.advance(start.addingTimeInterval(minutes * 60).timeIntervalSince(f.clock.now))
-        _ = try await f.gate.act(event, on: request.id, by: actor, input: .init(reason: reason))
+        _ = try await f.gate.act(event, on: request.id, by: actor)
     }
 
     @Test("a scripted day: the report gives count, median, p90 and breaches per step and actor; the queue shows what is overdue")
@@ -32,14 +32,14 @@ struct SLAAndOutboxTests {
             try await f.upload(.skPengangkatan, to: second.id)
             try await at(f, day, 120, .supplement, second, by: staf)                                     // step 4: no limit
             try await at(f, day, 122, .completeness(complete: true), second, by: staf)                  // 2 ≤ 5
-            try await at(f, day, 130, .validity(valid: false, subject: nil), second, by: admin2, reason: "SK kedaluwarsa")  // 8 ≤ 15
+            try await at(f, day, 130, .validity(valid: false, subject: nil, reason: "SK kedaluwarsa"), second, by: admin2)  // 8 ≤ 15
             try await at(f, day, 140, .notify, second, by: admin2)                                       // 10 > 5: breach
 
             f.clock.advance(day.addingTimeInterval(180 * 60).timeIntervalSince(f.clock.now))
             let third = try await f.submit()
             f.clock.advance(10 * 60)
 
-            let report = try await f.gate.slaReport(from: day, to: day.addingTimeInterval(86_400))
+            let report = try await f.gate.slaReport(try Period(from: day, to: day.addingTimeInterval(86_400)))
             func line(_ step: Int, _ actor: Actor) -> SLAReportLine? { report.first { $0.step == step && $0.actor == actor.userID } }
             #expect(line(2, staf)?.count == 2 && line(2, staf)?.breaches == 0)
             #expect(line(2, staf)?.medianSeconds == 150 && line(2, staf)?.p90Seconds == 174)
@@ -71,7 +71,7 @@ struct SLAAndOutboxTests {
         try await GateFixture.with { f in
             let request = try await f.submit()
             _ = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
-            _ = try await f.gate.act(.validity(valid: false, subject: nil), on: request.id, by: admin, input: .init(reason: "SK bukan atas nama pemohon"))
+            _ = try await f.gate.act(.validity(valid: false, subject: nil, reason: "SK bukan atas nama pemohon"), on: request.id, by: admin)
             _ = try await f.gate.act(.notify, on: request.id, by: admin)
 
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spse-notices-\(UUID().uuidString)")

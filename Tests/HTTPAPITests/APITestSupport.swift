@@ -6,17 +6,18 @@ import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Operations
+import PasswordHashing
 import Postgres
 import TestSupport
 
 /// The API's services on a real database, with cheap Argon2 and the test's clock.
-func apiServices(_ pool: ConnectionPool, clock: SettableClock, limiter: ClientAddressLimiter = ClientAddressLimiter(burst: 1000, perMinute: 1000)) async throws -> APIServices {
-    let credentials = try await AccountsFixture.credentials(pool: pool, clock: clock, parameters: cheapArgon2)
-    let audit = AuditTrail()
-    return APIServices(
-        pool: pool, migrator: projectMigrations, directory: AccountDirectory(pool: pool, audit: audit, clock: clock.serviceClock),
-        credentials: credentials, gate: GateService(pool: pool, credentials: credentials, audit: audit, clock: clock.serviceClock),
-        loginLimiter: limiter, jsonBodyLimit: 4096)
+func apiServices(_ pool: ConnectionPool, clock: SettableClock, limiter: ClientAddressLimiter = ClientAddressLimiter(burst: 1000, perMinute: 1000),
+                 hashingPool: HashingPool = sharedPool) async throws -> APIServices {
+    var settings = testSettings()
+    settings.jsonMaxBytes = 4096
+    let graph = try await ServiceGraph.make(settings, pool: pool, clock: clock.serviceClock, hashingPool: hashingPool, loginLimiter: limiter)
+    return APIServices(graph: graph, migrator: projectMigrations)
 }
 
 extension ByteBuffer {

@@ -13,7 +13,7 @@ struct AuthAndAccountsAPITests {
     func withAPI(_ body: @escaping @Sendable (any TestClientProtocol, AccountsFixture, String) async throws -> Void) async throws {
         try await AccountsFixture.with { f in
             let services = try await apiServices(f.pool, clock: f.clock)
-            let (_, temporary, _) = try await Bootstrap(pool: f.pool, directory: f.directory, credentials: services.credentials).createFirstAdmin(
+            let (_, temporary, _) = try await Bootstrap(pool: f.pool, directory: f.directory, credentials: services.graph.credentials).createFirstAdmin(
                 userID: try UserID("admin.ppe"), fullName: try FullName("Budi Santoso"), email: try EmailAddress("budi@purbalinggakab.go.id"),
                 agency: try Agency("LPSE Kabupaten Purbalingga"), nip: nil)
             let app = Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test"))
@@ -127,7 +127,10 @@ struct AuthAndAccountsAPITests {
                 #expect(response.status == .unprocessableContent)
                 #expect(response.body.json["field"] as? String == "nip")
             }
-            try await client.get("/v1/accounts/Not%20An%20ID?reason=r", token: token) { #expect($0.status == .badRequest) }
+            try await client.get("/v1/accounts/Not%20An%20ID?reason=r", token: token) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.body.json["field"] as? String == "user_id")
+            }
             try await client.get("/v1/nowhere", token: token) { #expect($0.status == .notFound) }
             try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": String(repeating: "x", count: 5000)]) { response in
                 #expect(response.status == .contentTooLarge)

@@ -12,19 +12,22 @@ import TestSupport
 struct RBACTests {
     static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login"]
     /// What an auditor may do: read audit and reports, and manage their own session.
-    static let auditorMay: Set<String> = ["GET /v1/reports/sla", "GET /v1/audit", "GET /v1/audit/verify", "POST /v1/auth/password", "POST /v1/auth/logout"]
+    /// The auditor reads audit and reports and, like every managed role, files their own requests.
+    static let auditorMay: Set<String> = [
+        "GET /v1/reports/sla", "GET /v1/audit", "GET /v1/audit/verify", "POST /v1/auth/password", "POST /v1/auth/logout", "POST /v1/requests",
+    ]
 
-    @Test("every route of the spec: no session is 401, an auditor is 403 outside audit and reports")
+    @Test("every route of the spec: no session is 401; an auditor is 403 outside audit and reports, and finds no request that is not theirs")
     func everyRoute() async throws {
         let operations = try OpenAPISpecTests.specOperations()
         try await AccountsFixture.with { f in
             let services = try await apiServices(f.pool, clock: f.clock)
             // One request (id 1) with a document (id 1), so that refusals are about roles, not missing rows.
-            let request = try await services.gate.submit(
+            let request = try await services.graph.gate.submit(
                 NewRequest(kinds: [.resetPassword], subject: SubjectHint(userID: "helpdesk01"), requesterName: "Sekar",
                            requesterContact: "sekar@purbalinggakab.go.id", channel: .hardcopy),
                 by: Actor(userID: "staf.adm", role: .stafAdministrasi))
-            _ = try await services.gate.addDocument(
+            _ = try await services.graph.gate.addDocument(
                 try DocumentUpload(type: .suratPermohonan, fileName: "s.pdf", mediaType: "application/pdf", content: pdfBytes, limit: 4096),
                 to: request.id, by: Actor(userID: "staf.adm", role: .stafAdministrasi))
             let auditorAccount = try await f.directory.create(
@@ -45,7 +48,9 @@ struct RBACTests {
                     if Self.auditorMay.contains(operation) { continue }
                     try await client.execute(uri: uri + query, method: method, headers: [.authorization: "Bearer \(auditor)", .contentType: "application/json"],
                                              body: ByteBuffer(string: "{}")) { response in
-                        #expect(response.status == .forbidden, "\(operation) as auditor: \(response.status) \(String(buffer: response.body))")
+                        // Someone else's request does not exist for the auditor: no state, no role, no existence revealed.
+                        let expected: HTTPResponse.Status = operation.contains("{id}") && !operation.hasSuffix("/export") ? .notFound : .forbidden
+                        #expect(response.status == expected, "\(operation) as auditor: \(response.status) \(String(buffer: response.body))")
                     }
                 }
                 try await client.execute(uri: "/v1/audit/verify", method: .get, headers: [.authorization: "Bearer \(auditor)"]) { response in

@@ -15,7 +15,7 @@ struct SOPFlowAPITests {
     func endToEnd() async throws {
         try await AccountsFixture.with { f in
             let services = try await apiServices(f.pool, clock: f.clock)
-            let (_, adminTemporary, _) = try await Bootstrap(pool: f.pool, directory: f.directory, credentials: services.credentials).createFirstAdmin(
+            let (_, adminTemporary, _) = try await Bootstrap(pool: f.pool, directory: f.directory, credentials: services.graph.credentials).createFirstAdmin(
                 userID: try UserID("admin.ppe"), fullName: try FullName("Budi Santoso"), email: try EmailAddress("budi@purbalinggakab.go.id"),
                 agency: try Agency("LPSE Kabupaten Purbalingga"), nip: nil)
             let app = Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test"))

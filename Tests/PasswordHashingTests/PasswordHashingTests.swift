@@ -62,20 +62,6 @@ struct PasswordHashingTests {
     func malformed(encoded: String) {
         #expect(throws: PasswordHashingError.malformedHash) { try PasswordHash(encoded: encoded) }
     }
-
-    @Test("parameters come from SPSE_ARGON2_* and bad values name the variable")
-    func parametersFromEnvironment() throws {
-        #expect(try Argon2Parameters(environment: [:]) == .owasp)
-        let custom = try Argon2Parameters(environment: ["SPSE_ARGON2_MEMORY_KIB": "65536", "SPSE_ARGON2_ITERATIONS": "3", "SPSE_ARGON2_PARALLELISM": "2"])
-        #expect(custom == Argon2Parameters(memoryKiB: 65_536, iterations: 3, parallelism: 2))
-        #expect {
-            try Argon2Parameters(environment: ["SPSE_ARGON2_ITERATIONS": "two"])
-        } throws: { error in
-            (error as? PasswordHashingError)?.description.contains("SPSE_ARGON2_ITERATIONS") == true
-        }
-        #expect(throws: PasswordHashingError.self) { try Argon2Parameters(environment: ["SPSE_ARGON2_MEMORY_KIB": "4"]) }
-        #expect(throws: PasswordHashingError.self) { try Argon2Parameters(environment: ["SPSE_ARGON2_PARALLELISM": "0"]) }
-    }
 }
 
 @Suite("Hashing pool")

@@ -2,6 +2,7 @@ import Accounts
 import Audit
 import Foundation
 import Migrations
+import Operations
 import PasswordHashing
 import Postgres
 import Synchronization
@@ -14,7 +15,14 @@ public let projectMigrations: Migrator = {
 /// Cheap Argon2 for behaviour tests: a configuration, not a fake.
 public let cheapArgon2 = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
 public let sharedPool = HashingPool(queueLimit: 4096)
-public let sharedPolicy = try! PasswordPolicy.standard(environment: [:])
+public let sharedPolicy = try! PasswordPolicy.standard()
+
+/// The service's settings for a test: defaults, with cheap Argon2 unless `parameters` says otherwise.
+public func testSettings(_ parameters: Argon2Parameters = cheapArgon2) -> Settings {
+    var settings = Settings()
+    settings.argon2 = parameters
+    return settings
+}
 
 /// A clock the test moves by hand.
 public final class SettableClock: Sendable {
@@ -30,8 +38,10 @@ public struct AccountsFixture: Sendable {
     public let database: TestDatabase
     public let pool: ConnectionPool
     public let clock = SettableClock()
-    public let directory: AccountDirectory
-    public let credentials: Credentials
+    public let graph: ServiceGraph
+    public var directory: AccountDirectory { graph.directory }
+    public var credentials: Credentials { graph.credentials }
+    public var operations: Operations { graph.operations }
     public let admin = Operator(userID: try! UserID("admin.ppe"), role: .adminPPE)
     public let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
 
@@ -52,14 +62,7 @@ public struct AccountsFixture: Sendable {
         self.database = database
         pool = ConnectionPool(configuration: database.configuration, maxConnections: 6)
         try await pool.withConnection { try await projectMigrations.migrate(on: $0) }
-        directory = AccountDirectory(pool: pool, audit: AuditTrail(), clock: clock.serviceClock)
-        credentials = try await Self.credentials(pool: pool, clock: clock, parameters: parameters)
-    }
-
-    public static func credentials(pool: ConnectionPool, clock: SettableClock, parameters: Argon2Parameters) async throws -> Credentials {
-        try await Credentials(
-            pool: pool, hasher: try PasswordHasher(parameters: parameters, pool: sharedPool), policy: sharedPolicy,
-            settings: CredentialSettings(), clock: clock.serviceClock, audit: AuditTrail())
+        graph = try await ServiceGraph.make(testSettings(parameters), pool: pool, clock: clock.serviceClock, hashingPool: sharedPool)
     }
 
     /// Creates an account and gives it a temporary password, as SOP step 6 will.

@@ -1,0 +1,78 @@
+import Accounts
+import Audit
+import CSV
+import Foundation
+import Gate
+import Inputs
+
+/// A period as a door received it.
+public struct PeriodForm: Sendable {
+    public var from: String?
+    public var to: String?
+    public init(from: String? = nil, to: String? = nil) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Audit filters as a door received them.
+public struct AuditForm: Sendable {
+    public var period: PeriodForm
+    public var actor: String?
+    public var action: String?
+    public init(period: PeriodForm = PeriodForm(), actor: String? = nil, action: String? = nil) {
+        self.period = period
+        self.actor = actor
+        self.action = action
+    }
+}
+
+extension Operations {
+    public func slaReport(_ form: PeriodForm, by caller: Caller) async throws -> [SLAReportLine] {
+        try AccessPolicy.require(caller.role, .readSLAReports)
+        return try await gate.slaReport(try Period(parsingFrom: form.from, to: form.to, now: clock.now))
+    }
+
+    /// The SLA report as CSV (RFC 4180), the same over HTTP and from the CLI.
+    public static func csv(_ lines: [SLAReportLine]) throws -> String {
+        let stream = OutputStream(toMemory: ())
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: ["step", "actor", "count", "median_seconds", "p90_seconds", "breaches", "limit_minutes"])
+        for line in lines {
+            try writer.write(row: [
+                String(line.step), line.actor, String(line.count), String(line.medianSeconds), String(line.p90Seconds),
+                String(line.breaches), line.limitMinutes.map(String.init) ?? "",
+            ])
+        }
+        writer.stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Audit rows of a period, oldest first, at most `limit`; the reading is itself audited
+    /// (`audit.list`, or `audit.export` for a whole export) in the same transaction.
+    public func auditRecords(_ form: AuditForm, limit: Int, export: Bool, by caller: Caller) async throws -> [AuditRecord] {
+        try AccessPolicy.require(caller.role, .readAudit)
+        let period = try Period(parsingFrom: form.period.from, to: form.period.to, now: clock.now)
+        let actor = try FreeText.optional(form.actor, field: "actor", maxLength: 64)?.value
+        let action = try FreeText.optional(form.action, field: "action", maxLength: 64)?.value
+        let iso = ISO8601DateFormatter()
+        return try await pool.withTransaction { connection in
+            let records = try await audit.list(from: period.from, to: period.to, actor: actor, action: action, limit: limit, on: connection)
+            var details: [String: AuditValue] = [
+                "from": .string(iso.string(from: period.from)), "to": .string(iso.string(from: period.to)), "rows": .int(records.count),
+            ]
+            if let actor { details["actor"] = .string(actor) }
+            if let action { details["action"] = .string(action) }
+            try await audit.record(
+                AuditEvent(occurredAt: clock.now, actor: caller.userID.value, action: export ? "audit.export" : "audit.list", details: details),
+                on: connection)
+            return records
+        }
+    }
+
+    public func verifyAudit(by caller: Caller) async throws -> AuditTrail.Verification {
+        try AccessPolicy.require(caller.role, .readAudit)
+        return try await pool.withConnection { try await audit.verify(on: $0) }
+    }
+}

@@ -1,0 +1,174 @@
+import Accounts
+import Foundation
+import Gate
+import Inputs
+
+/// A request file as a door received it (SOP step 1).
+public struct SubmitForm: Sendable {
+    public var kinds: [String]
+    public var subject: SubjectHint
+    public var subjectRole: String?
+    public var requesterName: String
+    public var requesterContact: String
+    public var channel: String
+    public var priority: String?
+    public init(kinds: [String], subject: SubjectHint, subjectRole: String?, requesterName: String, requesterContact: String,
+                channel: String, priority: String?) {
+        self.kinds = kinds
+        self.subject = subject
+        self.subjectRole = subjectRole
+        self.requesterName = requesterName
+        self.requesterContact = requesterContact
+        self.channel = channel
+        self.priority = priority
+    }
+}
+
+/// A document as a door received it: the raw bytes with what the sender said they are.
+public struct DocumentForm: Sendable {
+    public var type: String?
+    public var fileName: String?
+    public var mediaType: String
+    public var content: [UInt8]
+    public init(type: String?, fileName: String?, mediaType: String, content: [UInt8]) {
+        self.type = type
+        self.fileName = fileName
+        self.mediaType = mediaType
+        self.content = content
+    }
+}
+
+/// One SOP step as a door received it.
+public enum StepForm: Sendable {
+    case completeness(complete: Bool, note: String?)
+    case validity(valid: Bool, subjectUserID: String?, reason: String?)
+    case notify, supplement, execute, confirmReceipt, archive
+}
+
+/// A request with its documents, for whoever may read it.
+public struct RequestDetails: Sendable {
+    public let request: Request
+    public let documents: [DocumentInfo]
+}
+
+/// Queue filters as a door received them.
+public struct QueueForm: Sendable {
+    public var state: String?
+    /// `open` (every open step) or `overdue`.
+    public var due: String?
+    public init(state: String? = nil, due: String? = nil) {
+        self.state = state
+        self.due = due
+    }
+}
+
+extension Operations {
+    public func submitRequest(_ form: SubmitForm, by caller: Caller) async throws -> Request {
+        try await submitRequest(by: caller) { form }
+    }
+
+    /// `form` reads the door's input (a body) only once the caller may submit.
+    public func submitRequest(by caller: Caller, _ read: () async throws -> SubmitForm) async throws -> Request {
+        try AccessPolicy.require(caller.role, .submitRequests)
+        let form = try await read()
+        let new = try NewRequest(
+            kinds: form.kinds, subject: form.subject, subjectRole: form.subjectRole, requesterName: form.requesterName,
+            requesterContact: form.requesterContact, channel: form.channel, priority: form.priority)
+        return try await gate.submit(new, by: caller.actor)
+    }
+
+    public func request(_ reference: String, by caller: Caller) async throws -> RequestDetails {
+        let request = try await readable(reference, by: caller)
+        return RequestDetails(request: request, documents: try await gate.documents(of: request.id))
+    }
+
+    public func queue(_ form: QueueForm, by caller: Caller) async throws -> [QueueEntry] {
+        try AccessPolicy.require(caller.role, .readAllRequests)
+        let state = try form.state.map { text throws(InputError) in
+            guard let state = RequestState(rawValue: text) else {
+                throw InputError(field: "state", reason: "must be one of \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return state
+        }
+        guard form.due == nil || form.due == "open" || form.due == "overdue" else {
+            throw InputError(field: "due", reason: "must be open or overdue")
+        }
+        let overdueOnly = form.due == "overdue"
+        return try await gate.queue().filter { (state == nil || $0.state == state) && (!overdueOnly || $0.isOverdue) }
+    }
+
+    public func addDocument(_ form: DocumentForm, to reference: String, by caller: Caller) async throws -> DocumentInfo {
+        try await addDocument(to: reference, by: caller) { form }
+    }
+
+    /// `read` receives the document (up to 10 MiB) only once the caller may see the request.
+    public func addDocument(to reference: String, by caller: Caller, _ read: () async throws -> DocumentForm) async throws -> DocumentInfo {
+        let request = try await readable(reference, by: caller)
+        let form = try await read()
+        guard let type = form.type.flatMap(DocumentType.init(rawValue:)) else {
+            throw InputError(field: "type", reason: "must be surat_permohonan, sk_pengangkatan or other")
+        }
+        guard let fileName = form.fileName else { throw InputError(field: "file_name", reason: "is required: the document's file name") }
+        let upload = try DocumentUpload(type: type, fileName: fileName, mediaType: form.mediaType, content: form.content, limit: gate.documentLimit)
+        return try await gate.addDocument(upload, to: request.id, by: caller.actor)
+    }
+
+    public func document(_ documentID: String, of reference: String, by caller: Caller) async throws -> (DocumentInfo, [UInt8]) {
+        let request = try await readable(reference, by: caller)
+        guard let id = Int64(documentID), id > 0 else { throw InputError(field: "docId", reason: "must be a document number") }
+        return try await gate.document(id, of: request.id)
+    }
+
+    /// Takes one SOP step. Only someone who may see the request learns anything of it: to
+    /// anyone else it does not exist. The gate's state machine then judges state, role and
+    /// separation of duties before the step's content, and Argon2 runs only after that.
+    public func act(_ step: StepForm, on reference: String, by caller: Caller) async throws -> ActionResult {
+        try await act(on: reference, by: caller) { step }
+    }
+
+    /// `read` reads the step's fields (a body) only once the caller may see the request.
+    public func act(on reference: String, by caller: Caller, _ read: () async throws -> StepForm) async throws -> ActionResult {
+        let request = try await readable(reference, by: caller)
+        let event: GateEvent
+        switch try await read() {
+        case .completeness(let complete, let note):
+            event = .completeness(complete: complete, note: try FreeText.optional(note, field: "note", maxLength: 2000, multiline: true)?.value)
+        case .validity(let valid, let subject, let reason):
+            event = .validity(valid: valid, subject: subject, reason: try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value)
+        case .notify: event = .notify
+        case .supplement: event = .supplement
+        case .execute: event = .execute
+        case .confirmReceipt: event = .confirmReceipt
+        case .archive: event = .archive
+        }
+        return try await gate.act(event, on: request.id, by: caller.actor)
+    }
+
+    /// The archive's tar of one request.
+    public func exportRequest(_ reference: String, by caller: Caller) async throws -> (Request, [UInt8]) {
+        try AccessPolicy.require(caller.role, .readAllRequests)
+        let request = try await load(reference)
+        return (request, try await gate.export(request.id))
+    }
+
+    /// The request, if the caller may see it; otherwise `requestNotFound`, exactly as for a
+    /// request that does not exist.
+    func readable(_ reference: String, by caller: Caller) async throws -> Request {
+        let request = try await load(reference)
+        guard GateService.mayRead(request, caller.actor) else { throw GateError.requestNotFound }
+        return request
+    }
+
+    /// A request by id (`42`) or number (`REQ-2026-000042`).
+    func load(_ reference: String) async throws -> Request {
+        let text = reference.uppercased()
+        if text.hasPrefix("REQ-") {
+            guard text.utf8.count == 15, text.dropFirst(4).allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+                throw InputError(field: "id", reason: "must be a request id or a REQ-YYYY-NNNNNN number")
+            }
+            return try await gate.request(number: text)
+        }
+        guard let id = Int64(text), id > 0 else { throw InputError(field: "id", reason: "must be a request id or a REQ-YYYY-NNNNNN number") }
+        return try await gate.request(id)
+    }
+}

@@ -1,0 +1,36 @@
+import Accounts
+import Audit
+import Gate
+import Postgres
+import Provisioning
+
+/// The use-cases of spse-accounts, one method each, shared by every door (HTTP, CLI, console).
+/// Each takes the authenticated `Caller` and the input as the door received it, and always works
+/// in the same order: authorize (role, then ownership) → validate the input into typed values →
+/// let the domain decide (the gate's pure state machine) → expensive work (Argon2) → effects in
+/// one transaction with their audit row. A door only translates and maps errors.
+public struct Operations: Sendable {
+    let pool: ConnectionPool
+    let directory: AccountDirectory
+    let credentials: Credentials
+    let gate: GateService
+    let provisioner: Provisioner
+    let audit: AuditTrail
+    let clock: ServiceClock
+    let loginLimiter: ClientAddressLimiter
+
+    public init(pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, gate: GateService,
+                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginLimiter: ClientAddressLimiter) {
+        self.loginLimiter = loginLimiter
+        self.pool = pool
+        self.directory = directory
+        self.credentials = credentials
+        self.gate = gate
+        self.provisioner = provisioner
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// The largest document the gate stores (doors stop reading a body past it).
+    public var documentLimit: Int { gate.documentLimit }
+}

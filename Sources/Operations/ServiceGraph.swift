@@ -1,0 +1,75 @@
+import Accounts
+import Audit
+import Gate
+import PasswordHashing
+import Postgres
+import Provisioning
+import ServiceLifecycle
+
+/// The services of spse-accounts wired together once — pool → audit → directory → credentials →
+/// gate → provisioner → operations — by the one constructor that `serve`, the CLI, the tests
+/// and `spse-bench` share. Only what varies between them is a parameter: the settings, and for
+/// tests the clock, a pool of their own and the gate's crash hooks.
+public struct ServiceGraph: Sendable {
+    public let settings: Settings
+    public let pool: ConnectionPool
+    public let hashingPool: HashingPool
+    public let audit: AuditTrail
+    public let clock: ServiceClock
+    public let directory: AccountDirectory
+    public let credentials: Credentials
+    public let gate: GateService
+    public let provisioner: Provisioner
+    public let operations: Operations
+
+    public static func make(
+        _ settings: Settings, pool: ConnectionPool? = nil, clock: ServiceClock = .system, randomBytes: RandomBytes = .system,
+        hashWait: (@Sendable (Duration) -> Void)? = nil, hashingPool: HashingPool? = nil, gateHooks: GateHooks = GateHooks(),
+        loginLimiter: ClientAddressLimiter? = nil
+    ) async throws -> ServiceGraph {
+        let pool = pool ?? ConnectionPool(configuration: settings.database, maxConnections: settings.maxConnections)
+        let hashingPool = hashingPool
+            ?? HashingPool(queueLimit: settings.hashQueueLimit, admissionWait: settings.hashAdmissionWait, waitObserver: hashWait)
+        let hasher = try PasswordHasher(parameters: settings.argon2, pool: hashingPool, randomBytes: randomBytes)
+        let audit = AuditTrail()
+        let credentials = try await Credentials(
+            pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(minimumLength: settings.passwordMinimumLength),
+            settings: settings.credentials, clock: clock, randomBytes: randomBytes, audit: audit)
+        let directory = AccountDirectory(pool: pool, audit: audit, clock: clock)
+        let gate = GateService(
+            pool: pool, credentials: credentials, audit: audit, clock: clock, documentLimit: settings.documentMaxBytes, hooks: gateHooks,
+            directory: directory)
+        let provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
+        return ServiceGraph(
+            settings: settings, pool: pool, hashingPool: hashingPool, audit: audit, clock: clock, directory: directory,
+            credentials: credentials, gate: gate, provisioner: provisioner,
+            operations: Operations(
+                pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
+                loginLimiter: loginLimiter ?? ClientAddressLimiter(burst: settings.loginBurst, perMinute: settings.loginPerMinute)))
+    }
+
+    /// The pools as services of a `ServiceGroup`: they close when the group shuts down, after
+    /// the services that use them (a group stops its services in reverse order, so put these first).
+    public var lifecycleServices: [any Service] {
+        [PoolService(name: "database pool") { await pool.shutdown() }, PoolService(name: "hashing pool") { hashingPool.shutDown() }]
+    }
+
+    /// Closes both pools, for commands that run without a service group.
+    public func shutdown() async {
+        hashingPool.shutDown()
+        await pool.shutdown()
+    }
+}
+
+/// A pool as a lifecycle service: waits for graceful shutdown, then closes the pool.
+struct PoolService: Service, CustomStringConvertible {
+    let name: String
+    let close: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    var description: String { name }
+}

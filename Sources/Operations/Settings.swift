@@ -1,0 +1,110 @@
+import Accounts
+import Foundation
+import PasswordHashing
+import Postgres
+import SMTPSender
+
+/// A setting whose value the service refuses: startup stops with the variable's name and what it
+/// accepts (never the value: it may be a secret).
+public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let variable: String
+    public let accepts: String
+    public var description: String { "\(variable) must be \(accepts)" }
+}
+
+/// Every setting of the service, read once from the environment and typed. Nothing else reads
+/// `SPSE_*`; an unset variable takes its default, a bad one stops startup.
+public struct Settings: Sendable {
+    public var database: ConnectionConfiguration
+    public var maxConnections = 8
+    public var migrationsDirectory: String?
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// trace … critical (swift-log's names).
+    public var logLevel = "info"
+    public var argon2 = Argon2Parameters.owasp
+    /// About a second of Argon2 work per core may queue (measured by `spse-bench login-flood`).
+    public var hashQueueLimit = 32 * ProcessInfo.processInfo.activeProcessorCount
+    /// How long a login that finds the queue full waits for room before its 503, so a client that
+    /// ignores Retry-After is paced instead of re-sending thousands of times a second.
+    public var hashAdmissionWait = Duration.milliseconds(1000)
+    public var credentials = CredentialSettings()
+    public var passwordMinimumLength = 12
+    public var loginBurst = 20
+    public var loginPerMinute = 30
+    public var documentMaxBytes = 10 * 1024 * 1024
+    public var jsonMaxBytes = 64 * 1024
+    public var batchMaxBytes = 16 * 1024 * 1024
+    public var noticeFile = ".data/notices.jsonl"
+    public var noticeInterval = Duration.seconds(15)
+    public var smtp: SMTPConfiguration?
+
+    /// The defaults, with the database from libpq's own variables.
+    public init(database: ConnectionConfiguration = ConnectionConfiguration(conninfo: "")) {
+        self.database = database
+    }
+
+    public init(environment: [String: String]) throws {
+        let reader = Reader(environment: environment)
+        self.init(database: .fromEnvironment(environment))
+        maxConnections = try reader.int("SPSE_DB_MAX_CONNECTIONS", in: 1...1000) ?? maxConnections
+        migrationsDirectory = reader.text("SPSE_MIGRATIONS_DIR")
+        host = reader.text("SPSE_HOST") ?? host
+        port = try reader.int("SPSE_PORT", in: 1...65535) ?? port
+        logLevel = try reader.choice("SPSE_LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) ?? logLevel
+        argon2 = Argon2Parameters(
+            memoryKiB: UInt32(try reader.int("SPSE_ARGON2_MEMORY_KIB", in: 8...4 * 1024 * 1024) ?? Int(argon2.memoryKiB)),
+            iterations: UInt32(try reader.int("SPSE_ARGON2_ITERATIONS", in: 1...1000) ?? Int(argon2.iterations)),
+            parallelism: UInt32(try reader.int("SPSE_ARGON2_PARALLELISM", in: 1...255) ?? Int(argon2.parallelism)))
+        do { try argon2.validate() } catch {
+            throw SettingsError(variable: "SPSE_ARGON2_MEMORY_KIB", accepts: "at least 8 KiB per lane (SPSE_ARGON2_PARALLELISM)")
+        }
+        hashQueueLimit = try reader.int("SPSE_HASH_QUEUE_LIMIT", in: 1...1_000_000) ?? hashQueueLimit
+        hashAdmissionWait = .milliseconds(try reader.int("SPSE_HASH_ADMISSION_WAIT_MS", in: 0...60_000) ?? 1000)
+        if let lifetime = try reader.duration("SPSE_TEMP_PASSWORD_TTL") { credentials.temporaryPasswordLifetime = lifetime }
+        passwordMinimumLength = try reader.int("SPSE_PASSWORD_MIN_LENGTH", in: 8...128) ?? passwordMinimumLength
+        loginBurst = try reader.int("SPSE_LOGIN_BURST", in: 1...100_000) ?? loginBurst
+        loginPerMinute = try reader.int("SPSE_LOGIN_PER_MINUTE", in: 1...1_000_000) ?? loginPerMinute
+        documentMaxBytes = try reader.int("SPSE_DOCUMENT_MAX_BYTES", in: 1024...100 * 1024 * 1024) ?? documentMaxBytes
+        jsonMaxBytes = try reader.int("SPSE_JSON_MAX_BYTES", in: 1024...10 * 1024 * 1024) ?? jsonMaxBytes
+        batchMaxBytes = try reader.int("SPSE_BATCH_MAX_BYTES", in: 1024...1024 * 1024 * 1024) ?? batchMaxBytes
+        noticeFile = reader.text("SPSE_NOTICE_FILE") ?? noticeFile
+        noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
+        smtp = try SMTPConfiguration.fromEnvironment(environment)
+    }
+
+    /// Typed reads of single variables; blank counts as unset.
+    struct Reader {
+        let environment: [String: String]
+
+        func text(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+
+        func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+            guard let text = text(name) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw SettingsError(variable: name, accepts: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
+        func choice(_ name: String, _ choices: [String]) throws -> String? {
+            guard let text = text(name) else { return nil }
+            guard choices.contains(text) else { throw SettingsError(variable: name, accepts: "one of \(choices.joined(separator: ", "))") }
+            return text
+        }
+
+        /// Seconds, or `90m`, `72h`, `3d`; more than zero and at most a year.
+        func duration(_ name: String) throws -> TimeInterval? {
+            guard let text = text(name) else { return nil }
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+            let (number, factor) = text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
+            guard let value = Double(number), value.isFinite, value * factor > 0, value * factor <= 366 * 86400 else {
+                throw SettingsError(variable: name, accepts: "a duration of seconds or like 90m, 72h, 3d (up to a year)")
+            }
+            return value * factor
+        }
+    }
+}
