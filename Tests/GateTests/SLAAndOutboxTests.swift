@@ -3,6 +3,7 @@ import Foundation
 import Gate
 import Inputs
 import Postgres
+import Synchronization
 import Testing
 import TestSupport
 
@@ -99,6 +100,51 @@ struct SLAAndOutboxTests {
             #expect(try await f.accounts.count("SELECT attempts FROM outbox") == 3)
             await restartedPool.shutdown()
             #expect(OutboxDispatcher.backoff(afterAttempts: 1) == 60 && OutboxDispatcher.backoff(afterAttempts: 10) == 3600)
+        }
+    }
+
+    @Test("while a notice is being sent no transaction, row lock or pooled connection is held, and a crashed send is retried after the lease")
+    func outboxHoldsNothingWhileSending() async throws {
+        try await GateFixture.with { f in
+            let request = try await f.submit()
+            _ = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
+            _ = try await f.gate.act(.validity(valid: false, subject: nil, reason: "SK kedaluwarsa"), on: request.id, by: admin)
+            _ = try await f.gate.act(.notify, on: request.id, by: admin)
+
+            /// Looks at the database from outside while `send` runs, as a slow SMTP relay would let it.
+            struct Observer: NoticeSender {
+                let database: ConnectionConfiguration
+                final class Seen: Sendable { let lines = Mutex<[String]>([]) }
+                let seen = Seen()
+                func send(_ notice: OutgoingNotice) async throws {
+                    let outside = try await PostgresConnection.connect(database)
+                    let idle = try await outside.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'")
+                        .first?.decode(Int.self, at: 0) ?? -1
+                    // NOWAIT fails at once if the dispatcher still held the row.
+                    try await outside.executeScript("BEGIN")
+                    let locked = try await outside.query("SELECT id FROM outbox WHERE id = $1 FOR UPDATE NOWAIT", [notice.id]).count
+                    try await outside.executeScript("ROLLBACK")
+                    await outside.close()
+                    seen.lines.withLock { $0.append("idle_in_transaction=\(idle) lockable=\(locked)") }
+                }
+            }
+            let single = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 1)
+            let observer = Observer(database: f.accounts.database.configuration)
+            #expect(try await OutboxDispatcher(pool: single, sender: observer, clock: f.clock.serviceClock).deliverDue() == (1, 0))
+            #expect(observer.seen.lines.withLock { $0 } == ["idle_in_transaction=0 lockable=1"])
+
+            // A dispatcher that dies mid-send leaves its claim; the notice is due again after the lease, not lost.
+            struct Dies: NoticeSender { func send(_ notice: OutgoingNotice) async throws { throw CancellationError() } }
+            try await f.accounts.pool.withConnection { _ = try await $0.execute("UPDATE outbox SET delivered_at = NULL, next_attempt_at = $1", [f.clock.now]) }
+            let claimed = try await f.accounts.pool.withConnection { connection in
+                try await connection.query("UPDATE outbox SET next_attempt_at = $1 RETURNING id", [f.clock.now.addingTimeInterval(OutboxDispatcher.claimLease)]).count
+            }
+            #expect(claimed == 1)
+            #expect(try await OutboxDispatcher(pool: single, sender: Dies(), clock: f.clock.serviceClock).deliverDue() == (0, 0), "still claimed")
+            f.clock.advance(OutboxDispatcher.claimLease + 1)
+            #expect(try await OutboxDispatcher(pool: single, sender: observer, clock: f.clock.serviceClock).deliverDue() == (1, 0))
+            await single.shutdown()
         }
     }
 }
