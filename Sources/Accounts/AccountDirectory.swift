@@ -15,8 +15,13 @@ public struct AccountDirectory: Sendable {
         self.clock = clock
     }
 
+    /// `locked_until`: the end of the user ID's latest lock from every address in `LoginThrottle`
+    /// (its key is the digest of the lowercased user ID); an unlock or a reset clears it.
     static let columns = """
-        id, user_id, role, full_name, nip, email, agency, status, must_change_password, locked_until, created_at, updated_at
+        id, user_id, role, full_name, nip, email, agency, status, must_change_password,
+        (SELECT t.locked_until FROM login_throttle t
+         WHERE t.key = 'u:' || encode(sha256(convert_to(lower(accounts.user_id), 'UTF8')), 'hex')) AS locked_until,
+        created_at, updated_at
         """
 
     /// Creates an account with no usable password: the first one comes from a reset (issue it
@@ -97,6 +102,7 @@ public struct AccountDirectory: Sendable {
                 "UPDATE accounts SET locked_until = NULL, failed_attempts = 0, lockouts = 0, updated_at = $2 WHERE user_id = $1",
                 [userID.value, now])
             guard changed == 1 else { throw AccountsError.accountNotFound }
+            try await LoginThrottle.clear(userID: userID.value, on: connection)
             try await audit.record(AuditEvent(occurredAt: now, actor: actor.userID.value, action: "account.unlock", subject: userID.value), on: connection)
         }
     }

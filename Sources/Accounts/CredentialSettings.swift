@@ -4,8 +4,10 @@ import Foundation
 public struct CredentialSettings: Sendable {
     /// How long a temporary password works (`SPSE_TEMP_PASSWORD_TTL`, seconds; default 72 h).
     public var temporaryPasswordLifetime: TimeInterval = 72 * 3600
-    /// Consecutive failures before a lockout.
+    /// Consecutive failures of a user ID from one client address before that pair is locked.
     public var failuresBeforeLockout = 5
+    /// Consecutive failures of a user ID from all addresses before it is locked everywhere (NIST's 100).
+    public var failuresBeforeAccountLock = 100
     /// First lockout; each further lockout doubles it, up to `maximumLockout`.
     public var firstLockout: TimeInterval = 60
     public var maximumLockout: TimeInterval = 3600

@@ -8,23 +8,23 @@ extension Credentials {
     /// the current or temporary password; the new one must pass the policy, differ from the
     /// temporary password and from the last `historyDepth` passwords. Clears must-change, revokes
     /// every other session, lifts this one to `full`, and is audited.
-    public func changePassword(token: SessionToken, current: String, new: String) async throws {
+    public func changePassword(token: SessionToken, current: String, new: String, from address: String? = nil) async throws {
         let session = try await session(for: token, requireFull: false)
         let row = try require(try await pool.withConnection { connection in
             try await connection.query(
-                "SELECT password_hash, must_change_password, full_name, agency FROM accounts WHERE id = $1", [session.accountID]).first
+                "SELECT password_hash, must_change_password, full_name, agency, email FROM accounts WHERE id = $1", [session.accountID]).first
         })
         guard let stored = try row.decode(String?.self, at: 0).map({ try PasswordHash(encoded: $0) }) else {
             throw AccountsError.invalidCredentials
         }
         let mustChange = try row.decode(Bool.self, at: 1)
         let currentNormalized = policy.normalize(current)
-        guard try await hasher.verify(currentNormalized, against: stored) else {
+        guard try await verifyThrottled(currentNormalized, against: stored, userID: session.userID, address: address) else {
             throw AccountsError.invalidCredentials
         }
         let newNormalized = policy.normalize(new)
         try policy.check(newNormalized, userID: session.userID, fullName: try FullName(try row.decode(String.self, at: 2)),
-                         agency: try Agency(try row.decode(String.self, at: 3)))
+                         agency: try Agency(try row.decode(String.self, at: 3)), email: try EmailAddress(try row.decode(String.self, at: 4)))
         if newNormalized == currentNormalized {
             throw mustChange
                 ? AccountsError.passwordPolicy(rule: "same_as_temporary", detail: "choose a password of your own, not the temporary one")

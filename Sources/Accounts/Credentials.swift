@@ -15,6 +15,7 @@ public struct Credentials: Sendable {
     let audit: AuditTrail
     /// Verified against when the user ID is unknown, so that case costs one Argon2 like any other.
     let dummyHash: PasswordHash
+    let throttle: LoginThrottle
 
     public init(
         pool: ConnectionPool, hasher: PasswordHasher, policy: PasswordPolicy, settings: CredentialSettings,
@@ -27,6 +28,7 @@ public struct Credentials: Sendable {
         self.clock = clock
         self.randomBytes = randomBytes
         self.audit = audit
+        self.throttle = LoginThrottle(pool: pool, settings: settings)
         self.dummyHash = try await hasher.hash(TemporaryPassword(randomBytes: randomBytes).reveal)
     }
 
@@ -57,13 +59,25 @@ public struct Credentials: Sendable {
     ) async throws -> Date {
         let now = clock.now
         let expiresAt = now.addingTimeInterval(settings.temporaryPasswordLifetime)
+        let current = try await connection.query(
+            "SELECT password_hash, must_change_password FROM accounts WHERE id = $1 FOR UPDATE", [accountID]).first
+        let replaced = (hash: try current?.decode(String?.self, column: "password_hash"),
+                        wasTemporary: try current?.decode(Bool.self, column: "must_change_password") ?? true)
         let rows = try await connection.query(
             """
             UPDATE accounts SET password_hash = $2, must_change_password = true, temp_password_expires_at = $3,
                    failed_attempts = 0, locked_until = NULL, updated_at = $4
-            WHERE id = $1 RETURNING user_id
+            WHERE id = $1 RETURNING user_id, password_hash AS replaced
             """, [accountID, prepared.hash.encoded, expiresAt, now])
-        let userID = try require(rows.first).decode(String.self, at: 0)
+        let userID = try require(rows.first).decode(String.self, column: "user_id")
+        // The replaced password enters the history (unless it was itself temporary, never chosen),
+        // so the user cannot pick the pre-reset password again.
+        try await connection.execute(
+            """
+            INSERT INTO password_history (account_id, password_hash, replaced_at)
+            SELECT id, $2, $3 FROM accounts WHERE id = $1 AND $2::text IS NOT NULL AND NOT $4::boolean
+            """, [accountID, replaced.hash, now, replaced.wasTemporary])
+        try await LoginThrottle.clear(userID: userID, on: connection)
         try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [accountID, now])
         try await audit.record(
             AuditEvent(occurredAt: now, actor: actor, action: "password.reset", subject: userID, requestID: requestID,
@@ -82,14 +96,13 @@ public struct Credentials: Sendable {
         let hash: PasswordHash?
         let mustChange: Bool
         let temporaryExpiresAt: Date?
-        let lockedUntil: Date?
     }
 
     private func load(_ userID: UserID) async throws -> StoredCredentials? {
         let rows = try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at, locked_until
+                SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at
                 FROM accounts WHERE user_id = $1
                 """, [userID.value])
         }
@@ -99,30 +112,28 @@ public struct Credentials: Sendable {
             role: try Role(parsing: try row.decode(String.self, at: 2)),
             status: AccountStatus(rawValue: try row.decode(String.self, at: 3)) ?? .disabled,
             hash: try row.decode(String?.self, at: 4).map { try PasswordHash(encoded: $0) },
-            mustChange: try row.decode(Bool.self, at: 5), temporaryExpiresAt: try row.decode(Date?.self, at: 6),
-            lockedUntil: try row.decode(Date?.self, at: 7))
+            mustChange: try row.decode(Bool.self, at: 5), temporaryExpiresAt: try row.decode(Date?.self, at: 6))
     }
 
-    /// Checks a user ID and password. Unknown user IDs and wrong passwords get the same answer
-    /// after the same Argon2 work.
-    public func login(userID text: String, password: String) async throws -> LoginOutcome {
+    /// Checks a user ID and password from `address` (nil: the local CLI). Unknown user IDs and
+    /// wrong passwords get the same answers in the same order — the lockout included — after the
+    /// same work: the attempt is reserved in `LoginThrottle` before any Argon2, then settled.
+    public func login(userID text: String, password: String, from address: String? = nil) async throws -> LoginOutcome {
         // Under a flood, refuse before the database read: the same answer for every user ID, and
         // the CPU stays with the hashes already queued (see `spse-bench login --clients 512`).
         guard !hasher.pool.isSaturated else { throw PasswordHashingError.overloaded(queued: hasher.pool.queueDepth) }
         let normalized = policy.normalize(password)
-        guard let userID = try? UserID(text), let stored = try await load(userID) else {
-            _ = try await hasher.verify(normalized, against: dummyHash)
-            return .invalidCredentials
-        }
+        let keys = LoginThrottle.Keys(userID: text, address: address)
         let now = clock.now
-        if let lockedUntil = stored.lockedUntil, lockedUntil > now {
-            return .locked(retryAfter: lockedUntil.timeIntervalSince(now))
-        }
-        let matches = try await hasher.verify(normalized, against: stored.hash ?? dummyHash) && stored.hash != nil
-        guard matches else {
-            try await recordFailure(stored, at: now)
+        if case .locked(let wait) = try await throttle.reserve(keys, at: now) { return .locked(retryAfter: wait) }
+        let stored = try await (try? UserID(text)).asyncMap(load) ?? nil
+        let matches = try await hasher.verify(normalized, against: stored?.hash ?? dummyHash) && stored?.hash != nil
+        guard let stored, matches else {
+            let failure = try await throttle.settle(keys, succeeded: false, at: now)
+            if let stored { try await auditFailure(stored, failure, at: now) }
             return .invalidCredentials
         }
+        _ = try await throttle.settle(keys, succeeded: true, at: now)
         if stored.status == .disabled {
             try await pool.withTransaction { connection in
                 try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
@@ -142,12 +153,6 @@ public struct Credentials: Sendable {
         let scope: SessionScope = stored.mustChange ? .changePasswordOnly : .full
         let token = SessionToken(randomBytes: randomBytes)
         let session = try await pool.withTransaction { connection in
-            // Only when there is something to reset: most logins leave the row (and its indexes) alone.
-            try await connection.execute(
-                """
-                UPDATE accounts SET failed_attempts = 0, lockouts = 0, locked_until = NULL
-                WHERE id = $1 AND (failed_attempts <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
-                """, [stored.id])
             if let rehash, let old = stored.hash {
                 try await connection.execute(
                     "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
@@ -162,28 +167,29 @@ public struct Credentials: Sendable {
         return scope == .full ? .ok(token, session) : .passwordChangeRequired(token, session)
     }
 
-    /// Counts a failure; the Nth consecutive one locks the account for a growing interval.
-    private func recordFailure(_ stored: StoredCredentials, at now: Date) async throws {
+    /// Verifies a password someone presents again (the current one, to change it) under the same
+    /// throttle as logins: a stolen session gets no more guesses than a login would.
+    func verifyThrottled(_ password: String, against stored: PasswordHash, userID: UserID, address: String?) async throws -> Bool {
+        let keys = LoginThrottle.Keys(userID: userID.value, address: address)
+        let now = clock.now
+        if case .locked(let wait) = try await throttle.reserve(keys, at: now) { throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up))) }
+        let matches = try await hasher.verify(password, against: stored)
+        _ = try await throttle.settle(keys, succeeded: matches, at: now)
+        return matches
+    }
+
+    /// The audit rows of a failed login of an existing account, and of the lock it caused.
+    private func auditFailure(_ stored: StoredCredentials, _ failure: LoginThrottle.Failure?, at now: Date) async throws {
         try await pool.withTransaction { connection in
-            let row = try require(try await connection.query(
-                "SELECT failed_attempts, lockouts FROM accounts WHERE id = $1 FOR UPDATE", [stored.id]).first)
-            let failures = try row.decode(Int.self, at: 0) + 1
-            let lockouts = try row.decode(Int.self, at: 1)
-            if failures >= settings.failuresBeforeLockout {
-                let duration = settings.lockoutDuration(afterLockouts: lockouts + 1)
-                try await connection.execute(
-                    "UPDATE accounts SET failed_attempts = 0, lockouts = $2, locked_until = $3 WHERE id = $1",
-                    [stored.id, lockouts + 1, now.addingTimeInterval(duration)])
+            if let seconds = failure?.lockedFor {
                 try await audit.record(
                     AuditEvent(occurredAt: now, actor: stored.userID.value, action: "account.locked", subject: stored.userID.value,
-                               details: ["failures": .int(failures), "seconds": .int(Int(duration))]),
+                               details: ["failures": .int(failure?.consecutive ?? 0), "seconds": .int(Int(seconds))]),
                     on: connection)
-            } else {
-                try await connection.execute("UPDATE accounts SET failed_attempts = $2 WHERE id = $1", [stored.id, failures])
             }
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.failure", subject: stored.userID.value,
-                           details: ["consecutive": .int(failures)]),
+                           details: ["consecutive": .int(failure?.consecutive ?? 0)]),
                 on: connection)
         }
     }
@@ -236,5 +242,13 @@ public struct Credentials: Sendable {
                 try await audit.record(AuditEvent(occurredAt: now, actor: userID, action: "logout", subject: userID), on: connection)
             }
         }
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -34,7 +34,7 @@ public struct PasswordPolicy: Sendable {
     }
 
     /// Refuses `password` (already normalized) naming the rule it breaks.
-    public func check(_ password: String, userID: UserID, fullName: FullName, agency: Agency) throws(AccountsError) {
+    public func check(_ password: String, userID: UserID, fullName: FullName, agency: Agency, email: EmailAddress? = nil) throws(AccountsError) {
         let length = password.count
         guard length >= minimumLength else {
             throw .passwordPolicy(rule: "min_length", detail: "at least \(minimumLength) characters; this has \(length)")
@@ -47,15 +47,17 @@ public struct PasswordPolicy: Sendable {
         if blocklist.contains(lowered) || blocklist.contains(stem) {
             throw .passwordPolicy(rule: "blocklist", detail: "this is a commonly used password")
         }
-        for word in Self.contextWords(userID: userID, fullName: fullName, agency: agency) where lowered.contains(word) {
-            throw .passwordPolicy(rule: "context", detail: "must not contain your user ID, name, agency or \"spse\"/\"lpse\"")
+        for word in Self.contextWords(userID: userID, fullName: fullName, agency: agency, email: email) where lowered.contains(word) {
+            throw .passwordPolicy(rule: "context", detail: "must not contain your user ID, name, e-mail, agency or \"spse\"/\"lpse\"")
         }
     }
 
-    static func contextWords(userID: UserID, fullName: FullName, agency: Agency) -> [String] {
+    static func contextWords(userID: UserID, fullName: FullName, agency: Agency, email: EmailAddress? = nil) -> [String] {
         func words(_ text: String, minimum: Int) -> [String] {
             text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { $0.count >= minimum }
         }
-        return ["spse", "lpse", userID.value] + words(fullName.value, minimum: 4) + words(agency.value, minimum: 5)
+        // The e-mail's local part, whole (`sekar.ayu`) and by its words.
+        let local = email.map { String($0.value.lowercased().prefix { $0 != "@" }) }.map { [$0] + words($0, minimum: 4) } ?? []
+        return ["spse", "lpse", userID.value] + local.filter { $0.count >= 4 } + words(fullName.value, minimum: 4) + words(agency.value, minimum: 5)
     }
 }

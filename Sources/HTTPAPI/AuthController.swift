@@ -37,7 +37,7 @@ struct AuthController: Sendable {
         group.post("password") { request, context -> Response in
             guard let token = context.token else { throw APIError.unauthenticated }
             let body = try await request.decodeStrict(PasswordBody.self, fields: ["current_password", "new_password"], limit: context.jsonBodyLimit)
-            try await operations.changePassword(token: token, current: body.currentPassword, new: body.newPassword)
+            try await operations.changePassword(token: token, current: body.currentPassword, new: body.newPassword, from: context.remoteAddress)
             return Response(status: .noContent)
         }
         group.post("logout") { _, context -> Response in

@@ -10,7 +10,7 @@ extension Operations {
         if let clientAddress, let wait = loginLimiter.admit(clientAddress, at: clock.now) {
             throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
         }
-        let outcome = try await credentials.login(userID: userID, password: password)
+        let outcome = try await credentials.login(userID: userID, password: password, from: clientAddress)
         if case .passwordChangeRequired(_, let session) = outcome {
             // A receipt that cannot be confirmed now is confirmed by hand later; the login stands.
             _ = try? await gate.confirmReceiptOnFirstLogin(userID: session.userID.value)
@@ -28,8 +28,8 @@ extension Operations {
         try Caller(session: try await credentials.session(for: token, requireFull: true))
     }
 
-    public func changePassword(token: SessionToken, current: String, new: String) async throws {
-        try await credentials.changePassword(token: token, current: current, new: new)
+    public func changePassword(token: SessionToken, current: String, new: String, from clientAddress: String? = nil) async throws {
+        try await credentials.changePassword(token: token, current: current, new: new, from: clientAddress)
     }
 
     public func logout(_ token: SessionToken) async throws {

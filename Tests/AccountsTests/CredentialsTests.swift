@@ -131,9 +131,9 @@ struct CredentialsTests {
         try await AccountsFixture.with { f in
             let (_, temporary) = try await f.helpdesk()
             for _ in 1...4 { _ = try await f.credentials.login(userID: "helpdesk01", password: "wrong guess") }
-            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 4)
+            #expect(try await f.count("SELECT failures FROM login_throttle WHERE key LIKE 'u:%'") == 4)
             #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
-            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 0)
+            #expect(try await f.count("SELECT failures FROM login_throttle WHERE key LIKE 'u:%'") == 0)
             for _ in 1...4 { _ = try await f.credentials.login(userID: "helpdesk01", password: "wrong guess") }
             #expect(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
             #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'account.locked'") == 0)
@@ -159,7 +159,7 @@ struct CredentialsTests {
     func policy(candidate: String, rule: String) async throws {
         try await AccountsFixture.with { f in
             let (_, temporary) = try await f.helpdesk()
-            guard case .passwordChangeRequired(let token, _) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else { return }
+            let token = try #require(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).changeToken, "expected passwordChangeRequired")
             await #expect {
                 try await f.credentials.changePassword(token: token, current: temporary.reveal, new: candidate)
             } throws: { error in
@@ -173,7 +173,7 @@ struct CredentialsTests {
     func historyAndTemporary() async throws {
         try await AccountsFixture.with { f in
             let (_, temporary) = try await f.helpdesk()
-            guard case .passwordChangeRequired(let token, _) = try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal) else { return }
+            let token = try #require(try await f.credentials.login(userID: "helpdesk01", password: temporary.reveal).changeToken, "expected passwordChangeRequired")
             await #expect(throws: AccountsError.passwordPolicy(rule: "same_as_temporary", detail: "choose a password of your own, not the temporary one")) {
                 try await f.credentials.changePassword(token: token, current: temporary.reveal, new: temporary.reveal)
             }
@@ -208,7 +208,7 @@ struct CredentialsTests {
         try await AccountsFixture.with { f in
             let (_, temporary) = try await f.helpdesk()
             let first = try await f.firstLogin("helpdesk01", temporary: temporary, password: "kopi tubruk di alun-alun")
-            guard case .ok(let second, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            let second = try #require(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").sessionToken, "expected ok")
             await #expect(throws: AccountsError.invalidCredentials) {
                 try await f.credentials.changePassword(token: second, current: "not it at all", new: "rendang padang pedas sekali")
             }
@@ -229,7 +229,7 @@ struct CredentialsTests {
             f.clock.advance(31 * 60)
             await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: token) }
 
-            guard case .ok(let busy, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            let busy = try #require(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").sessionToken, "expected ok")
             for _ in 0..<24 {  // active every 25 minutes for 10 hours
                 f.clock.advance(25 * 60)
                 _ = try await f.credentials.session(for: busy)
@@ -237,7 +237,7 @@ struct CredentialsTests {
             f.clock.advance(2 * 3600 + 60)
             await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: busy) }
 
-            guard case .ok(let leaving, _) = try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun") else { return }
+            let leaving = try #require(try await f.credentials.login(userID: "helpdesk01", password: "kopi tubruk di alun-alun").sessionToken, "expected ok")
             try await f.credentials.logout(leaving)
             await #expect(throws: AccountsError.sessionInvalid) { try await f.credentials.session(for: leaving) }
             #expect(try await f.count("SELECT count(*) FROM sessions WHERE length(token_hash) = 32") == 3)
@@ -278,11 +278,25 @@ struct CredentialsTests {
                 }
             }
             #expect(try await f.count("SELECT count(*) FROM audit_events") == auditBefore)
-            #expect(try await f.count("SELECT failed_attempts FROM accounts WHERE user_id = 'helpdesk01'") == 0)
+            #expect(try await f.count("SELECT count(*) FROM login_throttle") == 0, "refused before any attempt was counted")
             release.signal()
             _ = try await holder.value
             #expect(try await credentials.login(userID: "helpdesk01", password: "whatever it is").code == "invalid_credentials")
             pool.shutDown()
         }
+    }
+}
+
+extension LoginOutcome {
+    /// The token of an `ok` login, nil for any other outcome (for `#require`).
+    var sessionToken: SessionToken? {
+        if case .ok(let token, _) = self { return token }
+        return nil
+    }
+
+    /// The token of a login that must change the password first, nil otherwise.
+    var changeToken: SessionToken? {
+        if case .passwordChangeRequired(let token, _) = self { return token }
+        return nil
     }
 }

@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// Throttling of password guesses (login, and the current-password check of a change), kept in
+/// PostgreSQL so that every instance shares it, and decided atomically with each attempt.
+///
+/// Two counts per attempt (NIST SP 800-63B-4 §3.2.2, OWASP ASVS 5.0 V6.3): the user ID from one
+/// client address (`failuresBeforeLockout` consecutive failures lock that pair for 1 minute,
+/// doubling up to 1 hour), and the user ID from every address (`failuresBeforeAccountLock`, 100,
+/// lock the user ID everywhere for an hour). An attacker at one address therefore slows only
+/// themselves, and cannot lock the real user out at will; a distributed attacker meets the
+/// 100-failure bound NIST sets. User IDs that do not exist are counted exactly like those that do.
+public struct LoginThrottle: Sendable {
+    let pool: ConnectionPool
+    let settings: CredentialSettings
+
+    public init(pool: ConnectionPool, settings: CredentialSettings) {
+        self.pool = pool
+        self.settings = settings
+    }
+
+    /// The two rows an attempt counts against.
+    public struct Keys: Sendable, Equatable {
+        public let user: String
+        public let pair: String
+
+        /// `address` nil means the local CLI, which counts as one address of its own.
+        public init(userID text: String, address: String?) {
+            let user = Self.digest(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+            self.user = "u:" + user
+            self.pair = "p:" + user + ":" + Self.digest(address ?? "local")
+        }
+
+        static func digest(_ text: String) -> String {
+            SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        }
+
+        /// Every pair row of this user ID, for an unlock or a reset.
+        var pairPattern: String { "p:" + user.dropFirst(2) + ":%" }
+    }
+
+    public enum Reservation: Sendable, Equatable {
+        /// The attempt is counted; verify the password, then `settle`.
+        case reserved
+        /// No attempt now: locked (or enough attempts in flight to lock) for this long.
+        case locked(retryAfter: TimeInterval)
+    }
+
+    /// Counts the attempt before its verification, under the rows' locks: of 30 parallel guesses
+    /// only as many as the budget allows are verified at all.
+    public func reserve(_ keys: Keys, at now: Date) async throws -> Reservation {
+        try await pool.withTransaction { connection in
+            try await connection.execute(
+                "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $3), ($2, $3) ON CONFLICT (key) DO NOTHING",
+                [keys.user, keys.pair, now])
+            let rows = try await connection.query(
+                "SELECT key, failures, lockouts, locked_until FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE",
+                [keys.user, keys.pair])
+            var wait: TimeInterval = 0
+            for row in rows {
+                let key = try row.decode(String.self, column: "key")
+                let failures = try row.decode(Int.self, column: "failures")
+                let lockouts = try row.decode(Int.self, column: "lockouts")
+                if let until = try row.decode(Date?.self, column: "locked_until"), until > now {
+                    wait = max(wait, until.timeIntervalSince(now))
+                } else if key == keys.pair, failures >= settings.failuresBeforeLockout {
+                    // Enough guesses are being verified right now to lock the pair when they fail.
+                    wait = max(wait, settings.lockoutDuration(afterLockouts: lockouts + 1))
+                } else if key == keys.user, failures >= settings.failuresBeforeAccountLock {
+                    wait = max(wait, settings.maximumLockout)
+                }
+            }
+            if wait > 0 { return .locked(retryAfter: wait) }
+            try await connection.execute(
+                "UPDATE login_throttle SET failures = failures + 1, updated_at = $3 WHERE key IN ($1, $2)", [keys.user, keys.pair, now])
+            return .reserved
+        }
+    }
+
+    /// What a failed attempt's settlement did.
+    public struct Failure: Sendable, Equatable {
+        /// Consecutive failures of the user ID from this address, this one included.
+        public let consecutive: Int
+        /// Set when this failure locked the pair or the user ID: for how long.
+        public let lockedFor: TimeInterval?
+    }
+
+    /// Settles a reserved attempt: a success clears both counts, a failure (already counted)
+    /// locks what reached its limit.
+    public func settle(_ keys: Keys, succeeded: Bool, at now: Date) async throws -> Failure? {
+        if succeeded {
+            _ = try await pool.withConnection { connection in
+                try await connection.execute(
+                    """
+                    UPDATE login_throttle SET failures = 0, lockouts = 0, locked_until = NULL, updated_at = $3
+                    WHERE key IN ($1, $2) AND (failures <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
+                    """, [keys.user, keys.pair, now])
+            }
+            return nil
+        }
+        return try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                "SELECT key, failures, lockouts FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE", [keys.user, keys.pair])
+            var consecutive = 0
+            var lockedFor: TimeInterval?
+            for row in rows {
+                let key = try row.decode(String.self, column: "key")
+                let failures = try row.decode(Int.self, column: "failures")
+                let lockouts = try row.decode(Int.self, column: "lockouts")
+                let limit = key == keys.pair ? settings.failuresBeforeLockout : settings.failuresBeforeAccountLock
+                if key == keys.pair { consecutive = failures }
+                guard failures >= limit else { continue }
+                let duration = key == keys.pair ? settings.lockoutDuration(afterLockouts: lockouts + 1) : settings.maximumLockout
+                try await connection.execute(
+                    "UPDATE login_throttle SET failures = 0, lockouts = lockouts + 1, locked_until = $2, updated_at = $3 WHERE key = $1",
+                    [key, now.addingTimeInterval(duration), now])
+                lockedFor = max(lockedFor ?? 0, duration)
+            }
+            return Failure(consecutive: consecutive, lockedFor: lockedFor)
+        }
+    }
+
+    /// Lifts every lock and count of a user ID (an Admin PPE's unlock, a reset), in the caller's transaction.
+    public static func clear(userID: String, on connection: PostgresConnection) async throws {
+        let keys = Keys(userID: userID, address: nil)
+        try await connection.execute("DELETE FROM login_throttle WHERE key = $1 OR key LIKE $2", [keys.user, keys.pairPattern])
+    }
+}
