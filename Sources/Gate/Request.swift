@@ -36,8 +36,8 @@ public struct SubjectHint: Sendable, Codable, Equatable {
     /// The hint with each given field checked by its own rule (a NIP must be a NIP even when it
     /// is only a hint) and blanks dropped; at least one field must remain.
     public func validated() throws -> SubjectHint {
-        func checked(_ text: String?, _ field: String, _ rule: (String) throws -> String) throws -> String? {
-            guard let text = try FreeText.optional(text, field: "subject.\(field)")?.value else { return nil }
+        func checked(_ text: String?, _ field: String, maxLength: Int = 200, _ rule: (String) throws -> String) throws -> String? {
+            guard let text = try FreeText.optional(text, field: "subject.\(field)", maxLength: maxLength)?.value else { return nil }
             do { return try rule(text) } catch let error as AccountsError {
                 if case .invalidField(_, let reason) = error { throw InputError(field: "subject.\(field)", reason: reason) }
                 throw error
@@ -45,7 +45,7 @@ public struct SubjectHint: Sendable, Codable, Equatable {
         }
         let hint = SubjectHint(
             userID: try checked(userID, "user_id") { try UserID($0).value }, fullName: try checked(fullName, "full_name") { $0 },
-            nip: try checked(nip, "nip") { try NIP($0).value }, email: try checked(email, "email") { try EmailAddress($0).value },
+            nip: try checked(nip, "nip") { try NIP($0).value }, email: try checked(email, "email", maxLength: 254) { try EmailAddress($0).value },
             agency: try checked(agency, "agency") { $0 })
         guard [hint.userID, hint.fullName, hint.nip, hint.email].contains(where: { $0 != nil }) else {
             throw InputError(field: "subject", reason: "say what is known of the account: user ID, name, NIP or e-mail")
@@ -68,7 +68,7 @@ public struct NewRequest: Sendable {
     /// bounded and free of control characters, the hint's user ID, NIP and e-mail by their rules.
     public init(kinds: [String], subject: SubjectHint, subjectRole: String?, requesterName: String, requesterContact: String,
                 channel: String, priority: String?) throws {
-        self.kinds = try RequestKinds(names: kinds)
+        do { self.kinds = try RequestKinds(names: kinds) } catch { throw InputError(field: "kinds", reason: error.description) }
         self.subject = try subject.validated()
         guard let role = Role(rawValue: subjectRole ?? Role.helpdesk.rawValue), GateService.managedRoles.contains(role) else {
             throw InputError(field: "subject_role", reason: "must be helpdesk, admin_agency, verifikator or auditor")

@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Hummingbird
+import Inputs
 import Operations
 
 /// `/v1/accounts`: lookup, create, show, disable/enable, unlock — for the LPSE's operators.
@@ -21,10 +22,9 @@ struct AccountsController: Sendable {
         let group = router.group("v1/accounts")
         group.get { request, context -> JSONResponse<LookupView> in
             let caller = try context.caller()
-            let query = request.uri.queryParameters
+            let query = request.form
             let result = try await operations.lookUpAccounts(
-                LookupForm(q: query["q"].map(String.init), role: query["role"].map(String.init), agency: query["agency"].map(String.init),
-                           page: query["page"].map(String.init), reason: Self.reason(request)),
+                LookupForm(q: try query["q"], role: try query["role"], agency: try query["agency"], page: try query["page"], reason: try Self.reason(request)),
                 by: caller)
             return JSONResponse(LookupView(result))
         }
@@ -40,7 +40,7 @@ struct AccountsController: Sendable {
             return response
         }
         group.get(":userId") { request, context -> JSONResponse<AccountView> in
-            let account = try await operations.showAccount(context.parameters.get("userId") ?? "", reason: Self.reason(request), by: try context.caller())
+            let account = try await operations.showAccount(context.parameters.get("userId") ?? "", reason: try Self.reason(request), by: try context.caller())
             return JSONResponse(AccountView(account))
         }
         for (verb, status) in [("disable", AccountStatus.disabled), ("enable", .active)] {
@@ -55,8 +55,14 @@ struct AccountsController: Sendable {
         }
     }
 
-    /// Why the operator looks: the X-Lookup-Reason header or the reason parameter (a request number or free text).
-    static func reason(_ request: Request) -> String? {
-        request.headers[.init("X-Lookup-Reason")!] ?? request.uri.queryParameters["reason"].map(String.init)
+    /// Why the operator looks: the X-Lookup-Reason header or the reason parameter (a request number
+    /// or free text), not both: one reason is audited, so two would leave one unchecked.
+    static func reason(_ request: Request) throws -> String? {
+        let header = request.headers[.init("X-Lookup-Reason")!]
+        let parameter = try request.form["reason"]
+        if header != nil && parameter != nil {
+            throw InputError(field: "reason", reason: "give it once: the X-Lookup-Reason header or the reason parameter")
+        }
+        return header ?? parameter
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 
-/// `Content-Disposition: attachment` per RFC 6266: an ASCII `filename` with quotes, backslashes and
-/// controls replaced, and the exact name as `filename*` (RFC 8187), so a stored name such as
-/// `a"; filename="evil.html` cannot add a parameter of its own.
+/// `Content-Disposition: attachment` per RFC 6266: an ASCII `filename` with quotes, backslashes,
+/// `;`, `=` and controls replaced (so even a parser that splits naively sees one parameter), and
+/// the exact name as `filename*` (RFC 8187): a stored name such as `a"; filename="evil.html`
+/// cannot add a parameter of its own.
 enum ContentDisposition {
     static func attachment(_ fileName: String) -> String {
         let fallback = String(fileName.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" && scalar != "\\" ? Character(scalar) : "_"
+            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && !"\"\\;=".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
         })
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(0x7F)))
         allowed.insert(charactersIn: "!#$&+-.^_`|~")

@@ -147,7 +147,8 @@ enum ProblemMapping {
         case .separationOfDuties(let rule):
             return Problem(status: .forbidden, code: "separation_of_duties", detailID: "Pemisahan tugas: \(rule).", detailEN: error.description)
         case .missingDocuments:
-            return Problem(status: .unprocessableContent, code: "missing_documents", detailID: error.description, detailEN: error.description)
+            // Valid input refused because of the file's state (documents not yet on file): a conflict.
+            return Problem(status: .conflict, code: "missing_documents", detailID: error.description, detailEN: error.description)
         case .requestNotFound, .documentNotFound:
             return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: error.description)
         case .invalidInput(let reason):

@@ -18,7 +18,7 @@ struct ProvisioningController: Sendable {
                 do { body = try await request.body.collect(upTo: bodyLimit) } catch {
                     throw HTTPError(.contentTooLarge, message: "a provisioning file may be at most \(bodyLimit) bytes; split it")
                 }
-                return try Self.form(body, contentType: request.headers[.contentType], dryRun: request.uri.queryParameters["dry_run"].map(String.init))
+                return try Self.form(body, contentType: request.headers[.contentType], dryRun: try request.form["dry_run"])
             }, credentialsTo: { $0 ? .none : .returned })
             let dryRun = report.dryRun
             var response = try JSONResponse(report, status: dryRun ? .ok : .created).response(from: request, context: context)

@@ -18,17 +18,17 @@ struct ReportsController: Sendable {
     func addRoutes(to router: Router<APIContext>) {
         router.get("v1/reports/sla") { request, context -> Response in
             let caller = try context.caller()
-            let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+            let format = try request.form["format"] ?? "json"
             guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv") }
-            let lines = try await operations.slaReport(Self.period(request), by: caller)
+            let lines = try await operations.slaReport(try Self.period(request), by: caller)
             if format == "json" { return try JSONResponse(lines).response(from: request, context: context) }
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: try Operations.csv(lines))))
         }
         router.get("v1/audit") { request, context -> JSONResponse<[AuditRecord]> in
-            let query = request.uri.queryParameters
+            let query = request.form
             let records = try await operations.auditRecords(
-                AuditForm(period: Self.period(request), actor: query["actor"].map(String.init), action: query["action"].map(String.init)),
+                AuditForm(period: try Self.period(request), actor: try query["actor"], action: try query["action"]),
                 limit: 1000, export: false, by: try context.caller())
             return JSONResponse(records)
         }
@@ -38,7 +38,7 @@ struct ReportsController: Sendable {
         }
     }
 
-    static func period(_ request: Request) -> PeriodForm {
-        PeriodForm(from: request.uri.queryParameters["from"].map(String.init), to: request.uri.queryParameters["to"].map(String.init))
+    static func period(_ request: Request) throws -> PeriodForm {
+        PeriodForm(from: try request.form["from"], to: try request.form["to"])
     }
 }

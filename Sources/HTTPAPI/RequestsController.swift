@@ -39,16 +39,15 @@ struct RequestsController: Sendable {
             let created = try await operations.submitRequest(by: try context.caller()) {
                 let body = try await request.decodeStrict(SubmitBody.self, fields: [
                     "kinds", "subject", "subject_role", "requester_name", "requester_contact", "channel", "priority",
-                ], limit: context.jsonBodyLimit)
+                ], nested: ["subject": ["user_id", "full_name", "nip", "email", "agency"]], limit: context.jsonBodyLimit)
                 return SubmitForm(kinds: body.kinds, subject: body.subject, subjectRole: body.subjectRole, requesterName: body.requesterName,
                                   requesterContact: body.requesterContact, channel: body.channel, priority: body.priority)
             }
             return JSONResponse(RequestView(created, allowed: created.allowedActions), status: .created)
         }
         group.get { request, context -> JSONResponse<[QueueView]> in
-            let query = request.uri.queryParameters
-            let entries = try await operations.queue(
-                QueueForm(state: query["state"].map(String.init), due: query["due"].map(String.init)), by: try context.caller())
+            let query = request.form
+            let entries = try await operations.queue(QueueForm(state: try query["state"], due: try query["due"]), by: try context.caller())
             return JSONResponse(entries.map(QueueView.init))
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in
@@ -65,14 +64,14 @@ struct RequestsController: Sendable {
                 let contentType = request.headers[.contentType]
                 guard MultipartForm.accepts(contentType) else {
                     return DocumentForm(
-                        type: request.uri.queryParameters["type"].map(String.init),
-                        fileName: request.headers[.init("X-File-Name")!] ?? request.uri.queryParameters["file_name"].map(String.init),
+                        type: try request.form["type"],
+                        fileName: try request.headers[.init("X-File-Name")!] ?? request.form["file_name"],
                         mediaType: contentType ?? "", content: Array(buffer.readableBytesView))
                 }
                 let multipart = try MultipartForm(buffer, contentType: contentType ?? "")
                 let file = multipart.part("file")
                 return DocumentForm(
-                    type: multipart.text("type") ?? request.uri.queryParameters["type"].map(String.init), fileName: file?.fileName,
+                    type: try multipart.text("type") ?? request.form["type"], fileName: file?.fileName,
                     mediaType: file?.contentType ?? "", content: file?.body ?? [])
             }
             return JSONResponse(info, status: .created)

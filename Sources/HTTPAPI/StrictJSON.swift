@@ -4,7 +4,8 @@ import Hummingbird
 /// Request bodies are read strictly: a JSON object, valid UTF-8, no unknown fields, each field of
 /// the right type — every refusal a 400 naming the problem, never a 500.
 extension Request {
-    func decodeStrict<T: Decodable>(_ type: T.Type, fields: Set<String>, limit: Int = 64 * 1024) async throws -> T {
+    /// `nested`: the fields allowed inside an object-valued field (`subject` of a request).
+    func decodeStrict<T: Decodable>(_ type: T.Type, fields: Set<String>, nested: [String: Set<String>] = [:], limit: Int = 64 * 1024) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
@@ -18,6 +19,13 @@ extension Request {
         }
         let unknown = Set(object.keys).subtracting(fields)
         guard unknown.isEmpty else { throw APIError.badRequest("unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
+        for (field, allowed) in nested {
+            guard let inner = object[field] as? [String: Any] else { continue }
+            let unknown = Set(inner.keys).subtracting(allowed)
+            guard unknown.isEmpty else {
+                throw APIError.badRequest("unknown field(s): \(unknown.sorted().map { "\(field).\($0)" }.joined(separator: ", "))")
+            }
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {

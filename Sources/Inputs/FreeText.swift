@@ -23,11 +23,13 @@ public struct FreeText: Sendable, Hashable, CustomStringConvertible {
         return try FreeText(text, field: field, maxLength: maxLength, multiline: multiline)
     }
 
-    static func refuses(_ scalar: Unicode.Scalar, multiline: Bool) -> Bool {
+    /// Whether free text refuses this character (controls, bidi overrides, non-characters).
+    public static func refuses(_ scalar: Unicode.Scalar, multiline: Bool) -> Bool {
         if multiline, scalar == "\n" || scalar == "\t" { return false }
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F: return true  // C0 and C1 controls, NUL included
         case 0x202A...0x202E, 0x2066...0x2069: return true  // bidi embeddings, overrides, isolates
+        case 0xFFFD: return true  // a replacement character: bytes that were not text where they came from
         case 0xFFFE, 0xFFFF: return true
         default: return false
         }

@@ -163,7 +163,9 @@ extension Operations {
     func load(_ reference: String) async throws -> Request {
         let text = reference.uppercased()
         if text.hasPrefix("REQ-") {
-            guard text.utf8.count == 15, text.dropFirst(4).allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+            let digits = Array(text.utf8.dropFirst(4))
+            guard digits.count == 11, digits[4] == UInt8(ascii: "-"),
+                  digits.enumerated().allSatisfy({ $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }) else {
                 throw InputError(field: "id", reason: "must be a request id or a REQ-YYYY-NNNNNN number")
             }
             return try await gate.request(number: text)

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import Inputs
+
+/// Query parameters as browsers and HTML forms send them (`application/x-www-form-urlencoded`):
+/// `+` is a space, `%XX` are UTF-8 bytes. A value whose bytes are not UTF-8 is refused by name
+/// (422), never passed on as something else. The first of repeated names wins.
+struct FormQuery {
+    private let values: [String: String]
+    private let undecodable: Set<String>
+
+    init(_ raw: String?) {
+        var values: [String: String] = [:]
+        var undecodable: Set<String> = []
+        for pair in (raw ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]), values[name] == nil, !undecodable.contains(name) else { continue }
+            if let value = Self.decode(parts.count > 1 ? parts[1] : "") { values[name] = value } else { undecodable.insert(name) }
+        }
+        self.values = values
+        self.undecodable = undecodable
+    }
+
+    subscript(_ name: String) -> String? {
+        get throws(InputError) {
+            if undecodable.contains(name) { throw InputError(field: name, reason: "must be UTF-8 text") }
+            return values[name]
+        }
+    }
+
+    static func decode(_ text: Substring) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}
+
+extension Request {
+    /// The query as a form sends it.
+    var form: FormQuery { FormQuery(uri.query) }
+}
