@@ -212,7 +212,7 @@ public struct Credentials: Sendable {
         return try await pool.withConnection { connection in
             let rows = try await connection.query(
                 """
-                UPDATE sessions s SET last_seen_at = $2
+                UPDATE sessions s SET last_seen_at = greatest(s.last_seen_at, $2)
                 FROM accounts a
                 WHERE s.token_hash = $1 AND a.id = s.account_id AND s.revoked_at IS NULL AND a.status = 'active'
                   AND s.expires_at > $2 AND s.last_seen_at > $3

@@ -98,9 +98,13 @@ extension GateService {
     private func recordSteps(_ transition: Transition, requestID: Int64, actor: Actor, outcome: String, at now: Date,
                              on connection: PostgresConnection) async throws {
         if let ended = transition.endsStep {
+            // The one clock rule: a step never ends before it started, even when this instance's clock
+            // is behind the one that opened it (an NTP step, two instances with skewed clocks).
             let closed = try await connection.execute(
-                "UPDATE request_steps SET ended_at = $3, actor = $4, outcome = $5 WHERE request_id = $1 AND step = $2 AND ended_at IS NULL",
-                [requestID, ended, now, actor.userID, outcome])
+                """
+                UPDATE request_steps SET ended_at = greatest($3, started_at), actor = $4, outcome = $5
+                WHERE request_id = $1 AND step = $2 AND ended_at IS NULL
+                """, [requestID, ended, now, actor.userID, outcome])
             if closed == 0 {
                 // A step due without an open row (e.g. steps recorded before a standard existed): record it as taken now.
                 try await connection.execute(

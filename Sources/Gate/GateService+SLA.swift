@@ -120,3 +120,18 @@ extension GateService {
         }
     }
 }
+
+extension GateService {
+    /// Notices waiting to be delivered, and those given up on (undeliverable): for metrics.
+    public func outboxCounts() async throws -> (pending: Int, failed: Int) {
+        try await pool.withConnection { connection in
+            let row = try await connection.query(
+                """
+                SELECT count(*) FILTER (WHERE delivered_at IS NULL AND next_attempt_at <> 'infinity')::int AS pending,
+                       count(*) FILTER (WHERE delivered_at IS NULL AND next_attempt_at = 'infinity')::int AS failed
+                FROM outbox
+                """).first
+            return (try row?.decode(Int.self, column: "pending") ?? 0, try row?.decode(Int.self, column: "failed") ?? 0)
+        }
+    }
+}

@@ -32,8 +32,14 @@ public final class APIMetrics: Sendable {
     }
 
     /// Samples the gauges that live elsewhere (hash queue, database) and renders everything.
-    func render(hashQueueDepth: Int, openByStep: [Int: Int], breachesByStep: [Int: Int]) -> [UInt8] {
+    func render(hashQueueDepth: Int, openByStep: [Int: Int], breachesByStep: [Int: Int], pool: (inUse: Int, waiting: Int),
+                databaseUp: Bool, outbox: (pending: Int, failed: Int)) -> [UInt8] {
         registry.makeGauge(name: "spse_hash_queue_depth").set(to: Double(hashQueueDepth))
+        registry.makeGauge(name: "spse_db_connections_in_use").set(to: Double(pool.inUse))
+        registry.makeGauge(name: "spse_db_connections_waiting").set(to: Double(pool.waiting))
+        registry.makeGauge(name: "spse_database_up").set(to: databaseUp ? 1 : 0)
+        registry.makeGauge(name: "spse_outbox_pending").set(to: Double(outbox.pending))
+        registry.makeGauge(name: "spse_outbox_failed").set(to: Double(outbox.failed))
         for step in 1...9 {
             registry.makeGauge(name: "spse_requests_open", labels: [("step", String(step))]).set(to: Double(openByStep[step] ?? 0))
             registry.makeGauge(name: "spse_sla_breaches_24h", labels: [("step", String(step))]).set(to: Double(breachesByStep[step] ?? 0))

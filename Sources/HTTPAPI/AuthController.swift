@@ -49,7 +49,13 @@ struct AuthController: Sendable {
 
     @Sendable func login(_ request: Request, context: APIContext) async throws -> JSONResponse<LoginAnswer> {
         let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"], limit: context.jsonBodyLimit)
-        let outcome = try await operations.login(userID: body.userID, password: body.password, from: context.remoteAddress)
+        let outcome: LoginOutcome
+        do {
+            outcome = try await operations.login(userID: body.userID, password: body.password, from: context.remoteAddress)
+        } catch AccountsError.throttled(let seconds) {
+            metrics.login(outcome: "throttled")
+            throw AccountsError.throttled(retryAfter: seconds)
+        }
         metrics.login(outcome: outcome.code)
         switch outcome {
         case .ok(let token, let session):

@@ -1,22 +1,46 @@
 import Hummingbird
 import Migrations
 import Postgres
+import Synchronization
 
 /// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is current).
 public struct HealthController: Sendable {
     let pool: ConnectionPool
     let migrator: Migrator
+    let state: ServerState
+    /// `/readyz` answers within this, whatever the pool and the database are doing.
+    static let readinessDeadline = Duration.seconds(1)
 
-    public init(pool: ConnectionPool, migrator: Migrator) {
+    public init(pool: ConnectionPool, migrator: Migrator, state: ServerState = ServerState()) {
         self.pool = pool
         self.migrator = migrator
+        self.state = state
     }
 
     public func addRoutes(to router: Router<some RequestContext>) {
         router.get("healthz") { _, _ in HealthReport(status: "ok", checks: [:]) }
         router.get("readyz") { _, _ in
-            let report = await readiness()
+            let report = state.isDraining
+                ? HealthReport(status: "draining", checks: [:])
+                : await Self.first(of: { await readiness() }, orAfter: Self.readinessDeadline,
+                                   HealthReport(status: "unavailable", checks: ["database": "timeout", "migrations": "unknown"]))
             return EditedResponse(status: report.status == "ok" ? .ok : .serviceUnavailable, response: report)
+        }
+    }
+
+    /// `work`'s result, or `fallback` once `deadline` passes; the work goes on unobserved (a libpq
+    /// call cannot be interrupted), but the caller is answered.
+    static func first<T: Sendable>(of work: @escaping @Sendable () async -> T, orAfter deadline: Duration, _ fallback: T) async -> T {
+        let once = OnceFlag()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            let resume: @Sendable (T) -> Void = { value in
+                if !once.done.exchange(true, ordering: .acquiringAndReleasing) { continuation.resume(returning: value) }
+            }
+            Task { resume(await work()) }
+            Task {
+                try? await Task.sleep(for: deadline)
+                resume(fallback)
+            }
         }
     }
 
@@ -48,4 +72,9 @@ public struct HealthController: Sendable {
 struct HealthReport: ResponseCodable, Equatable {
     let status: String
     let checks: [String: String]
+}
+
+/// Set once, by whichever of several racers comes first.
+final class OnceFlag: Sendable {
+    let done = Atomic<Bool>(false)
 }

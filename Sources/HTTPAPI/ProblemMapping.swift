@@ -30,6 +30,17 @@ enum ProblemMapping {
             // A last line behind the typed inputs: text PostgreSQL cannot store (a NUL byte).
             return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Teks mengandung karakter NUL.",
                            detailEN: "Text may not contain NUL characters.")
+        case let error as PostgresError where error.sqlState == .queryCanceled:
+            // statement_timeout: the database is slow or a lock is held; the request may be retried.
+            return Problem(status: .serviceUnavailable, code: "database_busy", detailID: "Basis data sedang sibuk; coba lagi sebentar.",
+                           detailEN: "The database is busy; try again shortly.", retryAfter: 2)
+        case PostgresError.poolTimeout:
+            return Problem(status: .serviceUnavailable, code: "database_busy", detailID: "Basis data sedang sibuk; coba lagi sebentar.",
+                           detailEN: "The database is busy; try again shortly.", retryAfter: 2)
+        case let error as PostgresError where error.sqlState?.errorClass == "23":
+            // A constraint the typed inputs did not anticipate: the request conflicts with what is stored.
+            return Problem(status: .conflict, code: "conflict", detailID: "Permintaan bertentangan dengan data yang tersimpan.",
+                           detailEN: "The request conflicts with the stored data.", extra: ["constraint": Self.constraint(of: error)])
         case let error as PostgresError where error.isConnectionProblem:
             return Problem(status: .serviceUnavailable, code: "database_unavailable", detailID: "Basis data tidak dapat dihubungi.",
                            detailEN: "The database cannot be reached.", retryAfter: 5)
@@ -44,6 +55,11 @@ enum ProblemMapping {
         default:
             return internalError
         }
+    }
+
+    static func constraint(of error: PostgresError) -> String {
+        if case .server(let server) = error { return server.constraint ?? "-" }
+        return "-"
     }
 
     static let internalError = Problem(status: .internalServerError, code: "internal", detailID: "Terjadi kesalahan internal.",

@@ -51,17 +51,20 @@ struct BodyLimitMiddleware: RouterMiddleware {
 }
 
 /// Reads the bearer token, if any, and puts the session it stands for into the context. A
-/// token that is invalid is a 401 right away, so no handler sees a stale session.
+/// token that is invalid is a 401 right away, so no handler sees a stale session. Routes that
+/// need no session (health, login) ignore whatever credentials come along — a stale token
+/// never blocks a login — and so does every route for a scheme other than Bearer (a browser's
+/// or proxy's `Basic`): those requests simply have no session.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let operations: Operations
+    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/auth/login"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
-        if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer "), header.count > 7 else {
-                throw APIError.badRequest("Authorization must be 'Bearer <token>'")
-            }
+        if !Self.publicPaths.contains(request.uri.path), let header = request.headers[.authorization],
+           header.lowercased().hasPrefix("bearer ") {
+            guard header.count > 7 else { throw AccountsError.sessionInvalid }
             let token = SessionToken(presented: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
             context.session = try await operations.session(for: token)
             context.token = token

@@ -26,11 +26,13 @@ public struct APIServices: Sendable {
     public let graph: ServiceGraph
     public let migrator: Migrator
     public let metrics: APIMetrics
+    public let state: ServerState
 
-    public init(graph: ServiceGraph, migrator: Migrator, metrics: APIMetrics = APIMetrics()) {
+    public init(graph: ServiceGraph, migrator: Migrator, metrics: APIMetrics = APIMetrics(), state: ServerState = ServerState()) {
         self.graph = graph
         self.migrator = migrator
         self.metrics = metrics
+        self.state = state
     }
 }
 
@@ -43,12 +45,15 @@ public enum Server {
         let operations = graph.operations
         router.add(middleware: BodyLimitMiddleware(jsonBodyLimit: graph.settings.jsonMaxBytes))
         router.add(middleware: SessionMiddleware(operations: operations))
-        HealthController(pool: graph.pool, migrator: services.migrator).addRoutes(to: router)
+        HealthController(pool: graph.pool, migrator: services.migrator, state: services.state).addRoutes(to: router)
         AuthController(operations: operations, metrics: services.metrics).addRoutes(to: router)
         router.get("metrics") { _, _ -> Response in
             let counts = try await graph.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
+            let outbox = try await graph.gate.outboxCounts()
             let text = services.metrics.render(
-                hashQueueDepth: graph.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches)
+                hashQueueDepth: graph.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches,
+                pool: (inUse: graph.pool.openConnections - graph.pool.idleConnections, waiting: graph.pool.waitingBorrowers),
+                databaseUp: services.state.isDatabaseUp, outbox: outbox)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         AccountsController(operations: operations).addRoutes(to: router)

@@ -27,7 +27,7 @@ public struct ServiceGraph: Sendable {
         hashWait: (@Sendable (Duration) -> Void)? = nil, hashingPool: HashingPool? = nil, gateHooks: GateHooks = GateHooks(),
         loginLimiter: ClientAddressLimiter? = nil
     ) async throws -> ServiceGraph {
-        let pool = pool ?? ConnectionPool(configuration: settings.database, maxConnections: settings.maxConnections)
+        let pool = pool ?? settings.servicePool()
         let hashingPool = hashingPool
             ?? HashingPool(queueLimit: settings.hashQueueLimit, admissionWait: settings.hashAdmissionWait, waitObserver: hashWait)
         let hasher = try PasswordHasher(parameters: settings.argon2, pool: hashingPool, randomBytes: randomBytes)

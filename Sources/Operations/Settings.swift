@@ -17,6 +17,10 @@ public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible
 public struct Settings: Sendable {
     public var database: ConnectionConfiguration
     public var maxConnections = 8
+    /// Longest a statement of the service may run (`SPSE_DB_STATEMENT_TIMEOUT_MS`); 0: no limit.
+    public var statementTimeout = Duration.milliseconds(10_000)
+    /// Longest a request waits for a free connection (`SPSE_DB_ACQUIRE_TIMEOUT_MS`).
+    public var acquireTimeout = Duration.milliseconds(3_000)
     public var migrationsDirectory: String?
     public var host = "127.0.0.1"
     public var port = 8080
@@ -35,6 +39,10 @@ public struct Settings: Sendable {
     public var documentMaxBytes = 10 * 1024 * 1024
     public var jsonMaxBytes = 64 * 1024
     public var batchMaxBytes = 16 * 1024 * 1024
+    /// After SIGTERM, how long `/readyz` answers 503 before the server stops accepting.
+    public var drainPeriod = Duration.seconds(5)
+    /// After the drain, how long in-flight work may take before it is cancelled.
+    public var shutdownDeadline = Duration.seconds(30)
     public var noticeFile = ".data/notices.jsonl"
     public var noticeInterval = Duration.seconds(15)
     public var smtp: SMTPConfiguration?
@@ -48,6 +56,8 @@ public struct Settings: Sendable {
         let reader = Reader(environment: environment)
         self.init(database: .fromEnvironment(environment))
         maxConnections = try reader.int("SPSE_DB_MAX_CONNECTIONS", in: 1...1000) ?? maxConnections
+        statementTimeout = .milliseconds(try reader.int("SPSE_DB_STATEMENT_TIMEOUT_MS", in: 0...3_600_000) ?? 10_000)
+        acquireTimeout = .milliseconds(try reader.int("SPSE_DB_ACQUIRE_TIMEOUT_MS", in: 1...600_000) ?? 3_000)
         migrationsDirectory = reader.text("SPSE_MIGRATIONS_DIR")
         host = reader.text("SPSE_HOST") ?? host
         port = try reader.int("SPSE_PORT", in: 1...65535) ?? port
@@ -68,9 +78,21 @@ public struct Settings: Sendable {
         documentMaxBytes = try reader.int("SPSE_DOCUMENT_MAX_BYTES", in: 1024...100 * 1024 * 1024) ?? documentMaxBytes
         jsonMaxBytes = try reader.int("SPSE_JSON_MAX_BYTES", in: 1024...10 * 1024 * 1024) ?? jsonMaxBytes
         batchMaxBytes = try reader.int("SPSE_BATCH_MAX_BYTES", in: 1024...1024 * 1024 * 1024) ?? batchMaxBytes
+        drainPeriod = .seconds(try reader.int("SPSE_SHUTDOWN_DRAIN_SECONDS", in: 0...600) ?? 5)
+        shutdownDeadline = .seconds(try reader.int("SPSE_SHUTDOWN_DEADLINE_SECONDS", in: 1...3600) ?? 30)
         noticeFile = reader.text("SPSE_NOTICE_FILE") ?? noticeFile
         noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
         smtp = try SMTPConfiguration.fromEnvironment(environment)
+    }
+
+    /// The service's pool: `statement_timeout` set on every connection (libpq's `options`, which
+    /// replaces any `options` of `DATABASE_URL`), waits for a connection bounded. Migrations use
+    /// `database` as it is: a long migration must not be cut off.
+    public func servicePool() -> ConnectionPool {
+        var database = self.database
+        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds > 0 { database.overrides.append((keyword: "options", value: "-c statement_timeout=\(milliseconds)")) }
+        return ConnectionPool(configuration: database, maxConnections: maxConnections, acquireTimeout: acquireTimeout)
     }
 
     /// Typed reads of single variables; blank counts as unset.

@@ -6,12 +6,16 @@ import Synchronization
 public final class ConnectionPool: Sendable {
     public let configuration: ConnectionConfiguration
     public let maxConnections: Int
+    /// How long a borrower waits for a free connection before `poolTimeout`; nil waits for ever.
+    /// A lock held on a hot table then costs callers a quick 503, not a queue of stalled requests.
+    public let acquireTimeout: Duration?
     private let state: Mutex<PoolState>
 
-    public init(configuration: ConnectionConfiguration, maxConnections: Int = 8) {
+    public init(configuration: ConnectionConfiguration, maxConnections: Int = 8, acquireTimeout: Duration? = nil) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.configuration = configuration
         self.maxConnections = maxConnections
+        self.acquireTimeout = acquireTimeout
         self.state = Mutex(PoolState())
     }
 
@@ -93,7 +97,19 @@ public final class ConnectionPool: Sendable {
                     state.waiters.append(Waiter(id: id, continuation: continuation))
                     return nil
                 }
-                if let immediate { continuation.resume(with: immediate) }
+                if let immediate {
+                    continuation.resume(with: immediate)
+                } else if let acquireTimeout {
+                    // Whoever removes the waiter under the lock resumes it: the grant or this timer, never both.
+                    Task { [self] in
+                        try? await Task.sleep(for: acquireTimeout)
+                        let waiter = self.state.withLock { state -> Waiter? in
+                            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                            return state.waiters.remove(at: index)
+                        }
+                        waiter?.continuation.resume(throwing: PostgresError.poolTimeout)
+                    }
+                }
             }
         } onCancel: {
             let waiter = state.withLock { state -> Waiter? in

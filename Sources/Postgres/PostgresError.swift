@@ -19,6 +19,8 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidText(String)
     /// The pool was shut down.
     case poolClosed
+    /// No connection became free within the pool's acquire timeout.
+    case poolTimeout
 
     /// The server's SQLSTATE, when the server reported the error.
     public var sqlState: SQLState? {
@@ -46,6 +48,7 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         case .columnNotFound(let column): return "no column \(column) in the result"
         case .invalidText(let what): return "\(what) contains a NUL byte"
         case .poolClosed: return "the connection pool is closed"
+        case .poolTimeout: return "no database connection became free in time"
         }
     }
 }

@@ -27,6 +27,7 @@ struct DatabaseOptions: ParsableArguments {
         return settings
     }
 
+    /// The pool for migrations and audit verification: no statement timeout (they may run long).
     func makePool(_ settings: Settings) -> ConnectionPool {
         ConnectionPool(configuration: settings.database, maxConnections: settings.maxConnections)
     }
@@ -57,7 +58,7 @@ struct DatabaseOptions: ParsableArguments {
     /// The service graph on a migrated database, for `body`; the pools close afterwards, whatever happens.
     func withGraph<T>(_ body: (ServiceGraph) async throws -> T) async throws -> T {
         let settings = try self.settings()
-        let pool = makePool(settings)
+        let pool = settings.servicePool()
         do {
             try await pool.withConnection { try await makeMigrator(settings).requireCurrent(on: $0) }
             let graph = try await ServiceGraph.make(settings, pool: pool)

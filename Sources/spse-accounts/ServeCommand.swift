@@ -7,6 +7,7 @@ import Logging
 import Migrations
 import Operations
 import Postgres
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Logger(label: "spse-accounts")
             logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             let migrator = try database.makeMigrator(settings)
-            let pool = database.makePool(settings)
+            let pool = settings.servicePool()
             do {
                 try await pool.withConnection { try await migrator.requireCurrent(on: $0) }
             } catch {
@@ -48,14 +49,27 @@ struct ServeCommand: AsyncParsableCommand {
                 throw error
             }
             let metrics = APIMetrics()
+            let state = ServerState()
             let graph = try await ServiceGraph.make(settings, pool: pool, hashWait: metrics.hashWait)
-            // The pools come first: a service group stops its services in reverse order, so they
-            // close after the server and the notice delivery that use them.
             let application = Server.application(
                 configuration: ServerConfiguration(host: settings.host, port: settings.port),
-                services: APIServices(graph: graph, migrator: migrator, metrics: metrics),
-                backgroundServices: graph.lifecycleServices + [NoticeDeliveryService.make(graph: graph, logger: logger)], logger: logger)
-            try await application.runService()
+                services: APIServices(graph: graph, migrator: migrator, metrics: metrics, state: state), logger: logger)
+            // A group stops its services in reverse order, each after the one behind it has
+            // returned: SIGTERM reaches the drain first (/readyz 503 for the drain period), then
+            // the server (stops accepting, finishes in-flight requests), the notice delivery and the
+            // database monitor, and last the pools they all use. Past the deadline, what is left is
+            // cancelled.
+            var group = ServiceGroupConfiguration(
+                services: graph.lifecycleServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) } + [
+                    .init(service: NoticeDeliveryService.make(graph: graph, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: DatabaseMonitor(pool: pool, state: state, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: application),
+                    .init(service: DrainService(state: state, period: settings.drainPeriod, logger: logger),
+                          successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = settings.shutdownDeadline
+            try await ServiceGroup(configuration: group).run()
         } catch {
             throw ExitStatus.fail(error)
         }

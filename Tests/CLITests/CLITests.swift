@@ -314,4 +314,33 @@ struct CLITests {
             #expect(help.status == 0 && help.stdout.contains("Example of a whole reset"))
         }
     }
+
+    @Test("SIGTERM: /readyz turns 503 for the drain period while requests are still served, then the server exits cleanly")
+    func gracefulShutdown() async throws {
+        try await CLI.with { cli in
+            var environment = cli.environment
+            let port = Int.random(in: 20_000...40_000)
+            environment["SPSE_PORT"] = String(port)
+            environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "2"
+            environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices.jsonl"
+            let server = try ChildProcess.spawn([try CLI.executable, "serve"], environment: environment)
+            defer { kill(server.pid, SIGKILL) }
+            func get(_ path: String) -> Int { HTTPProbe.status(port: port, path: path) }
+            var ready = 0
+            for _ in 0..<100 where ready != 200 {
+                ready = get("/readyz")
+                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == 200)
+            kill(server.pid, SIGTERM)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(get("/readyz") == 503, "draining")
+            #expect(get("/healthz") == 200, "still serving during the drain")
+            let started = ContinuousClock.now
+            let status = server.wait()
+            #expect(status == 0)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(get("/healthz") == 0, "no longer accepting")
+        }
+    }
 }

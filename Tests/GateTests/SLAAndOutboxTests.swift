@@ -147,4 +147,16 @@ struct SLAAndOutboxTests {
             await single.shutdown()
         }
     }
+
+    @Test("a clock that steps backwards (NTP, a second instance) never makes a step end before it started, nor a 500")
+    func clockBackwards() async throws {
+        try await GateFixture.with { f in
+            let request = try await f.submit()
+            f.clock.advance(-120)  // this instance is two minutes behind the one that opened step 2
+            let result = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
+            #expect(result.request.state == .complete)
+            #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE ended_at < started_at") == 0)
+            #expect(try await f.accounts.count("SELECT extract(epoch FROM ended_at - started_at)::int FROM request_steps WHERE step = 2") == 0)
+        }
+    }
 }
