@@ -98,14 +98,12 @@ public struct Credentials: Sendable {
         let temporaryExpiresAt: Date?
     }
 
-    private func load(_ userID: UserID) async throws -> StoredCredentials? {
-        let rows = try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at
-                FROM accounts WHERE user_id = $1
-                """, [userID.value])
-        }
+    private func load(_ userID: UserID, on connection: PostgresConnection) async throws -> StoredCredentials? {
+        let rows = try await connection.query(
+            """
+            SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at
+            FROM accounts WHERE user_id = $1
+            """, [userID.value])
         guard let row = rows.first else { return nil }
         return StoredCredentials(
             id: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
@@ -125,16 +123,31 @@ public struct Credentials: Sendable {
         let normalized = policy.normalize(password)
         let keys = LoginThrottle.Keys(userID: text, address: address)
         let now = clock.now
-        if case .locked(let wait) = try await throttle.reserve(keys, at: now) { return .locked(retryAfter: wait) }
-        let stored = try await (try? UserID(text)).asyncMap(load) ?? nil
-        let matches = try await hasher.verify(normalized, against: stored?.hash ?? dummyHash) && stored?.hash != nil
+        // One transaction reserves the attempt and reads the account: a user ID that does not
+        // exist costs the same statements as one that does.
+        let (reservation, stored) = try await pool.withTransaction { connection in
+            let reservation = try await throttle.reserve(keys, at: now, on: connection)
+            guard reservation == .reserved, let userID = try? UserID(text) else { return (reservation, StoredCredentials?.none) }
+            return (reservation, try await load(userID, on: connection))
+        }
+        if case .locked(let wait) = reservation { return .locked(retryAfter: wait) }
+        let verified: Bool
+        do {
+            verified = try await hasher.verify(normalized, against: stored?.hash ?? dummyHash)
+        } catch {
+            try? await throttle.release(keys, at: now)
+            throw error
+        }
+        let matches = verified && stored?.hash != nil
         guard let stored, matches else {
-            let failure = try await throttle.settle(keys, succeeded: false, at: now)
-            if let stored { try await auditFailure(stored, failure, at: now) }
+            try await pool.withTransaction { connection in
+                let failure = try await throttle.settle(keys, succeeded: false, at: now, on: connection)
+                if let stored { try await auditFailure(stored, failure, at: now, on: connection) }
+            }
             return .invalidCredentials
         }
-        _ = try await throttle.settle(keys, succeeded: true, at: now)
         if stored.status == .disabled {
+            _ = try await throttle.settle(keys, succeeded: true, at: now)
             try await pool.withTransaction { connection in
                 try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
                                                   subject: stored.userID.value, details: ["reason": .string("disabled")]), on: connection)
@@ -142,6 +155,7 @@ public struct Credentials: Sendable {
             return .disabled
         }
         if stored.mustChange, let expiry = stored.temporaryExpiresAt, expiry <= now {
+            _ = try await throttle.settle(keys, succeeded: true, at: now)
             try await pool.withTransaction { connection in
                 try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
                                                   subject: stored.userID.value, details: ["reason": .string("temporary_password_expired")]), on: connection)
@@ -153,6 +167,7 @@ public struct Credentials: Sendable {
         let scope: SessionScope = stored.mustChange ? .changePasswordOnly : .full
         let token = SessionToken(randomBytes: randomBytes)
         let session = try await pool.withTransaction { connection in
+            _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
             if let rehash, let old = stored.hash {
                 try await connection.execute(
                     "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
@@ -179,8 +194,9 @@ public struct Credentials: Sendable {
     }
 
     /// The audit rows of a failed login of an existing account, and of the lock it caused.
-    private func auditFailure(_ stored: StoredCredentials, _ failure: LoginThrottle.Failure?, at now: Date) async throws {
-        try await pool.withTransaction { connection in
+    private func auditFailure(_ stored: StoredCredentials, _ failure: LoginThrottle.Failure?, at now: Date,
+                              on connection: PostgresConnection) async throws {
+        do {
             if let seconds = failure?.lockedFor {
                 try await audit.record(
                     AuditEvent(occurredAt: now, actor: stored.userID.value, action: "account.locked", subject: stored.userID.value,
@@ -242,13 +258,5 @@ public struct Credentials: Sendable {
                 try await audit.record(AuditEvent(occurredAt: now, actor: userID, action: "logout", subject: userID), on: connection)
             }
         }
-    }
-}
-
-extension Optional {
-    /// `map` for an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

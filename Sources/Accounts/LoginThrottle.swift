@@ -50,31 +50,44 @@ public struct LoginThrottle: Sendable {
     /// Counts the attempt before its verification, under the rows' locks: of 30 parallel guesses
     /// only as many as the budget allows are verified at all.
     public func reserve(_ keys: Keys, at now: Date) async throws -> Reservation {
-        try await pool.withTransaction { connection in
-            try await connection.execute(
-                "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $3), ($2, $3) ON CONFLICT (key) DO NOTHING",
-                [keys.user, keys.pair, now])
-            let rows = try await connection.query(
-                "SELECT key, failures, lockouts, locked_until FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE",
-                [keys.user, keys.pair])
-            var wait: TimeInterval = 0
-            for row in rows {
-                let key = try row.decode(String.self, column: "key")
-                let failures = try row.decode(Int.self, column: "failures")
-                let lockouts = try row.decode(Int.self, column: "lockouts")
-                if let until = try row.decode(Date?.self, column: "locked_until"), until > now {
-                    wait = max(wait, until.timeIntervalSince(now))
-                } else if key == keys.pair, failures >= settings.failuresBeforeLockout {
-                    // Enough guesses are being verified right now to lock the pair when they fail.
-                    wait = max(wait, settings.lockoutDuration(afterLockouts: lockouts + 1))
-                } else if key == keys.user, failures >= settings.failuresBeforeAccountLock {
-                    wait = max(wait, settings.maximumLockout)
-                }
+        try await pool.withTransaction { try await reserve(keys, at: now, on: $0) }
+    }
+
+    /// The same inside the caller's transaction (a login reads the account in it too).
+    public func reserve(_ keys: Keys, at now: Date, on connection: PostgresConnection) async throws -> Reservation {
+        try await connection.execute(
+            "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $3), ($2, $3) ON CONFLICT (key) DO NOTHING",
+            [keys.user, keys.pair, now])
+        let rows = try await connection.query(
+            "SELECT key, failures, lockouts, locked_until FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE",
+            [keys.user, keys.pair])
+        var wait: TimeInterval = 0
+        for row in rows {
+            let key = try row.decode(String.self, column: "key")
+            let failures = try row.decode(Int.self, column: "failures")
+            let lockouts = try row.decode(Int.self, column: "lockouts")
+            if let until = try row.decode(Date?.self, column: "locked_until"), until > now {
+                wait = max(wait, until.timeIntervalSince(now))
+            } else if key == keys.pair, failures >= settings.failuresBeforeLockout {
+                // Enough guesses are being verified right now to lock the pair when they fail.
+                wait = max(wait, settings.lockoutDuration(afterLockouts: lockouts + 1))
+            } else if key == keys.user, failures >= settings.failuresBeforeAccountLock {
+                wait = max(wait, settings.maximumLockout)
             }
-            if wait > 0 { return .locked(retryAfter: wait) }
+        }
+        if wait > 0 { return .locked(retryAfter: wait) }
+        try await connection.execute(
+            "UPDATE login_throttle SET failures = failures + 1, updated_at = $3 WHERE key IN ($1, $2)", [keys.user, keys.pair, now])
+        return .reserved
+    }
+
+    /// Gives back a reserved attempt that was never judged (the hashing pool refused it, the
+    /// database failed): a refusal for load must not count as a guess.
+    public func release(_ keys: Keys, at now: Date) async throws {
+        _ = try await pool.withConnection { connection in
             try await connection.execute(
-                "UPDATE login_throttle SET failures = failures + 1, updated_at = $3 WHERE key IN ($1, $2)", [keys.user, keys.pair, now])
-            return .reserved
+                "UPDATE login_throttle SET failures = greatest(failures - 1, 0), updated_at = $3 WHERE key IN ($1, $2)",
+                [keys.user, keys.pair, now])
         }
     }
 
@@ -89,36 +102,37 @@ public struct LoginThrottle: Sendable {
     /// Settles a reserved attempt: a success clears both counts, a failure (already counted)
     /// locks what reached its limit.
     public func settle(_ keys: Keys, succeeded: Bool, at now: Date) async throws -> Failure? {
+        try await pool.withTransaction { try await settle(keys, succeeded: succeeded, at: now, on: $0) }
+    }
+
+    /// The same inside the caller's transaction (a login's session, a failure's audit rows).
+    public func settle(_ keys: Keys, succeeded: Bool, at now: Date, on connection: PostgresConnection) async throws -> Failure? {
         if succeeded {
-            _ = try await pool.withConnection { connection in
-                try await connection.execute(
-                    """
-                    UPDATE login_throttle SET failures = 0, lockouts = 0, locked_until = NULL, updated_at = $3
-                    WHERE key IN ($1, $2) AND (failures <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
-                    """, [keys.user, keys.pair, now])
-            }
+            try await connection.execute(
+                """
+                UPDATE login_throttle SET failures = 0, lockouts = 0, locked_until = NULL, updated_at = $3
+                WHERE key IN ($1, $2) AND (failures <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
+                """, [keys.user, keys.pair, now])
             return nil
         }
-        return try await pool.withTransaction { connection in
-            let rows = try await connection.query(
-                "SELECT key, failures, lockouts FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE", [keys.user, keys.pair])
-            var consecutive = 0
-            var lockedFor: TimeInterval?
-            for row in rows {
-                let key = try row.decode(String.self, column: "key")
-                let failures = try row.decode(Int.self, column: "failures")
-                let lockouts = try row.decode(Int.self, column: "lockouts")
-                let limit = key == keys.pair ? settings.failuresBeforeLockout : settings.failuresBeforeAccountLock
-                if key == keys.pair { consecutive = failures }
-                guard failures >= limit else { continue }
-                let duration = key == keys.pair ? settings.lockoutDuration(afterLockouts: lockouts + 1) : settings.maximumLockout
-                try await connection.execute(
-                    "UPDATE login_throttle SET failures = 0, lockouts = lockouts + 1, locked_until = $2, updated_at = $3 WHERE key = $1",
-                    [key, now.addingTimeInterval(duration), now])
-                lockedFor = max(lockedFor ?? 0, duration)
-            }
-            return Failure(consecutive: consecutive, lockedFor: lockedFor)
+        let rows = try await connection.query(
+            "SELECT key, failures, lockouts FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE", [keys.user, keys.pair])
+        var consecutive = 0
+        var lockedFor: TimeInterval?
+        for row in rows {
+            let key = try row.decode(String.self, column: "key")
+            let failures = try row.decode(Int.self, column: "failures")
+            let lockouts = try row.decode(Int.self, column: "lockouts")
+            let limit = key == keys.pair ? settings.failuresBeforeLockout : settings.failuresBeforeAccountLock
+            if key == keys.pair { consecutive = failures }
+            guard failures >= limit else { continue }
+            let duration = key == keys.pair ? settings.lockoutDuration(afterLockouts: lockouts + 1) : settings.maximumLockout
+            try await connection.execute(
+                "UPDATE login_throttle SET failures = 0, lockouts = lockouts + 1, locked_until = $2, updated_at = $3 WHERE key = $1",
+                [key, now.addingTimeInterval(duration), now])
+            lockedFor = max(lockedFor ?? 0, duration)
         }
+        return Failure(consecutive: consecutive, lockedFor: lockedFor)
     }
 
     /// Lifts every lock and count of a user ID (an Admin PPE's unlock, a reset), in the caller's transaction.

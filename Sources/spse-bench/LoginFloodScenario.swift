@@ -30,7 +30,7 @@ struct LoginFloodScenario: AsyncParsableCommand {
         try await ScratchDatabase.with(migrationsDir: migrationsDir) { database in
             try await BenchAccounts.loadLoginAccounts(accounts, parameters: parameters, into: database)
             let server = try BenchServer(database: database, port: port, environment: [
-                "SPSE_LOGIN_BURST": "1000000000", "SPSE_LOGIN_PER_MINUTE": "1000000000",
+                "SPSE_LOGIN_BURST": "100000", "SPSE_LOGIN_PER_MINUTE": "1000000",
             ])
             defer { server.stop() }
             try await server.waitUntilReady()

@@ -111,4 +111,28 @@ struct LoginThrottleTests {
             try await f.credentials.changePassword(token: token, current: reset.reveal, new: "nasi goreng kambing enak")
         }
     }
+
+    @Test("a login refused for load after its attempt was reserved gives the attempt back: overload never locks anyone")
+    func overloadReleasesReservation() async throws {
+        try await AccountsFixture.with { f in
+            _ = try await f.helpdesk()
+            let hashing = HashingPool(width: 1, queueLimit: 0, admissionWait: .milliseconds(30))
+            let credentials = try await ServiceGraph.make(testSettings(), pool: f.pool, clock: f.clock.serviceClock, hashingPool: hashing).credentials
+            let release = DispatchSemaphore(value: 0)
+            let holder = Task { try await hashing.run { release.wait(); return 0 } }
+            while hashing.queueDepth == 0 && !hashing.isSaturated {
+                if (try? await hashing.run { 0 }) == nil { break }  // the worker is taken once a job can no longer run at once
+            }
+            for _ in 0..<6 {
+                await #expect(throws: PasswordHashingError.self) {
+                    try await credentials.login(userID: "helpdesk01", password: "kata sandi", from: "203.0.113.9")
+                }
+            }
+            #expect(try await f.count("SELECT coalesce(max(failures), 0) FROM login_throttle") == 0)
+            release.signal()
+            _ = try await holder.value
+            #expect(try await credentials.login(userID: "helpdesk01", password: "kata sandi", from: "203.0.113.9").code == "invalid_credentials")
+            hashing.shutDown()
+        }
+    }
 }
