@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "SMTPSender", "Inputs",
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -100,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -32,6 +32,12 @@ public struct AuditTrail: Sendable {
         public let firstBrokenRow: Int64?
         public let reason: String?
         public var isIntact: Bool { firstBrokenRow == nil }
+
+        public init(rowsChecked: Int, firstBrokenRow: Int64?, reason: String?) {
+            self.rowsChecked = rowsChecked
+            self.firstBrokenRow = firstBrokenRow
+            self.reason = reason
+        }
     }
 
     /// Recomputes the chain in Swift, independently of the SQL that wrote it, and names the first

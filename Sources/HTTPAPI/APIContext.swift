@@ -13,8 +13,10 @@ public struct APIContext: RequestContext {
     /// Largest JSON body accepted; set from the configuration by `BodyLimitMiddleware`.
     public var jsonBodyLimit = 64 * 1024
 
-    /// The client's address (IP without port) when the server knows it.
+    /// The peer's address (IP without port) when the server knows it: the client, or a proxy.
     public let remotePeer: String?
+    /// The client's address, through a trusted proxy's forwarding headers; set by `ClientAddressMiddleware`.
+    public var clientAddress: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -33,7 +33,9 @@ public final class APIMetrics: Sendable {
 
     /// Samples the gauges that live elsewhere (hash queue, database) and renders everything.
     func render(hashQueueDepth: Int, openByStep: [Int: Int], breachesByStep: [Int: Int], pool: (inUse: Int, waiting: Int),
-                databaseUp: Bool, outbox: (pending: Int, failed: Int)) -> [UInt8] {
+                databaseUp: Bool, outbox: (pending: Int, failed: Int), checkpointAge: TimeInterval? = nil) -> [UInt8] {
+        // -1 before the first checkpoint (none configured, or not yet written).
+        registry.makeGauge(name: "spse_audit_checkpoint_age_seconds").set(to: checkpointAge ?? -1)
         registry.makeGauge(name: "spse_hash_queue_depth").set(to: Double(hashQueueDepth))
         registry.makeGauge(name: "spse_db_connections_in_use").set(to: Double(pool.inUse))
         registry.makeGauge(name: "spse_db_connections_waiting").set(to: Double(pool.waiting))

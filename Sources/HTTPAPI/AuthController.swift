@@ -87,6 +87,6 @@ enum LoginRefusal: Error, Equatable {
 }
 
 extension APIContext {
-    /// The peer's address without the port, for the per-address login limiter.
-    var remoteAddress: String { remotePeer ?? "unknown" }
+    /// The client's address without the port, for the per-address login budget.
+    var remoteAddress: String { clientAddress ?? remotePeer ?? "unknown" }
 }

@@ -9,12 +9,13 @@ public struct HealthController: Sendable {
     let migrator: Migrator
     let state: ServerState
     /// `/readyz` answers within this, whatever the pool and the database are doing.
-    static let readinessDeadline = Duration.seconds(1)
+    let readinessDeadline: Duration
 
-    public init(pool: ConnectionPool, migrator: Migrator, state: ServerState = ServerState()) {
+    public init(pool: ConnectionPool, migrator: Migrator, state: ServerState = ServerState(), readinessDeadline: Duration = .seconds(1)) {
         self.pool = pool
         self.migrator = migrator
         self.state = state
+        self.readinessDeadline = readinessDeadline
     }
 
     public func addRoutes(to router: Router<some RequestContext>) {
@@ -22,7 +23,7 @@ public struct HealthController: Sendable {
         router.get("readyz") { _, _ in
             let report = state.isDraining
                 ? HealthReport(status: "draining", checks: [:])
-                : await Self.first(of: { await readiness() }, orAfter: Self.readinessDeadline,
+                : await Self.first(of: { await readiness() }, orAfter: readinessDeadline,
                                    HealthReport(status: "unavailable", checks: ["database": "timeout", "migrations": "unknown"]))
             return EditedResponse(status: report.status == "ok" ? .ok : .serviceUnavailable, response: report)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 import ServiceLifecycle
@@ -8,11 +9,19 @@ import Synchronization
 public final class ServerState: Sendable {
     private let draining = Atomic<Bool>(false)
     private let databaseUp = Atomic<Bool>(true)
+    private let lastCheckpoint = Atomic<Int64>(0)
 
     public init() {}
 
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
     func startDraining() { draining.store(true, ordering: .relaxed) }
+
+    /// When `serve` last signed an audit checkpoint; nil before the first.
+    public var lastCheckpointAt: Date? {
+        let seconds = lastCheckpoint.load(ordering: .relaxed)
+        return seconds == 0 ? nil : Date(timeIntervalSince1970: Double(seconds))
+    }
+    public func checkpointWritten(at date: Date) { lastCheckpoint.store(Int64(date.timeIntervalSince1970), ordering: .relaxed) }
 
     public var isDatabaseUp: Bool { databaseUp.load(ordering: .relaxed) }
     /// Records the database's state; true when it changed.

@@ -3,6 +3,8 @@ import Foundation
 import Audit
 import Gate
 import Hummingbird
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import Migrations
 import Operations
@@ -44,8 +46,10 @@ public enum Server {
         let graph = services.graph
         let operations = graph.operations
         router.add(middleware: BodyLimitMiddleware(jsonBodyLimit: graph.settings.jsonMaxBytes))
+        router.add(middleware: ClientAddressMiddleware(trusted: graph.settings.trustedProxies))
         router.add(middleware: SessionMiddleware(operations: operations))
-        HealthController(pool: graph.pool, migrator: services.migrator, state: services.state).addRoutes(to: router)
+        HealthController(pool: graph.pool, migrator: services.migrator, state: services.state,
+                         readinessDeadline: graph.settings.readinessDeadline).addRoutes(to: router)
         AuthController(operations: operations, metrics: services.metrics).addRoutes(to: router)
         router.get("metrics") { _, _ -> Response in
             let counts = try await graph.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
@@ -53,7 +57,8 @@ public enum Server {
             let text = services.metrics.render(
                 hashQueueDepth: graph.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches,
                 pool: (inUse: graph.pool.openConnections - graph.pool.idleConnections, waiting: graph.pool.waitingBorrowers),
-                databaseUp: services.state.isDatabaseUp, outbox: outbox)
+                databaseUp: services.state.isDatabaseUp, outbox: outbox,
+                checkpointAge: services.state.lastCheckpointAt.map { Date().timeIntervalSince($0) })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         AccountsController(operations: operations).addRoutes(to: router)
@@ -70,6 +75,20 @@ public enum Server {
             router: router(services),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
             services: backgroundServices,
+            logger: logger)
+    }
+
+    /// The same application speaking HTTPS with the PEM certificate chain and key in these files.
+    public static func httpsApplication(
+        configuration: ServerConfiguration, services: APIServices, certificateFile: String, keyFile: String, logger: Logger
+    ) throws -> some ApplicationProtocol {
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+        return Application(
+            router: router(services),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
             logger: logger)
     }
 }

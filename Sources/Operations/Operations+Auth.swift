@@ -7,7 +7,7 @@ extension Operations {
     /// temporary password confirms receipt of the step-8 notices of the user's requests (SOP 004:
     /// the helpdesk has the password), whichever door it came through.
     public func login(userID: String, password: String, from clientAddress: String? = nil) async throws -> LoginOutcome {
-        if let clientAddress, let wait = loginLimiter.admit(clientAddress, at: clock.now) {
+        if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
             throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
         }
         let outcome = try await credentials.login(userID: userID, password: password, from: clientAddress)

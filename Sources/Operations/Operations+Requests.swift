@@ -1,4 +1,5 @@
 import Accounts
+import Audit
 import Foundation
 import Gate
 import Inputs
@@ -116,7 +117,9 @@ extension Operations {
     public func document(_ documentID: String, of reference: String, by caller: Caller) async throws -> (DocumentInfo, [UInt8]) {
         let request = try await readable(reference, by: caller)
         guard let id = Int64(documentID), id > 0 else { throw InputError(field: "docId", reason: "must be a document number") }
-        return try await gate.document(id, of: request.id)
+        let document = try await gate.document(id, of: request.id)
+        try await auditRead("request.document_read", request, by: caller, details: ["document": .int(Int(id)), "sha256": .string(document.0.sha256Hex)])
+        return document
     }
 
     /// Takes one SOP step. Only someone who may see the request learns anything of it: to
@@ -148,7 +151,19 @@ extension Operations {
     public func exportRequest(_ reference: String, by caller: Caller) async throws -> (Request, [UInt8]) {
         try AccessPolicy.require(caller.role, .readAllRequests)
         let request = try await load(reference)
-        return (request, try await gate.export(request.id))
+        let tar = try await gate.export(request.id)
+        try await auditRead("request.export", request, by: caller, details: ["bytes": .int(tar.count)])
+        return (request, tar)
+    }
+
+    /// A read that hands out a request's documents leaves its audit row (who, which, when).
+    func auditRead(_ action: String, _ request: Request, by caller: Caller, details: [String: AuditValue]) async throws {
+        try await pool.withTransaction { connection in
+            try await audit.record(
+                AuditEvent(occurredAt: clock.now, actor: caller.userID.value, action: action, subject: request.number, requestID: request.number,
+                           details: details),
+                on: connection)
+        }
     }
 
     /// The request, if the caller may see it; otherwise `requestNotFound`, exactly as for a

@@ -17,11 +17,11 @@ public struct Operations: Sendable {
     let provisioner: Provisioner
     let audit: AuditTrail
     let clock: ServiceClock
-    let loginLimiter: ClientAddressLimiter
+    let loginBudget: AddressBudget
 
     public init(pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginLimiter: ClientAddressLimiter) {
-        self.loginLimiter = loginLimiter
+                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget) {
+        self.loginBudget = loginBudget
         self.pool = pool
         self.directory = directory
         self.credentials = credentials

@@ -24,8 +24,7 @@ public struct ServiceGraph: Sendable {
 
     public static func make(
         _ settings: Settings, pool: ConnectionPool? = nil, clock: ServiceClock = .system, randomBytes: RandomBytes = .system,
-        hashWait: (@Sendable (Duration) -> Void)? = nil, hashingPool: HashingPool? = nil, gateHooks: GateHooks = GateHooks(),
-        loginLimiter: ClientAddressLimiter? = nil
+        hashWait: (@Sendable (Duration) -> Void)? = nil, hashingPool: HashingPool? = nil, gateHooks: GateHooks = GateHooks()
     ) async throws -> ServiceGraph {
         let pool = pool ?? settings.servicePool()
         let hashingPool = hashingPool
@@ -45,7 +44,7 @@ public struct ServiceGraph: Sendable {
             credentials: credentials, gate: gate, provisioner: provisioner,
             operations: Operations(
                 pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
-                loginLimiter: loginLimiter ?? ClientAddressLimiter(burst: settings.loginBurst, perMinute: settings.loginPerMinute)))
+                loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute)))
     }
 
     /// The pools as services of a `ServiceGroup`: they close when the group shuts down, after

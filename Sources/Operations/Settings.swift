@@ -24,6 +24,18 @@ public struct Settings: Sendable {
     public var migrationsDirectory: String?
     public var host = "127.0.0.1"
     public var port = 8080
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (`SPSE_TRUSTED_PROXIES`,
+    /// addresses or CIDR ranges, comma-separated); nobody else's are believed.
+    public var trustedProxies: [AddressRange] = []
+    /// PEM certificate chain and private key: `serve` speaks HTTPS itself (`SPSE_TLS_CERT_FILE`, `SPSE_TLS_KEY_FILE`).
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    /// Plain HTTP on an address other than loopback, for a proxy that terminates TLS on another
+    /// host (`SPSE_ALLOW_PLAIN_HTTP=true`); refused otherwise, so passwords never cross a network in clear by accident.
+    public var allowPlainHTTP = false
+    /// `/readyz` answers within this, whatever the pool and the database are doing (not a variable:
+    /// a probe's timeout is the orchestrator's; tests on a loaded machine give it more).
+    public var readinessDeadline = Duration.seconds(1)
     /// trace … critical (swift-log's names).
     public var logLevel = "info"
     public var argon2 = Argon2Parameters.owasp
@@ -44,6 +56,11 @@ public struct Settings: Sendable {
     /// After the drain, how long in-flight work may take before it is cancelled.
     public var shutdownDeadline = Duration.seconds(30)
     public var noticeFile = ".data/notices.jsonl"
+    /// `serve` signs a checkpoint of the audit chain's head every `auditCheckpointInterval` with
+    /// the key in `auditKeyFile`, appended to `auditCheckpointFile` (all three: `SPSE_AUDIT_*`).
+    public var auditKeyFile: String?
+    public var auditCheckpointFile: String?
+    public var auditCheckpointInterval = Duration.seconds(3600)
     public var noticeInterval = Duration.seconds(15)
     public var smtp: SMTPConfiguration?
 
@@ -61,6 +78,21 @@ public struct Settings: Sendable {
         migrationsDirectory = reader.text("SPSE_MIGRATIONS_DIR")
         host = reader.text("SPSE_HOST") ?? host
         port = try reader.int("SPSE_PORT", in: 1...65535) ?? port
+        trustedProxies = try reader.text("SPSE_TRUSTED_PROXIES").map { text in
+            try text.split(separator: ",").map { item in
+                guard let range = AddressRange(String(item)) else {
+                    throw SettingsError(variable: "SPSE_TRUSTED_PROXIES", accepts: "IP addresses or CIDR ranges separated by commas")
+                }
+                return range
+            }
+        } ?? []
+        tlsCertificateFile = reader.text("SPSE_TLS_CERT_FILE")
+        tlsKeyFile = reader.text("SPSE_TLS_KEY_FILE")
+        guard (tlsCertificateFile == nil) == (tlsKeyFile == nil) else {
+            throw SettingsError(variable: tlsCertificateFile == nil ? "SPSE_TLS_CERT_FILE" : "SPSE_TLS_KEY_FILE",
+                                accepts: "set together with \(tlsCertificateFile == nil ? "SPSE_TLS_KEY_FILE" : "SPSE_TLS_CERT_FILE")")
+        }
+        allowPlainHTTP = try reader.choice("SPSE_ALLOW_PLAIN_HTTP", ["true", "false"]).map { $0 == "true" } ?? false
         logLevel = try reader.choice("SPSE_LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) ?? logLevel
         argon2 = Argon2Parameters(
             memoryKiB: UInt32(try reader.int("SPSE_ARGON2_MEMORY_KIB", in: 8...4 * 1024 * 1024) ?? Int(argon2.memoryKiB)),
@@ -81,8 +113,27 @@ public struct Settings: Sendable {
         drainPeriod = .seconds(try reader.int("SPSE_SHUTDOWN_DRAIN_SECONDS", in: 0...600) ?? 5)
         shutdownDeadline = .seconds(try reader.int("SPSE_SHUTDOWN_DEADLINE_SECONDS", in: 1...3600) ?? 30)
         noticeFile = reader.text("SPSE_NOTICE_FILE") ?? noticeFile
+        auditKeyFile = reader.text("SPSE_AUDIT_KEY_FILE")
+        auditCheckpointFile = reader.text("SPSE_AUDIT_CHECKPOINT_FILE")
+        guard (auditKeyFile == nil) == (auditCheckpointFile == nil) else {
+            throw SettingsError(variable: auditKeyFile == nil ? "SPSE_AUDIT_KEY_FILE" : "SPSE_AUDIT_CHECKPOINT_FILE",
+                                accepts: "set together with \(auditKeyFile == nil ? "SPSE_AUDIT_CHECKPOINT_FILE" : "SPSE_AUDIT_KEY_FILE")")
+        }
+        auditCheckpointInterval = .seconds(try reader.int("SPSE_AUDIT_CHECKPOINT_INTERVAL", in: 1...86_400) ?? 3600)
         noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
         smtp = try SMTPConfiguration.fromEnvironment(environment)
+    }
+
+    /// Whether the listen address is loopback only (plain HTTP there never leaves the machine).
+    public var listensOnLoopback: Bool {
+        host == "localhost" || AddressRange("127.0.0.0/8")!.contains(host) || host == "::1"
+    }
+
+    /// Refuses plain HTTP on a network address unless told so (as Keycloak's production mode does).
+    public func checkTransport() throws {
+        guard tlsCertificateFile == nil, !listensOnLoopback, !allowPlainHTTP else { return }
+        throw SettingsError(variable: "SPSE_HOST",
+                            accepts: "a loopback address for plain HTTP; to listen on \(host) set SPSE_TLS_CERT_FILE and SPSE_TLS_KEY_FILE, or SPSE_ALLOW_PLAIN_HTTP=true behind a TLS proxy")
     }
 
     /// The service's pool: `statement_timeout` set on every connection (libpq's `options`, which

@@ -15,12 +15,25 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Also check every checkpoint in this file (from `audit checkpoint`): each checkpointed row must still exist with its hash.")
+    var checkpoint: String?
+    @Option(help: "The checkpoints' signing key file (its public half is what is trusted).") var key: String?
 
     func run() async throws {
+        if checkpoint != nil, key == nil { throw ValidationError("--checkpoint needs --key: the signature is checked against it") }
         let pool = database.makePool(try database.settings())
-        let verification: AuditTrail.Verification
+        var verification: AuditTrail.Verification
         do {
             verification = try await pool.withConnection { try await AuditTrail().verify(on: $0) }
+            if let checkpoint, let key {
+                let publicKey = try AuditSigningKey.load(key).publicKey
+                for point in try AuditSigningKey.read(checkpoint) {
+                    if let problem = try await pool.withConnection({ try await point.verify(publicKey: publicKey, on: $0) }) {
+                        verification = AuditTrail.Verification(rowsChecked: verification.rowsChecked, firstBrokenRow: point.row, reason: problem.description)
+                        break
+                    }
+                }
+            }
             await pool.shutdown()
         } catch {
             await pool.shutdown()

@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
                 guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
                 settings.port = port
             }
+            try settings.checkTransport()
             var logger = Logger(label: "spse-accounts")
             logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
             let migrator = try database.makeMigrator(settings)
@@ -51,18 +52,31 @@ struct ServeCommand: AsyncParsableCommand {
             let metrics = APIMetrics()
             let state = ServerState()
             let graph = try await ServiceGraph.make(settings, pool: pool, hashWait: metrics.hashWait)
-            let application = Server.application(
-                configuration: ServerConfiguration(host: settings.host, port: settings.port),
-                services: APIServices(graph: graph, migrator: migrator, metrics: metrics, state: state), logger: logger)
+            let services = APIServices(graph: graph, migrator: migrator, metrics: metrics, state: state)
+            let listen = ServerConfiguration(host: settings.host, port: settings.port)
+            let application: any Service
+            if let certificate = settings.tlsCertificateFile, let key = settings.tlsKeyFile {
+                application = try Server.httpsApplication(configuration: listen, services: services, certificateFile: certificate, keyFile: key, logger: logger)
+            } else {
+                application = Server.application(configuration: listen, services: services, logger: logger)
+            }
             // A group stops its services in reverse order, each after the one behind it has
             // returned: SIGTERM reaches the drain first (/readyz 503 for the drain period), then
             // the server (stops accepting, finishes in-flight requests), the notice delivery and the
             // database monitor, and last the pools they all use. Past the deadline, what is left is
             // cancelled.
+            let checkpoints: [ServiceGroupConfiguration.ServiceConfiguration] = settings.auditKeyFile.flatMap { key in
+                settings.auditCheckpointFile.map { file in
+                    .init(service: AuditCheckpointService(pool: pool, keyFile: key, file: file, interval: settings.auditCheckpointInterval,
+                                                          state: state, logger: logger),
+                          successTerminationBehavior: .gracefullyShutdownGroup)
+                }
+            }.map { [$0] } ?? []
             var group = ServiceGroupConfiguration(
                 services: graph.lifecycleServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) } + [
                     .init(service: NoticeDeliveryService.make(graph: graph, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: DatabaseMonitor(pool: pool, state: state, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                ] + checkpoints + [
                     .init(service: application),
                     .init(service: DrainService(state: state, period: settings.drainPeriod, logger: logger),
                           successTerminationBehavior: .gracefullyShutdownGroup),

@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 
@@ -24,17 +25,22 @@ struct BootstrapTests {
         }
     }
 
-    @Test("the per-address limiter admits a burst, then answers with a retry time, and refills")
-    func clientLimiter() {
-        let limiter = ClientAddressLimiter(burst: 3, perMinute: 6)
-        let start = Date(timeIntervalSince1970: 1_795_482_000)
-        for _ in 0..<3 { #expect(limiter.admit("10.0.0.7", at: start) == nil) }
-        #expect(limiter.admit("10.0.0.7", at: start) == 10)
-        #expect(limiter.admit("10.0.0.8", at: start) == nil, "other addresses are not affected")
-        #expect(limiter.admit("10.0.0.7", at: start.addingTimeInterval(10)) == nil)
-        let bounded = ClientAddressLimiter(burst: 1, perMinute: 1, maxAddresses: 10)
-        for n in 0..<50 { _ = bounded.admit("host\(n)", at: start.addingTimeInterval(Double(n))) }
-        #expect(bounded.admit("host49", at: start.addingTimeInterval(50)) != nil, "recent addresses are remembered")
-        #expect(bounded.admit("host0", at: start.addingTimeInterval(50)) == nil, "the idlest were forgotten")
+    @Test("the per-address budget, kept in PostgreSQL, admits a burst, answers with a retry time, refills, and is one for every instance")
+    func addressBudget() async throws {
+        try await AccountsFixture.with { (f: AccountsFixture) async throws in
+            let budget = AddressBudget(pool: f.pool, burst: 3, perMinute: 6)
+            // A second instance: its own pool, the same database.
+            let otherPool = ConnectionPool(configuration: f.database.configuration, maxConnections: 1)
+            let other = AddressBudget(pool: otherPool, burst: 3, perMinute: 6)
+            let start = Date(timeIntervalSince1970: 1_795_482_000)
+            #expect(try await budget.admit("10.0.0.7", at: start) == nil)
+            #expect(try await other.admit("10.0.0.7", at: start) == nil)
+            #expect(try await budget.admit("10.0.0.7", at: start) == nil)
+            #expect(try await other.admit("10.0.0.7", at: start) == 10, "the other instance sees the same spent budget")
+            #expect(try await budget.admit("10.0.0.8", at: start) == nil, "other addresses are not affected")
+            #expect(try await budget.admit("10.0.0.7", at: start.addingTimeInterval(10)) == nil, "refilled one token in 10 s")
+            #expect(try await budget.admit("10.0.0.7", at: start.addingTimeInterval(-60)) != nil, "a clock that steps back refills nothing")
+            await otherPool.shutdown()
+        }
     }
 }

@@ -12,11 +12,12 @@ import Postgres
 import TestSupport
 
 /// The API's services on a real database, with cheap Argon2 and the test's clock.
-func apiServices(_ pool: ConnectionPool, clock: SettableClock, limiter: ClientAddressLimiter = ClientAddressLimiter(burst: 1000, perMinute: 1000),
+func apiServices(_ pool: ConnectionPool, clock: SettableClock, loginBudget: (burst: Int, perMinute: Int) = (1000, 1000),
                  hashingPool: HashingPool = sharedPool) async throws -> APIServices {
     var settings = testSettings()
     settings.jsonMaxBytes = 4096
-    let graph = try await ServiceGraph.make(settings, pool: pool, clock: clock.serviceClock, hashingPool: hashingPool, loginLimiter: limiter)
+    (settings.loginBurst, settings.loginPerMinute) = loginBudget
+    let graph = try await ServiceGraph.make(settings, pool: pool, clock: clock.serviceClock, hashingPool: hashingPool)
     return APIServices(graph: graph, migrator: projectMigrations)
 }
 

@@ -160,7 +160,7 @@ struct AuthAndAccountsAPITests {
     @Test("the per-address limiter answers 429 with Retry-After before any password work")
     func addressLimit() async throws {
         try await AccountsFixture.with { f in
-            let services = try await apiServices(f.pool, clock: f.clock, limiter: ClientAddressLimiter(burst: 2, perMinute: 6))
+            let services = try await apiServices(f.pool, clock: f.clock, loginBudget: (burst: 2, perMinute: 6))
             try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.live) { client in
                 for _ in 0..<2 {
                     try await client.post("/v1/auth/login", ["user_id": "nobody.here", "password": "x"]) { #expect($0.status == .unauthorized) }

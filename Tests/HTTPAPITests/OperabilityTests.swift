@@ -140,7 +140,7 @@ struct OperabilityTests {
     @Test("metrics an operator alerts on: login outcomes with throttled, pool use, the database, the outbox")
     func metrics() async throws {
         try await AccountsFixture.with { f in
-            let services = try await apiServices(f.pool, clock: f.clock, limiter: ClientAddressLimiter(burst: 1, perMinute: 1))
+            let services = try await apiServices(f.pool, clock: f.clock, loginBudget: (burst: 1, perMinute: 1))
             try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.live) { client in
                 for _ in 0..<2 {
                     try await client.post("/v1/auth/login", ["user_id": "nobody.here", "password": "x"]) { _ in }

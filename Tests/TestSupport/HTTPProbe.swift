@@ -27,3 +27,41 @@ public enum HTTPProbe {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
+
+extension HTTPProbe {
+    /// One HTTP/1.1 request with an optional JSON body: the status and the body, (0, "") when
+    /// nothing answered.
+    public static func request(port: Int, method: String, path: String, headers: [String: String] = [:], body: String? = nil,
+                               timeoutSeconds: Int = 5) -> (status: Int, body: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return (0, "") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return (0, "") }
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + (body ?? "")
+        let bytes = Array(text.utf8)
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { return (0, "") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let read = recv(fd, &buffer, buffer.count, 0)
+            if read <= 0 { break }
+            response += buffer[0..<read]
+        }
+        let all = String(decoding: response, as: UTF8.self)
+        let status = Int(all.split(separator: " ").dropFirst().first ?? "") ?? 0
+        let body = all.range(of: "\r\n\r\n").map { String(all[$0.upperBound...]) } ?? ""
+        return (status, body)
+    }
+}

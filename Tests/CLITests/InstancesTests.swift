@@ -1,0 +1,129 @@
+import Accounts
+import Foundation
+import Gate
+import Operations
+import Testing
+import TestSupport
+
+/// `spse-accounts serve` processes on one database, as behind a balancer.
+struct Instances {
+    let servers: [(process: ChildProcess, port: Int, notices: String)]
+
+    static func start(_ count: Int, _ cli: CLI, extra: [String: String] = [:]) async throws -> Instances {
+        var servers: [(ChildProcess, Int, String)] = []
+        for index in 0..<count {
+            var environment = cli.environment
+            let port = Int.random(in: 20_000...40_000)
+            environment["SPSE_PORT"] = String(port)
+            environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices-\(index).jsonl"
+            environment["SPSE_NOTICE_INTERVAL"] = "1"
+            environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "0"
+            for (key, value) in extra { environment[key] = value }
+            servers.append((try ChildProcess.spawn([try CLI.executable, "serve"], environment: environment), port, environment["SPSE_NOTICE_FILE"]!))
+        }
+        for (_, port, _) in servers {
+            for _ in 0..<100 where HTTPProbe.status(port: port, path: "/readyz") != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        return Instances(servers: servers)
+    }
+
+    func stop() { for server in servers { server.process.terminate() } }
+}
+
+@Suite("Two instances on one database")
+struct InstancesTests {
+    @Test("the per-address budget, the lockout, exactly-once execution and the outbox hold across two serve processes")
+    func twoInstances() async throws {
+        try await CLI.with { cli in
+            let instances = try await Instances.start(2, cli, extra: ["SPSE_LOGIN_BURST": "7", "SPSE_LOGIN_PER_MINUTE": "1"])
+            defer { instances.stop() }
+            let (a, b) = (instances.servers[0].port, instances.servers[1].port)
+            func login(_ port: Int, _ userID: String, _ password: String) -> (Int, String) {
+                let (status, body) = HTTPProbe.request(port: port, method: "POST", path: "/v1/auth/login",
+                                                       body: #"{"user_id":"\#(userID)","password":"\#(password)"}"#)
+                let json = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+                return (status, (json?["token"] as? String) ?? (json?["code"] as? String) ?? "")
+            }
+
+            // The lockout: five wrong guesses split over both instances lock the user ID at either.
+            let (_, temporary) = try await cli.fixture.helpdesk()
+            _ = try await cli.fixture.firstLogin("helpdesk01", temporary: temporary, password: "soto sokaraja pedas")
+            for port in [a, b, a, b, a] { #expect(login(port, "helpdesk01", "tebakan salah").1 == "invalid_credentials") }
+            #expect(login(b, "helpdesk01", "soto sokaraja pedas").1 == "locked")
+
+            // The budget: seven attempts from this address in all (six spent above, one left), then 429 at both.
+            let (status, admin) = login(a, "admin.ppe", cli.password)
+            #expect(status == 200)
+            #expect(login(b, "nobody.here", "x").0 == 429)
+            #expect(login(a, "nobody.here", "x").0 == 429)
+
+            // Exactly once: the same execute sent to both at once resets once.
+            let graph = cli.fixture.graph
+            let staf = try await cli.fixture.directory.create(
+                NewAccount(userID: try UserID("staf.adm"), role: .stafAdministrasi, fullName: try FullName("Dewi Lestari"), nip: nil,
+                           email: try EmailAddress("dewi@purbalinggakab.go.id"), agency: try Agency("LPSE")), by: cli.fixture.admin)
+            _ = staf
+            let stafActor = Actor(userID: "staf.adm", role: .stafAdministrasi)
+            let request = try await graph.gate.submit(
+                NewRequest(kinds: [.resetPassword], subject: SubjectHint(userID: "helpdesk01"), requesterName: "Sekar",
+                           requesterContact: "sekar@purbalinggakab.go.id", channel: .hardcopy), by: stafActor)
+            for type in [DocumentType.suratPermohonan, .skPengangkatan] {
+                _ = try await graph.gate.addDocument(
+                    try DocumentUpload(type: type, fileName: "\(type.rawValue).pdf", mediaType: "application/pdf",
+                                       content: Array("%PDF-1.7\n%%EOF\n".utf8), limit: 1 << 20), to: request.id, by: stafActor)
+            }
+            _ = try await graph.gate.act(.completeness(complete: true), on: request.id, by: stafActor)
+            _ = try await graph.gate.act(.validity(valid: true, subject: "helpdesk01"), on: request.id, by: Actor(userID: "admin.dua", role: .adminPPE))
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for port in [a, b] {
+                    group.addTask {
+                        HTTPProbe.request(port: port, method: "POST", path: "/v1/requests/\(request.number)/execute",
+                                          headers: ["Authorization": "Bearer \(admin)"]).status
+                    }
+                }
+                var all: [Int] = []
+                for await status in group { all.append(status) }
+                return all.sorted()
+            }
+            #expect(statuses == [200, 409])
+            #expect(try await cli.fixture.count("SELECT count(*) FROM audit_events WHERE action = 'request.execute' AND request_id = $1", [request.number]) == 1, "one step 6, one reset")
+
+            // The outbox: the step-8 notice is delivered once, by one of the two.
+            #expect(HTTPProbe.request(port: b, method: "POST", path: "/v1/requests/\(request.number)/notify",
+                                      headers: ["Authorization": "Bearer \(admin)"]).status == 200)
+            var lines: [String] = []
+            for _ in 0..<50 {
+                lines = instances.servers.flatMap { server in
+                    ((try? String(contentsOfFile: server.notices, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                }.filter { $0.contains(request.number) }
+                if !lines.isEmpty { try await Task.sleep(for: .seconds(2)); break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            lines = instances.servers.flatMap { server in
+                ((try? String(contentsOfFile: server.notices, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }.filter { $0.contains(request.number) }
+            #expect(lines.count == 1, "delivered exactly once across both instances: \(lines)")
+        }
+    }
+
+    @Test("plain HTTP on a network address is refused unless allowed; with a certificate, serve speaks TLS")
+    func transport() async throws {
+        try await CLI.with { cli in
+            let refused = try cli.run(["serve", "--host", "0.0.0.0", "--port", "18999"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("SPSE_HOST must be a loopback address for plain HTTP"))
+
+            let key = cli.directory + "/key.pem", certificate = cli.directory + "/cert.pem"
+            try ChildProcess.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                  "-keyout", key, "-out", certificate, "-subj", "/CN=localhost", "-days", "1"])
+            let instances = try await Instances.start(1, cli, extra: ["SPSE_TLS_CERT_FILE": certificate, "SPSE_TLS_KEY_FILE": key])
+            defer { instances.stop() }
+            let port = instances.servers[0].port
+            #expect(HTTPProbe.status(port: port, path: "/healthz") == 0, "no plain HTTP answer on the TLS port")
+            let client = try ChildProcess.spawn(["/bin/sh", "-c", "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -brief </dev/null"], splitErrors: true)
+            let status = client.wait()
+            #expect(status == 0)
+            #expect((client.output + client.errors).contains("CONNECTION ESTABLISHED"))
+        }
+    }
+}
