@@ -6,6 +6,8 @@ public enum Capability: String, Sendable, CaseIterable {
     case createAccounts = "create accounts"
     case changeAccountStatus = "disable or enable accounts"
     case unlockAccounts = "unlock accounts"
+    /// A forgotten operator password (admin_ppe, staf_administrasi): the SOP gate is for managed accounts.
+    case resetOperatorPasswords = "reset an operator's password"
     case provisionAccounts = "provision accounts"
     /// Step 1: Staf Administrasi for a paper file, a managed user for themself.
     case submitRequests = "submit requests"
@@ -24,7 +26,7 @@ public enum AccessPolicy {
     public static func roles(for capability: Capability) -> Set<Role> {
         switch capability {
         case .lookUpAccounts, .showAccounts, .readAllRequests: return operators
-        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts: return [.adminPPE]
+        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords: return [.adminPPE]
         case .submitRequests: return managedRoles.union([.stafAdministrasi])
         case .readSLAReports: return operators.union([.auditor])
         case .readAudit: return [.adminPPE, .auditor]

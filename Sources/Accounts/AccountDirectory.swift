@@ -80,9 +80,15 @@ public struct AccountDirectory: Sendable {
         try AccessPolicy.require(actor.role, .changeAccountStatus)
         try await pool.withTransaction { connection in
             let now = clock.now
+            // Serialized with bootstrap and other disables: two admins cannot disable each other at once.
+            try await connection.query("SELECT pg_advisory_xact_lock($1)", [Bootstrap.lockKey])
             let rows = try await connection.query(
-                "UPDATE accounts SET status = $2, updated_at = $3 WHERE user_id = $1 RETURNING id", [userID.value, status.rawValue, now])
-            guard let id = try rows.first?.decode(Int64.self, at: 0) else { throw AccountsError.accountNotFound }
+                "UPDATE accounts SET status = $2, updated_at = $3 WHERE user_id = $1 RETURNING id, role", [userID.value, status.rawValue, now])
+            guard let id = try rows.first?.decode(Int64.self, column: "id") else { throw AccountsError.accountNotFound }
+            if status == .disabled, try rows.first?.decode(String.self, column: "role") == Role.adminPPE.rawValue {
+                let left = try await connection.query("SELECT count(*) AS n FROM accounts WHERE role = 'admin_ppe' AND status = 'active'")
+                guard try left.first?.decode(Int.self, column: "n") ?? 0 > 0 else { throw AccountsError.lastAdministrator }
+            }
             if status == .disabled {
                 try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [id, now])
             }

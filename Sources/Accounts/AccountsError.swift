@@ -31,6 +31,10 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case notPermitted(role: Role, operation: String)
     /// Too many login attempts from one client address; try again after `retryAfter` seconds.
     case throttled(retryAfter: Int)
+    /// The last active admin_ppe cannot be disabled: nobody could administer the service after.
+    case lastAdministrator
+    /// Operator recovery needs the database owner's credentials, not the service's.
+    case notDatabaseOwner
 
     public var description: String {
         switch self {
@@ -47,6 +51,8 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .configuration(let reason): return "configuration: \(reason)"
         case .notPermitted(let role, let operation): return "\(role.rawValue) may not \(operation)"
         case .throttled(let seconds): return "too many login attempts from this address; try again in \(seconds) s"
+        case .lastAdministrator: return "this is the last active admin_ppe; create or enable another one first"
+        case .notDatabaseOwner: return "recovering an admin_ppe needs the database owner's credentials (DATABASE_URL of the migrating role)"
         }
     }
 }

@@ -65,3 +65,14 @@ extension LookupView {
         self.init(matchedBy: result.matchedBy, page: result.page, hasMore: result.hasMore, accounts: result.accounts.map(AccountView.init))
     }
 }
+
+/// A temporary password handed over once (an operator's reset).
+public struct TemporaryPasswordView: Encodable, Sendable {
+    let temporaryPassword: String
+    let expiresAt: Date
+    public init(temporaryPassword: String, expiresAt: Date) {
+        self.temporaryPassword = temporaryPassword
+        self.expiresAt = expiresAt
+    }
+    enum CodingKeys: String, CodingKey { case temporaryPassword = "temporary_password", expiresAt = "expires_at" }
+}

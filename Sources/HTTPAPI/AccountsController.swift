@@ -49,6 +49,16 @@ struct AccountsController: Sendable {
                 return Response(status: .noContent)
             }
         }
+        group.post(":userId/reset-password") { request, context -> Response in
+            struct Body: Decodable { let reason: String }
+            let reset = try await operations.resetOperatorPassword(context.parameters.get("userId") ?? "", by: try context.caller()) {
+                try await request.decodeStrict(Body.self, fields: ["reason"], limit: context.jsonBodyLimit).reason
+            }
+            var response = try JSONResponse(TemporaryPasswordView(temporaryPassword: reset.password.reveal, expiresAt: reset.expiresAt))
+                .response(from: request, context: context)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
         group.post(":userId/unlock") { _, context -> Response in
             try await operations.unlockAccount(context.parameters.get("userId") ?? "", by: try context.caller())
             return Response(status: .noContent)

@@ -134,6 +134,11 @@ enum ProblemMapping {
             return api(.forbidden(role: role))
         case .throttled(let seconds):
             return api(.tooManyRequests(retryAfter: seconds))
+        case .lastAdministrator:
+            return Problem(status: .conflict, code: "last_administrator",
+                           detailID: "Ini admin_ppe aktif terakhir; buat atau aktifkan admin_ppe lain lebih dulu.", detailEN: error.description)
+        case .notDatabaseOwner:
+            return api(.forbidden(role: .adminPPE))
         }
     }
 

@@ -81,6 +81,21 @@ extension Operations {
         try await directory.setStatus(status, of: try UserID(userID), by: caller.asOperator)
     }
 
+    /// A forgotten operator password, reset by another admin_ppe (the SOP gate is for managed accounts).
+    public func resetOperatorPassword(_ userID: String, reason: String?, by caller: Caller) async throws -> (password: TemporaryPassword, expiresAt: Date) {
+        try await resetOperatorPassword(userID, by: caller) { reason }
+    }
+
+    /// `read` reads the reason (a body) only once the caller may reset operators' passwords.
+    public func resetOperatorPassword(_ userID: String, by caller: Caller, reason read: () async throws -> String?) async throws
+        -> (password: TemporaryPassword, expiresAt: Date)
+    {
+        try AccessPolicy.require(caller.role, .resetOperatorPasswords)
+        let reason = try FreeText(try await read() ?? "", field: "reason").value
+        let userID = try UserID(userID)
+        return try await credentials.resetOperatorPassword(userID, reason: reason, by: caller.asOperator, directory: directory)
+    }
+
     public func unlockAccount(_ userID: String, by caller: Caller) async throws {
         try AccessPolicy.require(caller.role, .unlockAccounts)
         try await directory.unlock(try UserID(userID), by: caller.asOperator)

@@ -9,7 +9,7 @@ struct AccountCommand: AsyncParsableCommand {
         discussion: ExitStatus.documentation,
         subcommands: [
             AccountCreateCommand.self, AccountShowCommand.self, AccountLookupCommand.self,
-            AccountDisableCommand.self, AccountEnableCommand.self, AccountUnlockCommand.self,
+            AccountDisableCommand.self, AccountEnableCommand.self, AccountUnlockCommand.self, AccountResetPasswordCommand.self,
         ]
     )
 }

@@ -18,17 +18,35 @@ struct BootstrapAdminCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Login name: 3–64 of a-z 0-9 . _ -") var userId: String
-    @Option(help: "Full name as written.") var name: String
-    @Option(help: "E-mail address.") var email: String
+    @Option(help: "Full name as written.") var name: String?
+    @Option(help: "E-mail address.") var email: String?
+    @Flag(help: "Recover the existing admin_ppe --user-id of a single-admin site (needs the database owner's DATABASE_URL): enabled, a new temporary password, locks lifted; audited.")
+    var recover = false
+    @Option(help: "With --recover: why (recorded in the audit trail).") var reason: String?
     @Option(help: "Agency (instansi/satker).") var agency: String = "LPSE"
     @Option(help: "NIP, 18 digits (optional).") var nip: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
+        if recover && (reason ?? "").isEmpty { throw ValidationError("--recover needs --reason") }
+        if !recover && (name == nil || email == nil) { throw ValidationError("a new admin needs --name and --email") }
         do {
             try await database.withGraph { graph in
-                let (account, temporary, expiresAt) = try await Bootstrap(pool: graph.pool, directory: graph.directory, credentials: graph.credentials)
-                    .createFirstAdmin(userID: try UserID(userId), fullName: try FullName(name), email: try EmailAddress(email),
+                let bootstrap = Bootstrap(pool: graph.pool, directory: graph.directory, credentials: graph.credentials)
+                if recover {
+                    let (temporary, expiresAt) = try await bootstrap.recoverAdmin(try UserID(userId), reason: reason ?? "")
+                    let expiry = ISO8601DateFormatter().string(from: expiresAt)
+                    if json {
+                        let object = ["user_id": userId, "temporary_password": temporary.reveal, "expires_at": expiry]
+                        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                    } else {
+                        print("recovered admin_ppe \(userId); temporary password (shown once, change at first login): \(temporary.reveal)")
+                        print("expires at \(expiry)")
+                    }
+                    return
+                }
+                let (account, temporary, expiresAt) = try await bootstrap
+                    .createFirstAdmin(userID: try UserID(userId), fullName: try FullName(name ?? ""), email: try EmailAddress(email ?? ""),
                                       agency: try Agency(agency), nip: try nip.map { try NIP($0) })
                 let expiry = ISO8601DateFormatter().string(from: expiresAt)
                 if json {

@@ -343,4 +343,17 @@ struct CLITests {
             #expect(get("/healthz") == 0, "no longer accepting")
         }
     }
+
+    @Test("a single-admin site recovers its admin_ppe with the database owner's credentials, audited")
+    func recoverAdmin() async throws {
+        try await CLI.with { cli in
+            let refused = try cli.run(["bootstrap-admin", "--user-id", "admin.ppe", "--recover"])
+            #expect(refused.status == 1, "a reason is required")
+            let recovered = try cli.run(["bootstrap-admin", "--user-id", "admin.ppe", "--recover", "--reason", "admin tunggal lupa password", "--json"])
+            #expect(recovered.status == 0, "\(recovered.stderr)")
+            let temporary = try #require(recovered.json["temporary_password"] as? String)
+            #expect(try await cli.fixture.credentials.login(userID: "admin.ppe", password: temporary).code == "password_change_required")
+            #expect(try await cli.fixture.count("SELECT count(*) FROM audit_events WHERE action = 'bootstrap.recover' AND actor = 'database-owner'") == 1)
+        }
+    }
 }

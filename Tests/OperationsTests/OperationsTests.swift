@@ -182,4 +182,25 @@ struct OperationsTests {
             #expect(approved.request.state == .approved && approved.request.subjectUserID == "helpdesk01")
         }
     }
+
+    @Test("the last active admin_ppe cannot be disabled; a forgotten operator password is reset by another admin_ppe, audited")
+    func operators() async throws {
+        try await OperationsFixture.with { f in
+            try await f.operations.setAccountStatus("admin.dua", to: .disabled, by: f.admin)
+            await #expect(throws: AccountsError.lastAdministrator) { try await f.operations.setAccountStatus("admin.ppe", to: .disabled, by: f.admin) }
+            try await f.operations.setAccountStatus("admin.dua", to: .active, by: f.admin)
+
+            let reset = try await f.operations.resetOperatorPassword("staf.adm", reason: "lupa password, nota dinas 12/2026", by: f.admin)
+            let outcome = try await f.operations.login(userID: "staf.adm", password: reset.password.reveal)
+            #expect(outcome.code == "password_change_required")
+            #expect(try await f.accounts.count(
+                "SELECT count(*) FROM audit_events WHERE action = 'operator.password_reset' AND actor = 'admin.ppe' AND subject = 'staf.adm'") == 1)
+            await #expect(throws: AccountsError.self, "managed accounts only through the SOP gate") {
+                try await f.operations.resetOperatorPassword("helpdesk01", reason: "x", by: f.admin)
+            }
+            await #expect(throws: AccountsError.self, "not one's own") { try await f.operations.resetOperatorPassword("admin.ppe", reason: "x", by: f.admin) }
+            await #expect(throws: AccountsError.self, "only an admin_ppe") { try await f.operations.resetOperatorPassword("staf.dua", reason: "x", by: f.staf) }
+            await #expect(throws: InputError.self, "a reason is required") { try await f.operations.resetOperatorPassword("staf.dua", reason: " ", by: f.admin) }
+        }
+    }
 }
