@@ -26,10 +26,11 @@ struct ReportsController: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: try Operations.csv(lines))))
         }
         router.get("v1/audit") { request, context -> JSONResponse<[AuditRecord]> in
+            let caller = try context.caller()
             let query = request.form
             let records = try await operations.auditRecords(
                 AuditForm(period: try Self.period(request), actor: try query["actor"], action: try query["action"]),
-                limit: 1000, export: false, by: try context.caller())
+                limit: 1000, export: false, by: caller)
             return JSONResponse(records)
         }
         router.get("v1/audit/verify") { _, context -> JSONResponse<VerifyView> in

@@ -46,8 +46,9 @@ struct RequestsController: Sendable {
             return JSONResponse(RequestView(created, allowed: created.allowedActions), status: .created)
         }
         group.get { request, context -> JSONResponse<[QueueView]> in
+            let caller = try context.caller()
             let query = request.form
-            let entries = try await operations.queue(QueueForm(state: try query["state"], due: try query["due"]), by: try context.caller())
+            let entries = try await operations.queue(QueueForm(state: try query["state"], due: try query["due"]), by: caller)
             return JSONResponse(entries.map(QueueView.init))
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in

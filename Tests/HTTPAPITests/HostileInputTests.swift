@@ -53,7 +53,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test("a lookup reason given twice is refused, so none goes unchecked")
+    @Test("a lookup reason in the parameter is checked even when the header gives one")
     func reasonTwice() async throws {
         try await withOperators { _, client, admin, _ in
             try await client.execute(uri: "/v1/accounts?q=Sekar&reason=x%01y", method: .get,
