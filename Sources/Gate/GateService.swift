@@ -39,10 +39,10 @@ public struct GateService: Sendable {
 
     static var managedRoles: Set<Role> { AccessPolicy.managedRoles }
 
-    /// Who may see a request at all: those who read every request, and the person who filed it
-    /// or is its requester.
+    /// Who may see a request at all: those who read every request, the person who filed it or is
+    /// its requester, and the account it was resolved to (who confirms receipt).
     public static func mayRead(_ request: Request, _ actor: Actor) -> Bool {
-        AccessPolicy.allows(actor.role, .readAllRequests) || request.requesterUserID == actor.userID || request.submittedBy == actor.userID
+        AccessPolicy.allows(actor.role, .readAllRequests) || [request.requesterUserID, request.submittedBy, request.subjectUserID].contains(actor.userID)
     }
 
     // MARK: Step 1
