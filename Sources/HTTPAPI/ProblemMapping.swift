@@ -138,7 +138,8 @@ enum ProblemMapping {
             return Problem(status: .conflict, code: "last_administrator",
                            detailID: "Ini admin_ppe aktif terakhir; buat atau aktifkan admin_ppe lain lebih dulu.", detailEN: error.description)
         case .notDatabaseOwner:
-            return api(.forbidden(role: .adminPPE))
+            return Problem(status: .forbidden, code: "not_permitted", detailID: "Pemulihan admin_ppe memerlukan kredensial pemilik basis data.",
+                           detailEN: error.description)
         }
     }
 
