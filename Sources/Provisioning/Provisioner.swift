@@ -143,6 +143,9 @@ public struct Provisioner: Sendable {
         defer { if let partialFD { close(partialFD) } }
         do {
             return try await pool.withTransaction { connection in
+                // A batch is one COPY of up to 100,000 rows: the service's statement timeout (meant
+                // for requests stuck behind a lock) does not apply to it.
+                try await connection.executeScript("SET LOCAL statement_timeout = 0")
                 _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('spse.provisioning'))")
                 let now = clock.now
                 let expiresAt = credentials.temporaryPasswordExpiry(from: now)
