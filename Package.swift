@@ -24,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // C libraries, wrapped once each.
@@ -100,7 +99,6 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,8 +1,9 @@
 import Hummingbird
-import MultipartKit
 
-/// A `multipart/form-data` body as named parts, for clients that send files the way HTML forms
-/// and generated OpenAPI clients do. Translation only: what the parts mean is the operation's.
+/// A `multipart/form-data` body (RFC 7578) as named parts, for clients that send files the way
+/// HTML forms and generated OpenAPI clients do. Translation only: what the parts mean is the
+/// operation's. Parsed here, bounded and total on any bytes: multipart-kit's parser traps on a
+/// header byte above 0x7F (found by scripts/fuzz), and a trap on request input stops the service.
 struct MultipartForm {
     struct Part {
         var headers: [(String, String)] = []
@@ -17,6 +18,8 @@ struct MultipartForm {
     }
 
     let parts: [Part]
+    static let maximumParts = 16
+    static let maximumHeaderBytes = 8 * 1024
 
     /// Whether `contentType` announces a multipart form.
     static func accepts(_ contentType: String?) -> Bool {
@@ -24,22 +27,58 @@ struct MultipartForm {
     }
 
     init(_ buffer: ByteBuffer, contentType: String) throws {
-        // MultipartParser traps on an empty boundary: check it here, on request input.
-        guard let boundary = Self.parameters(contentType)["boundary"], !boundary.isEmpty, boundary.utf8.count <= 70 else {
-            throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 characters")
-        }
-        let parser = MultipartParser(boundary: boundary)
+        guard let boundary = Self.parameters(contentType)["boundary"], (1...70).contains(boundary.utf8.count),
+              boundary.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+        else { throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 printable characters") }
+        self.parts = try Self.parse(Array(buffer.readableBytesView), boundary: Array(boundary.utf8))
+    }
+
+    static func parse(_ bytes: [UInt8], boundary: [UInt8]) throws -> [Part] {
+        let malformed = APIError.badRequest("the multipart/form-data body is malformed")
+        let delimiter = Array("--".utf8) + boundary
+        let crlf: [UInt8] = [13, 10]
+        // The first delimiter opens the body (a preamble before it is ignored).
+        guard var position = find(delimiter, in: bytes, from: 0) else { throw malformed }
+        position += delimiter.count
         var parts: [Part] = []
-        var current = Part()
-        parser.onHeader = { name, value in current.headers.append((name, value)) }
-        parser.onBody = { chunk in current.body += chunk.readableBytesView }
-        parser.onPartComplete = {
-            parts.append(current)
-            current = Part()
+        while true {
+            if bytes[position...].starts(with: Array("--".utf8)) { break }  // the closing delimiter
+            guard bytes[position...].starts(with: crlf) else { throw malformed }
+            position += 2
+            guard let headerEnd = find(crlf + crlf, in: bytes, from: position), headerEnd - position <= maximumHeaderBytes else { throw malformed }
+            var part = Part()
+            if headerEnd > position {
+                for line in bytes[position..<headerEnd].split(separator: 13, omittingEmptySubsequences: true) {
+                    let line = line.first == 10 ? line.dropFirst() : line[...]
+                    guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                          line[..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+                          let value = String(validating: line[(colon + 1)...], as: UTF8.self)
+                    else { throw malformed }
+                    part.headers.append((String(decoding: line[..<colon], as: UTF8.self), value.trimmingCharacters(in: .whitespaces)))
+                }
+            }
+            position = headerEnd + 4
+            guard let next = find(crlf + delimiter, in: bytes, from: position) else { throw malformed }
+            part.body = Array(bytes[position..<next])
+            parts.append(part)
+            guard parts.count <= maximumParts else { throw APIError.badRequest("a multipart/form-data body may have at most \(maximumParts) parts") }
+            position = next + 2 + delimiter.count
         }
-        do { try parser.execute(buffer) } catch { throw APIError.badRequest("the multipart/form-data body is malformed") }
         guard !parts.isEmpty else { throw APIError.badRequest("the multipart/form-data body has no parts") }
-        self.parts = parts
+        return parts
+    }
+
+    /// The first index of `needle` in `haystack` at or after `start`.
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var index = start
+        let last = haystack.count - needle.count
+        while index <= last {
+            guard let candidate = haystack[index...last].firstIndex(of: first) else { return nil }
+            if haystack[candidate..<(candidate + needle.count)].elementsEqual(needle) { return candidate }
+            index = candidate + 1
+        }
+        return nil
     }
 
     func part(_ name: String) -> Part? { parts.first { $0.name == name } }
