@@ -146,21 +146,17 @@ public struct Credentials: Sendable {
             }
             return .invalidCredentials
         }
-        if stored.status == .disabled {
-            _ = try await throttle.settle(keys, succeeded: true, at: now)
+        // The right password of an account that may not log in: the guess is settled as right (it
+        // was), and the refusal audited, in one transaction.
+        let refusal: LoginOutcome? = stored.status == .disabled ? .disabled
+            : stored.mustChange && (stored.temporaryExpiresAt.map { $0 <= now } ?? false) ? .temporaryPasswordExpired : nil
+        if let refusal {
             try await pool.withTransaction { connection in
+                _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
                 try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
-                                                  subject: stored.userID.value, details: ["reason": .string("disabled")]), on: connection)
+                                                  subject: stored.userID.value, details: ["reason": .string(refusal.code)]), on: connection)
             }
-            return .disabled
-        }
-        if stored.mustChange, let expiry = stored.temporaryExpiresAt, expiry <= now {
-            _ = try await throttle.settle(keys, succeeded: true, at: now)
-            try await pool.withTransaction { connection in
-                try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
-                                                  subject: stored.userID.value, details: ["reason": .string("temporary_password_expired")]), on: connection)
-            }
-            return .temporaryPasswordExpired
+            return refusal
         }
         // Stronger parameters configured since this hash was made: replace it while we hold the password.
         let rehash = stored.hash.map(hasher.needsRehash) == true ? try await hasher.hash(normalized) : nil

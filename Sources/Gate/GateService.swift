@@ -37,8 +37,6 @@ public struct GateService: Sendable {
         self.hooks = hooks
     }
 
-    static var managedRoles: Set<Role> { AccessPolicy.managedRoles }
-
     /// Who may see a request at all: those who read every request, the person who filed it or is
     /// its requester, and the account it was resolved to (who confirms receipt).
     public static func mayRead(_ request: Request, _ actor: Actor) -> Bool {
@@ -53,7 +51,7 @@ public struct GateService: Sendable {
         try AccessPolicy.require(actor.role, .submitRequests)
         let hint = try new.subject.validated()
         let (name, contact) = (try FreeText(new.requesterName, field: "requester_name").value, try FreeText(new.requesterContact, field: "requester_contact").value)
-        let requester = Self.managedRoles.contains(actor.role) ? actor.userID : hint.userID.flatMap { try? UserID($0).value }
+        let requester = AccessPolicy.managedRoles.contains(actor.role) ? actor.userID : hint.userID.flatMap { try? UserID($0).value }
         let now = clock.now
         return try await pool.withTransaction { connection in
             let year = Self.jakartaYear(of: now)

@@ -70,7 +70,7 @@ public struct NewRequest: Sendable {
                 channel: String, priority: String?) throws {
         do { self.kinds = try RequestKinds(names: kinds) } catch { throw InputError(field: "kinds", reason: error.description) }
         self.subject = try subject.validated()
-        guard let role = Role(rawValue: subjectRole ?? Role.helpdesk.rawValue), GateService.managedRoles.contains(role) else {
+        guard let role = Role(rawValue: subjectRole ?? Role.helpdesk.rawValue), AccessPolicy.managedRoles.contains(role) else {
             throw InputError(field: "subject_role", reason: "must be helpdesk, admin_agency, verifikator or auditor")
         }
         self.subjectRole = role

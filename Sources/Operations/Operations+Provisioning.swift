@@ -18,17 +18,18 @@ extension Operations {
     /// nobody else makes the server read or parse a batch. `destination(dryRun)` says where the
     /// temporary passwords of a real run go.
     public func provision(by caller: Caller, _ read: () async throws -> BatchForm,
-                          credentialsTo destination: (Bool) -> CredentialsDestination) async throws -> BatchReport {
+                          credentialsTo destination: (Bool) -> CredentialsDestination,
+                          progress: @Sendable (ProvisioningProgress) -> Void = { _ in }) async throws -> BatchReport {
         try AccessPolicy.require(caller.role, .provisionAccounts)
         let form = try await read()
         return try await provisioner.run(form.bytes, format: form.format, dryRun: form.dryRun, credentialsTo: destination(form.dryRun),
-                                         by: caller.asOperator)
+                                         by: caller.asOperator, progress: progress)
     }
 
-    /// A provisioning batch; the file is validated whole by the provisioner.
+    /// A provisioning batch already in hand (the CLI's file); the file is validated whole by the provisioner.
     public func provision(_ bytes: [UInt8], format: BatchFormat, dryRun: Bool, credentialsTo destination: CredentialsDestination,
                           by caller: Caller, progress: @Sendable (ProvisioningProgress) -> Void = { _ in }) async throws -> BatchReport {
-        try AccessPolicy.require(caller.role, .provisionAccounts)
-        return try await provisioner.run(bytes, format: format, dryRun: dryRun, credentialsTo: destination, by: caller.asOperator, progress: progress)
+        try await provision(by: caller, { BatchForm(bytes: bytes, format: format, dryRun: dryRun) }, credentialsTo: { _ in destination },
+                            progress: progress)
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Operations
+import Synchronization
 import Testing
 import TestSupport
 
@@ -27,6 +28,19 @@ func withOperators(_ body: @escaping @Sendable (AccountsFixture, any TestClientP
             try await body(f, client, admin, staf)
         }
     }
+}
+
+/// Step 1 over HTTP as the staf, for a helpdesk01 reset; the new request's number.
+func submitRequest(_ client: any TestClientProtocol, _ staf: String) async throws -> String {
+    let number = Mutex("")
+    try await client.post("/v1/requests", [
+        "kinds": ["reset_password"], "subject": ["user_id": "helpdesk01"],
+        "requester_name": "Sekar", "requester_contact": "sekar@purbalinggakab.go.id", "channel": "hardcopy",
+    ], token: staf) { response in
+        #expect(response.status == .created)
+        number.withLock { $0 = response.body.json["number"] as? String ?? "" }
+    }
+    return number.withLock { $0 }
 }
 
 extension LoginOutcome {
@@ -94,11 +108,7 @@ struct HostileInputTests {
                     #expect(response.body.json["field"] as? String == "full_name")
                 }
             }
-            var number = ""
-            try await client.post("/v1/requests", [
-                "kinds": ["reset_password"], "subject": ["user_id": "helpdesk01"],
-                "requester_name": "Sekar", "requester_contact": "sekar@purbalinggakab.go.id", "channel": "hardcopy",
-            ], token: staf) { number = $0.body.json["number"] as? String ?? "" }
+            let number = try await submitRequest(client, staf)
             try await client.post("/v1/requests/\(number)/completeness", ["complete": true], token: staf) { response in
                 #expect(response.status == .conflict)
                 #expect(response.body.json["code"] as? String == "missing_documents")
@@ -109,11 +119,7 @@ struct HostileInputTests {
     @Test("a stored file name cannot add a parameter to Content-Disposition (RFC 6266, filename*)")
     func contentDisposition() async throws {
         try await withOperators { _, client, _, staf in
-            var number = ""
-            try await client.post("/v1/requests", [
-                "kinds": ["reset_password"], "subject": ["user_id": "helpdesk01"],
-                "requester_name": "Sekar", "requester_contact": "sekar@purbalinggakab.go.id", "channel": "hardcopy",
-            ], token: staf) { number = $0.body.json["number"] as? String ?? "" }
+            let number = try await submitRequest(client, staf)
             var documentID = 0
             try await client.execute(uri: "/v1/requests/\(number)/documents?type=other", method: .post,
                                      headers: [.authorization: "Bearer \(staf)", .contentType: "application/pdf",
@@ -133,11 +139,7 @@ struct HostileInputTests {
     @Test("a multipart/form-data upload (a browser's or a generated client's) is accepted for documents and batches")
     func multipart() async throws {
         try await withOperators { _, client, admin, staf in
-            var number = ""
-            try await client.post("/v1/requests", [
-                "kinds": ["reset_password"], "subject": ["user_id": "helpdesk01"],
-                "requester_name": "Sekar", "requester_contact": "sekar@purbalinggakab.go.id", "channel": "hardcopy",
-            ], token: staf) { number = $0.body.json["number"] as? String ?? "" }
+            let number = try await submitRequest(client, staf)
             let boundary = "spse-boundary-7MA4YWxk"
             var body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nsurat_permohonan\r\n"
             body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"surat.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
