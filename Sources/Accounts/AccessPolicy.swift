@@ -16,6 +16,10 @@ public enum Capability: String, Sendable, CaseIterable {
     case readSLAReports = "read SLA reports"
     /// The audit rows, their export and the chain's verification.
     case readAudit = "read the audit trail"
+    /// Step 6's limit per priority.
+    case editStandards = "edit the SOP's standards"
+    /// The retention purge of archived documents, and exporting a file before it is archived.
+    case manageArchive = "manage the archive"
 }
 
 public enum AccessPolicy {
@@ -26,7 +30,8 @@ public enum AccessPolicy {
     public static func roles(for capability: Capability) -> Set<Role> {
         switch capability {
         case .lookUpAccounts, .showAccounts, .readAllRequests: return operators
-        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords: return [.adminPPE]
+        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords, .editStandards, .manageArchive:
+            return [.adminPPE]
         case .submitRequests: return managedRoles.union([.stafAdministrasi])
         case .readSLAReports: return operators.union([.auditor])
         case .readAudit: return [.adminPPE, .auditor]

@@ -50,9 +50,11 @@ public struct DocumentInfo: Sendable, Equatable, Codable {
     public let sha256Hex: String
     public let uploadedBy: String
     public let uploadedAt: Date
+    /// When the retention purge removed the content (name, size and SHA-256 stay).
+    public var purgedAt: Date? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, type, fileName = "file_name", mediaType = "media_type", size, sha256Hex = "sha256", uploadedBy = "uploaded_by"
-        case uploadedAt = "uploaded_at"
+        case uploadedAt = "uploaded_at", purgedAt = "purged_at"
     }
 }

@@ -17,6 +17,17 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     case documentRefused(String)
     /// The subject account named at validation does not exist.
     case subjectNotFound
+    /// Step 5: the account chosen differs from what the requester said of it in these fields;
+    /// the Admin PPE must acknowledge why it is the right one.
+    case hintMismatch(fields: [String])
+    case deviationNotFound
+    /// A deviation is explained by the person it is attributed to.
+    case notTheirDeviation
+    case deviationExplained
+    /// Before step 9 the file is exported only by an admin_ppe who gives a reason.
+    case exportBeforeArchive
+    /// The document's content was purged after the retention period; its record stays.
+    case documentPurged
 
     public var description: String {
         switch self {
@@ -31,6 +42,13 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidInput(let reason): return reason
         case .documentRefused(let reason): return "document refused: \(reason)"
         case .subjectNotFound: return "the subject account does not exist"
+        case .hintMismatch(let fields):
+            return "the account differs from the request's \(fields.joined(separator: ", ")); acknowledge the mismatch with a reason"
+        case .deviationNotFound: return "no such deviation"
+        case .notTheirDeviation: return "a deviation is explained by the person it is attributed to"
+        case .deviationExplained: return "this deviation is already explained"
+        case .exportBeforeArchive: return "the file is not archived yet: only an admin_ppe may export it now, with a reason"
+        case .documentPurged: return "the document's content was purged after the retention period"
         }
     }
 }

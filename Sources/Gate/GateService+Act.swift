@@ -21,7 +21,8 @@ extension GateService {
         let now = clock.now
         return try await pool.withTransaction { connection in
             var (request, facts) = try await Self.loadFacts(requestID, lock: true, on: connection)
-            if case .validity(true, let subject?, _) = event {
+            facts.now = now
+            if case .validity(true, let subject?, _, _) = event {
                 // Resolve the named account only for an actor who may take step 5, so nobody else
                 // learns from the answer whether an account exists.
                 if let refusal = RequestStateMachine.authorize(event, facts: facts, actor: actor) { throw refusal }
@@ -36,15 +37,24 @@ extension GateService {
                 switch effect {
                 case .recordCompleteness(let missing, let note):
                     try await connection.execute(
-                        "UPDATE requests SET completeness_checked_by = $2, missing_documents = string_to_array($3, ',') WHERE id = $1",
-                        [requestID, actor.userID, missing.map(\.rawValue).joined(separator: ",")])
+                        """
+                        UPDATE requests SET completeness_checked_by = $2, missing_documents = string_to_array($3, ','), completeness_note = $4
+                        WHERE id = $1
+                        """,
+                        [requestID, actor.userID, missing.map(\.rawValue).joined(separator: ","), note])
                     details["missing"] = .strings(missing.map(\.rawValue))
                     if let note { details["note"] = .string(note) }
-                case .recordValidity(let valid, let subject, let reason):
+                case .recordValidity(let valid, let subject, let reason, let mismatch, let acknowledgement):
                     try await connection.execute(
-                        "UPDATE requests SET validated_by = $2, subject_account_id = $3, rejection_reason = $4 WHERE id = $1",
-                        [requestID, actor.userID, subject?.id, valid ? nil : reason])
+                        """
+                        UPDATE requests SET validated_by = $2, subject_account_id = $3, rejection_reason = $4,
+                               hint_mismatch = nullif(string_to_array($5, ','), '{}'), mismatch_acknowledgement = $6
+                        WHERE id = $1
+                        """,
+                        [requestID, actor.userID, subject?.id, valid ? nil : reason, mismatch.joined(separator: ","), acknowledgement])
                     if let subject { details["subject"] = .string(subject.userID) }
+                    if !mismatch.isEmpty { details["mismatch"] = .strings(mismatch) }
+                    if let acknowledgement { details["acknowledgement"] = .string(acknowledgement) }
                 case .resetPassword:
                     guard let prepared, let accountID = request.subjectAccountID else { throw GateError.subjectNotFound }
                     let expiresAt = try await credentials.installTemporaryPassword(
@@ -63,12 +73,27 @@ extension GateService {
                 case .queueNotice(let notice):
                     try await connection.execute(
                         """
-                        INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at, next_attempt_at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                        INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at,
+                                            next_attempt_at, queued_by)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
                         """,
                         [requestID, notice.step, request.requesterContact, request.channel.rawValue, notice.subjectID, notice.bodyID,
-                         notice.subjectEN, notice.bodyEN, now])
+                         notice.subjectEN, notice.bodyEN, now, actor.userID])
                     details["step"] = .int(notice.step)
+                case .recordHandover(let handover):
+                    try await connection.execute(
+                        """
+                        INSERT INTO request_handovers (request_id, handed_by, recipient, channel, handed_at, recorded_at)
+                        VALUES ($1, $2, $3, $4, $5, $6)
+                        """, [requestID, actor.userID, handover.recipient, handover.channel.rawValue, handover.handedAt, now])
+                    details["handover"] = .string(handover.channel.rawValue)
+                    details["recipient"] = .string(handover.recipient)
+                case .recordDeviation(let kind, let step, let detail):
+                    try await Self.recordDeviation(kind, step: step, actor: actor.userID, detail: detail, requestID: requestID, at: now, on: connection)
+                    details["deviation"] = .string(kind.rawValue)
+                case .recordAbandonment(let reason):
+                    try await connection.execute("UPDATE requests SET rejection_reason = $2 WHERE id = $1", [requestID, reason])
+                    details["reason"] = .string(reason)
                 case .confirmReceipt:
                     try await connection.execute(
                         "UPDATE requests SET receipt_confirmed_at = $2, receipt_confirmed_by = $3 WHERE id = $1", [requestID, now, actor.userID])
@@ -91,7 +116,8 @@ extension GateService {
     private func resolveSubject(_ text: String, on connection: PostgresConnection) async throws -> SubjectAccount {
         let userID = try UserID(text)
         guard let account = try await directory.find(userID, on: connection) else { throw GateError.subjectNotFound }
-        return SubjectAccount(id: account.id, userID: account.userID.value, role: account.role)
+        return SubjectAccount(id: account.id, userID: account.userID.value, role: account.role, fullName: account.fullName.value,
+                              nip: account.nip?.value, email: account.email.value)
     }
 
     /// The SLA clock: ends the step that was due and starts the one that is due now.
@@ -100,12 +126,25 @@ extension GateService {
         if let ended = transition.endsStep {
             // The one clock rule: a step never ends before it started, even when this instance's clock
             // is behind the one that opened it (an NTP step, two instances with skewed clocks).
-            let closed = try await connection.execute(
+            let closed = try await connection.query(
                 """
                 UPDATE request_steps SET ended_at = greatest($3, started_at), actor = $4, outcome = $5
                 WHERE request_id = $1 AND step = $2 AND ended_at IS NULL
+                RETURNING limit_minutes, extract(epoch FROM ended_at - started_at)::float8 AS seconds
                 """, [requestID, ended, now, actor.userID, outcome])
-            if closed == 0 {
+            if let row = closed.first {
+                // A step over its limit is a deviation the person who took it explains; the
+                // service's own abandonment is not a person's step.
+                if let limit = try row.decode(Int?.self, column: "limit_minutes"), !actor.isSystem {
+                    let seconds = try row.decode(Double.self, column: "seconds")
+                    if seconds > Double(limit * 60) {
+                        try await Self.recordDeviation(
+                            .late, step: ended, actor: actor.userID,
+                            detail: "took \(Int(seconds / 60)) min \(Int(seconds) % 60) s against a limit of \(limit) min",
+                            requestID: requestID, at: now, on: connection)
+                    }
+                }
+            } else {
                 // A step due without an open row (e.g. steps recorded before a standard existed): record it as taken now.
                 try await connection.execute(
                     "INSERT INTO request_steps (request_id, step, started_at, ended_at, actor, outcome) VALUES ($1, $2, $3, $3, $4, $5)",
@@ -113,8 +152,15 @@ extension GateService {
             }
         }
         if let opened = transition.opensStep {
-            try await connection.execute("INSERT INTO request_steps (request_id, step, started_at) VALUES ($1, $2, $3)", [requestID, opened, now])
+            try await connection.execute(Self.openStep, [requestID, opened, now])
         }
+    }
+
+    static func recordDeviation(_ kind: DeviationKind, step: Int, actor: String, detail: String, requestID: Int64, at now: Date,
+                                on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            "INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            [requestID, step, kind.rawValue, actor, detail, now])
     }
 
     /// Confirms receipt of the step-8 notices of `userID`'s requests: called when that user first

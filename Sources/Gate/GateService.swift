@@ -25,9 +25,13 @@ public struct GateService: Sendable {
     let clock: ServiceClock
     public let documentLimit: Int
     let hooks: GateHooks
+    /// How long a file may stay incomplete before the service rejects it.
+    public let abandonAfter: TimeInterval
 
     public init(pool: ConnectionPool, credentials: Credentials, audit: AuditTrail, clock: ServiceClock,
-                documentLimit: Int = 10 * 1024 * 1024, hooks: GateHooks = GateHooks(), directory: AccountDirectory? = nil) {
+                documentLimit: Int = 10 * 1024 * 1024, hooks: GateHooks = GateHooks(), directory: AccountDirectory? = nil,
+                abandonAfter: TimeInterval = 14 * 86_400) {
+        self.abandonAfter = abandonAfter
         self.pool = pool
         self.credentials = credentials
         self.directory = directory ?? AccountDirectory(pool: pool, audit: audit, clock: clock)
@@ -73,7 +77,7 @@ public struct GateService: Sendable {
             try await connection.execute(
                 "INSERT INTO request_steps (request_id, step, started_at, ended_at, actor, outcome) VALUES ($1, 1, $2, $2, $3, 'submitted')",
                 [id, now, actor.userID])
-            try await connection.execute("INSERT INTO request_steps (request_id, step, started_at) VALUES ($1, 2, $2)", [id, now])
+            try await connection.execute(Self.openStep, [id, 2, now])
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: actor.userID, action: "request.submit", subject: number, requestID: number,
                            details: ["kinds": .strings(new.kinds.names), "channel": .string(new.channel.rawValue)]),
@@ -129,7 +133,9 @@ public struct GateService: Sendable {
             let rows = try await connection.query(
                 "SELECT \(Self.documentColumns), content FROM request_documents WHERE id = $1 AND request_id = $2", [documentID, requestID])
             guard let row = rows.first else { throw GateError.documentNotFound }
-            return (try Self.decodeDocument(row), try row.decode([UInt8].self, column: "content"))
+            let info = try Self.decodeDocument(row)
+            if info.purgedAt != nil { throw GateError.documentPurged }
+            return (info, try row.decode([UInt8].self, column: "content"))
         }
     }
 
@@ -153,14 +159,26 @@ public struct GateService: Sendable {
         r.id, r.number, array_to_string(r.kinds, ',') AS kinds, r.state, r.subject_role, r.subject_hint::text AS subject_hint,
         a.user_id AS subject_user_id, r.requester_user_id, r.requester_name, r.requester_contact, r.channel, r.priority,
         r.submitted_by, r.completeness_checked_by, array_to_string(r.missing_documents, ',') AS missing_documents,
-        r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id, r.receipt_confirmed_at, r.created_at,
-        r.updated_at, r.subject_account_id
+        r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id, r.receipt_confirmed_at, r.receipt_confirmed_by, r.created_at,
+        r.updated_at, r.subject_account_id, r.completeness_note, array_to_string(r.hint_mismatch, ',') AS hint_mismatch,
+        r.mismatch_acknowledgement, EXISTS (SELECT 1 FROM outbox WHERE request_id = r.id AND step = 8) AS notice_queued
+        """
+
+    /// Opens step $2 of request $1 at $3 with the limit it has now: step 6's from the request's
+    /// priority, the others' from the standards. Later edits never rewrite an open step's limit.
+    static let openStep = """
+        INSERT INTO request_steps (request_id, step, started_at, limit_minutes)
+        SELECT $1, $2, $3, CASE WHEN $2 = 6
+            THEN (SELECT p.step6_minutes FROM priority_limits p JOIN requests r ON r.priority = p.priority WHERE r.id = $1)
+            ELSE (SELECT minutes FROM sla_standards WHERE step = $2) END
         """
 
     /// What the state machine needs besides the request: the documents on file and those the subject's role requires.
     static let factColumns = """
         (SELECT coalesce(string_agg(DISTINCT type, ','), '') FROM request_documents WHERE request_id = r.id) AS document_types,
-        (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = r.subject_role) AS required_types
+        (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = r.subject_role) AS required_types,
+        (SELECT started_at FROM request_steps WHERE request_id = r.id AND ended_at IS NULL) AS due_since,
+        (SELECT max(ended_at) FROM request_steps WHERE request_id = r.id AND step = 2 AND outcome = 'incomplete') AS incomplete_since
         """
 
     public func request(_ id: Int64) async throws -> Request {
@@ -197,7 +215,9 @@ public struct GateService: Sendable {
             completenessCheckedBy: request.completenessCheckedBy, documents: set(try row.decode(String.self, column: "document_types")),
             requiredDocuments: set(try row.decode(String.self, column: "required_types")), receiptConfirmed: request.receiptConfirmedAt != nil,
             number: request.number, kinds: request.kinds, subjectRole: request.subjectRole, missingDocuments: request.missingDocuments,
-            rejectionReason: request.rejectionReason)
+            rejectionReason: request.rejectionReason, hint: request.subject,
+            noticeQueued: request.noticeQueued, dueSince: try row.decode(Date?.self, column: "due_since"),
+            incompleteSince: try row.decode(Date?.self, column: "incomplete_since"))
         return (request, facts)
     }
 
@@ -235,11 +255,14 @@ public struct GateService: Sendable {
             missingDocuments: list(try optional("missing_documents", as: String.self)).compactMap(DocumentType.init(rawValue:)),
             validatedBy: try optional("validated_by"), rejectionReason: try optional("rejection_reason"),
             executedBy: try optional("executed_by"), disclosedUserID: try optional("disclosed_user_id"),
-            receiptConfirmedAt: try optional("receipt_confirmed_at"), createdAt: try value("created_at"),
-            updatedAt: try value("updated_at"), subjectAccountID: try optional("subject_account_id"))
+            receiptConfirmedAt: try optional("receipt_confirmed_at"), receiptConfirmedBy: try optional("receipt_confirmed_by"),
+            noticeQueued: try value("notice_queued"), createdAt: try value("created_at"),
+            updatedAt: try value("updated_at"), subjectAccountID: try optional("subject_account_id"),
+            completenessNote: try optional("completeness_note"), hintMismatch: list(try optional("hint_mismatch", as: String.self)),
+            mismatchAcknowledgement: try optional("mismatch_acknowledgement"))
     }
 
-    static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at"
+    static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at, purged_at"
 
     static func documents(of requestID: Int64, on connection: PostgresConnection) async throws -> [DocumentInfo] {
         try await connection.query("SELECT \(documentColumns) FROM request_documents WHERE request_id = $1 ORDER BY id", [requestID])
@@ -251,6 +274,7 @@ public struct GateService: Sendable {
             id: try row.decode(Int64.self, column: "id"), type: DocumentType(rawValue: try row.decode(String.self, column: "type")) ?? .other,
             fileName: try row.decode(String.self, column: "file_name"), mediaType: try row.decode(String.self, column: "media_type"),
             size: try row.decode(Int.self, column: "size"), sha256Hex: try row.decode(String.self, column: "sha256"),
-            uploadedBy: try row.decode(String.self, column: "uploaded_by"), uploadedAt: try row.decode(Date.self, column: "uploaded_at"))
+            uploadedBy: try row.decode(String.self, column: "uploaded_by"), uploadedAt: try row.decode(Date.self, column: "uploaded_at"),
+            purgedAt: try row.decode(Date?.self, column: "purged_at"))
     }
 }

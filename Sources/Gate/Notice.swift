@@ -30,6 +30,16 @@ public struct Notice: Sendable, Equatable {
             bodyEN: "Request \(number) was rejected. Reason: \(reason)")
     }
 
+    /// The file stayed incomplete too long and the service rejected it.
+    public static func abandonment(number: String, days: Int) -> Notice {
+        Notice(
+            step: 7,
+            subjectID: "[\(number)] Permohonan ditolak",
+            bodyID: "Permohonan \(number) ditolak karena berkas tidak dilengkapi dalam \(days) hari. Silakan ajukan permohonan baru.",
+            subjectEN: "[\(number)] Request rejected",
+            bodyEN: "Request \(number) was rejected because the file was not completed within \(days) days. Please file a new request.")
+    }
+
     /// Step 8: the reset is done and/or the user ID is given; never the password itself.
     public static func completion(number: String, kinds: RequestKinds, userID: String?) -> Notice {
         var bodyID = "Permohonan \(number) telah diproses."

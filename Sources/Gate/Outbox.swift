@@ -127,8 +127,14 @@ public struct OutboxDispatcher: Sendable {
                 outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1", [notice.id, clock.now, attempts])
                 delivered += 1
             } catch let error as NoticeSenderError {
-                outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1",
-                           [notice.id, attempts, error.description])
+                // Given up on: the step's output never reached the requester, a deviation for whoever queued it.
+                outcome = ("""
+                    WITH o AS (UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1
+                               RETURNING request_id, step, queued_by)
+                    INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at)
+                    SELECT request_id, step, 'bounced_notice', coalesce(queued_by, '(system)'), 'the notice could not be delivered: ' || $3, $4
+                    FROM o
+                    """, [notice.id, attempts, error.description, clock.now])
                 failed += 1
             } catch {
                 outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",

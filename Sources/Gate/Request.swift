@@ -119,17 +119,25 @@ public struct Request: Sendable, Equatable {
     public let executedBy: String?
     public let disclosedUserID: String?
     public let receiptConfirmedAt: Date?
+    public var receiptConfirmedBy: String? = nil
+    /// Whether the step-8 notice is queued (set when loaded with its facts).
+    public var noticeQueued: Bool = false
     public let createdAt: Date
     public let updatedAt: Date
     /// The account resolved at step 5.
     public let subjectAccountID: Int64?
+    /// What Staf Administrasi noted at step 2.
+    public var completenessNote: String? = nil
+    /// The hint fields the account chosen at step 5 does not match, and the Admin PPE's reason.
+    public var hintMismatch: [String] = []
+    public var mismatchAcknowledgement: String? = nil
 
     /// What may be done next, and by whom, judged from the request alone. Document checks and
     /// separation of duties are the state machine's when an action is actually taken.
     public var allowedActions: [AllowedAction] {
         RequestStateMachine.allowed(in: RequestFacts(
             state: state, requester: requesterUserID, subject: subjectUserID, completenessCheckedBy: completenessCheckedBy,
-            documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil))
+            documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil, noticeQueued: noticeQueued))
     }
 }
 

@@ -2,49 +2,83 @@ import Foundation
 import Postgres
 
 extension GateService {
-    /// The request file for the archiving SOP: a tar holding `manifest.json` (the request, its
-    /// steps with actors and times, its documents with SHA-256) and each document.
+    /// The request file for the archiving SOP: a tar holding `manifest.json` — the request, step
+    /// 9's inputs (every notice with its delivery outcome, the step-8 hand-over, the receipt), the
+    /// step timeline with each limit, the deviations and their explanations, the documents with
+    /// SHA-256 — and each document not yet purged.
     public func export(_ requestID: Int64) async throws -> [UInt8] {
         try await pool.withTransaction(isolation: .repeatableRead) { connection in
             let request = try await Self.load(requestID, on: connection)
             let documents = try await Self.documents(of: requestID, on: connection)
-            let steps = try await connection.query(
-                "SELECT step, started_at, ended_at, actor, outcome FROM request_steps WHERE request_id = $1 ORDER BY id", [requestID])
-            let iso = ISO8601DateFormatter()
-            var manifest: [String: Any] = [
-                "number": request.number, "state": request.state.rawValue, "kinds": request.kinds.names,
-                "subject_role": request.subjectRole.rawValue, "subject_user_id": request.subjectUserID as Any,
-                "requester_name": request.requesterName, "requester_contact": request.requesterContact,
-                "channel": request.channel.rawValue, "priority": request.priority.rawValue, "submitted_by": request.submittedBy,
-                "completeness_checked_by": request.completenessCheckedBy as Any, "validated_by": request.validatedBy as Any,
-                "executed_by": request.executedBy as Any, "rejection_reason": request.rejectionReason as Any,
-                "created_at": iso.string(from: request.createdAt),
-            ]
-            manifest["steps"] = try steps.map { row -> [String: Any] in
-                [
-                    "step": try row.decode(Int.self, at: 0), "started_at": iso.string(from: try row.decode(Date.self, at: 1)),
-                    "ended_at": try row.decode(Date?.self, at: 2).map(iso.string(from:)) as Any,
-                    "actor": try row.decode(String?.self, at: 3) as Any, "outcome": try row.decode(String?.self, at: 4) as Any,
-                ]
-            }
+            let record = try await Self.record(of: requestID, on: connection)
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             var archive = TarWriter()
-            var entries: [[String: Any]] = []
+            var entries: [ArchiveManifest.Document] = []
             for document in documents {
+                guard document.purgedAt == nil else {
+                    entries.append(ArchiveManifest.Document(path: nil, info: document))
+                    continue
+                }
                 let content = try await connection.query("SELECT content FROM request_documents WHERE id = $1", [document.id])
-                    .first!.decode([UInt8].self, at: 0)
+                guard let row = content.first else { throw GateError.documentNotFound }
                 let path = "documents/\(document.id)-\(TarWriter.safeName(document.fileName))"
-                entries.append([
-                    "path": path, "type": document.type.rawValue, "file_name": document.fileName, "media_type": document.mediaType,
-                    "size": document.size, "sha256": document.sha256Hex, "uploaded_by": document.uploadedBy,
-                    "uploaded_at": iso.string(from: document.uploadedAt),
-                ])
-                archive.add(path: path, content: content, modified: document.uploadedAt)
+                entries.append(ArchiveManifest.Document(path: path, info: document))
+                archive.add(path: path, content: try row.decode([UInt8].self, at: 0), modified: document.uploadedAt)
             }
-            manifest["documents"] = entries
-            let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
-            archive.add(path: "manifest.json", content: Array(json), modified: request.updatedAt, first: true)
+            let manifest = ArchiveManifest(request: request, record: record, documents: entries)
+            archive.add(path: "manifest.json", content: Array(try encoder.encode(manifest)), modified: request.updatedAt, first: true)
             return archive.finish()
         }
+    }
+}
+
+/// `manifest.json` of an exported request file.
+struct ArchiveManifest: Encodable {
+    struct Document: Encodable {
+        let path: String?
+        let info: DocumentInfo
+        func encode(to encoder: any Encoder) throws {
+            try info.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(path, forKey: .path)
+        }
+        enum Key: String, CodingKey { case path }
+    }
+    struct Receipt: Encodable {
+        let confirmedAt: Date?
+        let confirmedBy: String?
+        enum CodingKeys: String, CodingKey { case confirmedAt = "confirmed_at", confirmedBy = "confirmed_by" }
+    }
+
+    let number: String, state: String, kinds: [String], subjectRole: String, subjectUserID: String?
+    let subjectHint: SubjectHint, requesterName: String, requesterContact: String, channel: String, priority: String
+    let submittedBy: String, completenessCheckedBy: String?, completenessNote: String?, missingDocuments: [String]
+    let validatedBy: String?, hintMismatch: [String], mismatchAcknowledgement: String?, rejectionReason: String?
+    let executedBy: String?, disclosedUserID: String?, createdAt: Date
+    let steps: [StepRecord], notices: [NoticeRecord], handover: HandoverRecord?, receipt: Receipt, deviations: [Deviation]
+    let documents: [Document]
+
+    init(request: Request, record: RequestRecord, documents: [Document]) {
+        number = request.number; state = request.state.rawValue; kinds = request.kinds.names
+        subjectRole = request.subjectRole.rawValue; subjectUserID = request.subjectUserID; subjectHint = request.subject
+        requesterName = request.requesterName; requesterContact = request.requesterContact; channel = request.channel.rawValue
+        priority = request.priority.rawValue; submittedBy = request.submittedBy; completenessCheckedBy = request.completenessCheckedBy
+        completenessNote = request.completenessNote; missingDocuments = request.missingDocuments.map(\.rawValue)
+        validatedBy = request.validatedBy; hintMismatch = request.hintMismatch; mismatchAcknowledgement = request.mismatchAcknowledgement
+        rejectionReason = request.rejectionReason; executedBy = request.executedBy; disclosedUserID = request.disclosedUserID
+        createdAt = request.createdAt; steps = record.steps; notices = record.notices; handover = record.handover
+        receipt = Receipt(confirmedAt: request.receiptConfirmedAt, confirmedBy: request.receiptConfirmedBy); deviations = record.deviations; self.documents = documents
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case number, state, kinds, subjectRole = "subject_role", subjectUserID = "subject_user_id", subjectHint = "subject_hint"
+        case requesterName = "requester_name", requesterContact = "requester_contact", channel, priority, submittedBy = "submitted_by"
+        case completenessCheckedBy = "completeness_checked_by", completenessNote = "completeness_note", missingDocuments = "missing_documents"
+        case validatedBy = "validated_by", hintMismatch = "hint_mismatch", mismatchAcknowledgement = "mismatch_acknowledgement"
+        case rejectionReason = "rejection_reason", executedBy = "executed_by", disclosedUserID = "disclosed_user_id", createdAt = "created_at"
+        case steps, notices, handover, receipt, deviations, documents
     }
 }
 

@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 
 /// The actions of SOP 004, as the API names them.
 public enum GateAction: String, Sendable, Codable, CaseIterable {
@@ -7,8 +8,42 @@ public enum GateAction: String, Sendable, Codable, CaseIterable {
     case supplement            // step 4
     case validity              // step 5
     case execute               // step 6
+    case handover              // step 8: the Admin PPE told the helpdesk
     case confirmReceipt = "confirm_receipt"
     case archive               // step 9
+    case abandon               // the system rejects a file left incomplete too long
+}
+
+/// How the Admin PPE told the helpdesk at step 8.
+public enum HandoverChannel: String, Sendable, Codable, CaseIterable {
+    case phone
+    case inPerson = "in_person"
+    case email
+    case letter
+}
+
+/// Step 8's output as the Admin PPE records it: to whom, how and when the password or user ID was told.
+public struct Handover: Sendable, Equatable {
+    public let channel: HandoverChannel
+    public let recipient: String
+    public let handedAt: Date
+    public init(channel: HandoverChannel, recipient: String, handedAt: Date) {
+        self.channel = channel
+        self.recipient = recipient
+        self.handedAt = handedAt
+    }
+}
+
+/// A deviation from a step's standard that the actor must account for.
+public enum DeviationKind: String, Sendable, Codable, CaseIterable {
+    /// The step took longer than its limit.
+    case late
+    /// Step 9 archived a file whose step-8 notice was never confirmed received.
+    case missingReceipt = "missing_receipt"
+    /// A notice (the output of step 3, 7 or 8) could not be delivered.
+    case bouncedNotice = "bounced_notice"
+    /// Someone other than the person the standard names produced the step's output.
+    case otherActor = "other_actor"
 }
 
 /// Who acts: an operator or user with a role.
@@ -19,6 +54,11 @@ public struct Actor: Sendable, Equatable {
         self.userID = userID
         self.role = role
     }
+
+    /// The service itself (abandoning a file left incomplete). Its user ID has characters no
+    /// account's can, so no person can act as it; the role is only a placeholder it never uses.
+    public static let system = Actor(userID: "(system)", role: .stafAdministrasi)
+    public var isSystem: Bool { userID == Self.system.userID }
 }
 
 /// An event the state machine judges.
@@ -28,11 +68,15 @@ public enum GateEvent: Sendable, Equatable {
     case notify
     case supplement
     /// Step 5. `subject`: the user ID of the account the Admin PPE resolved the request to
-    /// (required when valid); `reason`: why the file is invalid (required when not).
-    case validity(valid: Bool, subject: String?, reason: String? = nil)
+    /// (required when valid); `reason`: why the file is invalid (required when not);
+    /// `acknowledgement`: why the account is right although the requester's hint differs from it.
+    case validity(valid: Bool, subject: String?, reason: String? = nil, acknowledgement: String? = nil)
     case execute
+    case handover(Handover)
     case confirmReceipt
     case archive
+    /// The file has stayed incomplete since `incompleteSince` for longer than `after`, as of `at`.
+    case abandon(at: Date, after: TimeInterval)
 
     public var action: GateAction {
         switch self {
@@ -41,8 +85,10 @@ public enum GateEvent: Sendable, Equatable {
         case .supplement: return .supplement
         case .validity: return .validity
         case .execute: return .execute
+        case .handover: return .handover
         case .confirmReceipt: return .confirmReceipt
         case .archive: return .archive
+        case .abandon: return .abandon
         }
     }
 }
@@ -52,10 +98,30 @@ public struct SubjectAccount: Sendable, Equatable {
     public let id: Int64
     public let userID: String
     public let role: Role
-    public init(id: Int64, userID: String, role: Role) {
+    public let fullName: String?
+    public let nip: String?
+    public let email: String?
+    public init(id: Int64, userID: String, role: Role, fullName: String? = nil, nip: String? = nil, email: String? = nil) {
         self.id = id
         self.userID = userID
         self.role = role
+        self.fullName = fullName
+        self.nip = nip
+        self.email = email
+    }
+
+    /// The fields of the requester's hint that this account does not match (user ID, NIP, e-mail
+    /// exactly, ignoring case; the name ignoring case, spacing and punctuation).
+    public func mismatches(_ hint: SubjectHint) -> [String] {
+        func words(_ text: String) -> String {
+            text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+        }
+        var fields: [String] = []
+        if let wanted = hint.userID, wanted.lowercased() != userID.lowercased() { fields.append("user_id") }
+        if let wanted = hint.nip, wanted != nip { fields.append("nip") }
+        if let wanted = hint.email, wanted.lowercased() != email?.lowercased() { fields.append("email") }
+        if let wanted = hint.fullName, words(wanted) != words(fullName ?? "") { fields.append("full_name") }
+        return fields
     }
 }
 
@@ -80,11 +146,28 @@ public struct RequestFacts: Sendable, Equatable {
     public var rejectionReason: String?
     /// The account a validity event names, resolved by the service once the actor may take step 5.
     public var namedSubject: SubjectAccount?
+    /// What the requester said of the account (step 1), compared with the account at step 5.
+    public var hint: SubjectHint
+    /// Whether the step-8 notice is already queued.
+    public var noticeQueued: Bool
+    /// When the step now due became due.
+    public var dueSince: Date?
+    /// When step 2 last found the file incomplete (the abandonment clock).
+    public var incompleteSince: Date?
+    /// The time the facts were read: nothing is recorded as happening after it.
+    public var now: Date?
 
     public init(state: RequestState, requester: String?, subject: String?, completenessCheckedBy: String?,
                 documents: Set<DocumentType>, requiredDocuments: Set<DocumentType>, receiptConfirmed: Bool,
                 number: String = "REQ", kinds: RequestKinds = [.resetPassword], subjectRole: Role = .helpdesk,
-                missingDocuments: [DocumentType] = [], rejectionReason: String? = nil, namedSubject: SubjectAccount? = nil) {
+                missingDocuments: [DocumentType] = [], rejectionReason: String? = nil, namedSubject: SubjectAccount? = nil,
+                hint: SubjectHint = SubjectHint(), noticeQueued: Bool = false, dueSince: Date? = nil, incompleteSince: Date? = nil,
+                now: Date? = nil) {
+        self.hint = hint
+        self.noticeQueued = noticeQueued
+        self.dueSince = dueSince
+        self.incompleteSince = incompleteSince
+        self.now = now
         self.state = state
         self.requester = requester
         self.subject = subject
@@ -117,8 +200,9 @@ public struct Transition: Sendable, Equatable {
 public enum GateEffect: Sendable, Equatable {
     /// Step 2: who checked, what was missing (empty when complete), the note.
     case recordCompleteness(missing: [DocumentType], note: String?)
-    /// Step 5: the verdict, the account it names and the reason given to the requester.
-    case recordValidity(valid: Bool, subject: SubjectAccount?, reason: String?)
+    /// Step 5: the verdict, the account it names, the reason given to the requester, and the hint
+    /// fields the account does not match with the Admin PPE's acknowledgement of them.
+    case recordValidity(valid: Bool, subject: SubjectAccount?, reason: String?, mismatch: [String] = [], acknowledgement: String? = nil)
     /// Step 6: a new temporary password for the subject (Argon2 before the transaction).
     case resetPassword
     /// Step 6: the subject's user ID handed over.
@@ -127,7 +211,13 @@ public enum GateEffect: Sendable, Equatable {
     case recordExecution
     /// Steps 3, 7, 8: the notice to queue for the requester.
     case queueNotice(Notice)
+    /// Step 8's output: who told the helpdesk, how and when.
+    case recordHandover(Handover)
     case confirmReceipt
+    /// A deviation from `step`'s standard, attributed to the actor taking this action.
+    case recordDeviation(DeviationKind, step: Int, detail: String)
+    /// A file left incomplete too long is rejected by the service, with this reason.
+    case recordAbandonment(reason: String)
 }
 
 /// The state machine's answer to an accepted event: the transition, the effects, and the
@@ -163,13 +253,17 @@ public enum RequestStateMachine {
             decided = (.awaitingSupplement, [.queueNotice(.supplement(number: facts.number, missing: facts.missingDocuments))], "sent")
         case (.awaitingSupplement, .supplement):
             decided = (.submitted, [], "supplement")
-        case (.complete, .validity(let valid, let subject, let reason)):
+        case (.complete, .validity(let valid, let subject, let reason, let acknowledgement)):
             if valid {
                 guard subject != nil else { return .failure(.invalidInput("a valid request must name the subject account")) }
                 if let named = facts.namedSubject, named.role != facts.subjectRole {
                     return .failure(.invalidInput("\(named.userID) is a \(named.role.rawValue) account; the request concerns a \(facts.subjectRole.rawValue)"))
                 }
-                decided = (.approved, [.recordValidity(valid: true, subject: facts.namedSubject, reason: nil)], "valid")
+                let mismatch = facts.namedSubject?.mismatches(facts.hint) ?? []
+                let acknowledged = acknowledgement.flatMap { $0.isEmpty ? nil : $0 }
+                if !mismatch.isEmpty && acknowledged == nil { return .failure(.hintMismatch(fields: mismatch)) }
+                decided = (.approved, [.recordValidity(valid: true, subject: facts.namedSubject, reason: nil, mismatch: mismatch,
+                                                       acknowledgement: mismatch.isEmpty ? nil : acknowledged)], "valid")
             } else {
                 guard let reason, !reason.isEmpty else { return .failure(.invalidInput("an invalid verdict needs a reason for the requester")) }
                 decided = (.invalid, [.recordValidity(valid: false, subject: nil, reason: reason)], "invalid")
@@ -183,19 +277,45 @@ public enum RequestStateMachine {
         case (.invalid, .notify):
             decided = (.rejected, [.queueNotice(.rejection(number: facts.number, reason: facts.rejectionReason ?? "-"))], "sent")
         case (.executed, .notify):
-            let userID = facts.kinds.contains(.userIDInfo) ? facts.subject : nil
-            decided = (.notified, [.queueNotice(.completion(number: facts.number, kinds: facts.kinds, userID: userID))], "sent")
+            // The notice is step 8's evidence, not its end: the step ends with the hand-over.
+            let transition = Transition(from: facts.state, to: .executed, endsStep: nil, opensStep: nil)
+            return .success(Decision(transition: transition, effects: [.queueNotice(completionNotice(facts))], outcome: "notice"))
+        case (.executed, .handover(let handover)):
+            if let since = facts.dueSince, handover.handedAt < since {
+                return .failure(.invalidInput("handed_at is before the request was executed"))
+            }
+            if let now = facts.now, handover.handedAt > now { return .failure(.invalidInput("handed_at is in the future")) }
+            decided = (.notified, [.recordHandover(handover)] + (facts.noticeQueued ? [] : [.queueNotice(completionNotice(facts))]), "handed_over")
         case (.notified, .confirmReceipt):
             let transition = Transition(from: facts.state, to: .notified, endsStep: nil, opensStep: nil)
-            return .success(Decision(transition: transition, effects: [.confirmReceipt], outcome: "confirm_receipt"))
-        case (.rejected, .archive), (.notified, .archive):
+            // The standard has the helpdesk confirm; anyone else confirming for them owes an explanation.
+            let byOther = actor.userID != facts.requester && actor.userID != facts.subject
+            let deviation: [GateEffect] = byOther
+                ? [.recordDeviation(.otherActor, step: 8, detail: "receipt confirmed by \(actor.userID), not by the helpdesk")] : []
+            return .success(Decision(transition: transition, effects: [.confirmReceipt] + deviation, outcome: "confirm_receipt"))
+        case (.rejected, .archive):
             decided = (.archived, [], "archive")
+        case (.notified, .archive):
+            decided = (.archived, facts.receiptConfirmed ? [] : [
+                .recordDeviation(.missingReceipt, step: 9, detail: "archived before the helpdesk confirmed receiving the step-8 notice"),
+            ], "archive")
+        case (.incomplete, .abandon(let at, let after)), (.awaitingSupplement, .abandon(let at, let after)):
+            guard let since = facts.incompleteSince, at >= since.addingTimeInterval(after) else {
+                return .failure(.invalidInput("the file still has time to be completed"))
+            }
+            let days = Int((after / 86_400).rounded())
+            let notice = Notice.abandonment(number: facts.number, days: days)
+            decided = (.rejected, [.recordAbandonment(reason: "not completed within \(days) days"), .queueNotice(notice)], "abandoned")
         default:
             return .failure(.wrongState(current: facts.state, allowed: allowed(in: facts)))
         }
         let (next, effects, outcome) = decided
         let transition = Transition(from: facts.state, to: next, endsStep: facts.state.stepDue, opensStep: next.stepDue)
         return .success(Decision(transition: transition, effects: effects, outcome: outcome))
+    }
+
+    static func completionNotice(_ facts: RequestFacts) -> Notice {
+        .completion(number: facts.number, kinds: facts.kinds, userID: facts.kinds.contains(.userIDInfo) ? facts.subject : nil)
     }
 
     /// The actions possible in the request's state, and by whom.
@@ -208,7 +328,10 @@ public enum RequestStateMachine {
         case .awaitingSupplement: return [AllowedAction(action: .supplement, roles: staf, byRequester: true)]
         case .complete: return [AllowedAction(action: .validity, roles: admin, byRequester: false)]
         case .approved: return [AllowedAction(action: .execute, roles: admin, byRequester: false)]
-        case .invalid, .executed: return [AllowedAction(action: .notify, roles: admin, byRequester: false)]
+        case .invalid: return [AllowedAction(action: .notify, roles: admin, byRequester: false)]
+        case .executed:
+            return [AllowedAction(action: .handover, roles: admin, byRequester: false)]
+                + (facts.noticeQueued ? [] : [AllowedAction(action: .notify, roles: admin, byRequester: false)])
         case .notified:
             return [AllowedAction(action: .archive, roles: staf, byRequester: false)]
                 + (facts.receiptConfirmed ? [] : [AllowedAction(action: .confirmReceipt, roles: admin, byRequester: true)])
@@ -221,6 +344,14 @@ public enum RequestStateMachine {
     /// separation of duties. Nil when they may; `apply` then judges the event's content.
     public static func authorize(_ event: GateEvent, facts: RequestFacts, actor: Actor) -> GateError? {
         let action = event.action
+        // Abandonment is the service's alone, and nobody else's action is the service's.
+        if action == .abandon || actor.isSystem {
+            guard action == .abandon, actor.isSystem else { return .notPermitted(role: actor.role, action: action) }
+            guard [.incomplete, .awaitingSupplement].contains(facts.state) else {
+                return .wrongState(current: facts.state, allowed: allowed(in: facts))
+            }
+            return nil
+        }
         guard let permitted = allowed(in: facts).first(where: { $0.action == action }) else {
             return .wrongState(current: facts.state, allowed: allowed(in: facts))
         }
@@ -231,7 +362,7 @@ public enum RequestStateMachine {
         if action == .execute, actor.userID == facts.subject {
             return .separationOfDuties(rule: "nobody resets or looks up their own account through the gate")
         }
-        if case .validity(_, let subject, _) = event, subject == actor.userID {
+        if case .validity(_, let subject, _, _) = event, subject == actor.userID {
             return .separationOfDuties(rule: "nobody resets or looks up their own account through the gate")
         }
         if isRequester { return .separationOfDuties(rule: "the requester never processes their own request") }

@@ -179,6 +179,21 @@ enum ProblemMapping {
             return Problem(status: .unprocessableContent, code: "document_refused", detailID: reason, detailEN: reason)
         case .subjectNotFound:
             return Problem(status: .unprocessableContent, code: "subject_not_found", detailID: "Akun yang dimaksud tidak ada.", detailEN: error.description)
+        case .hintMismatch(let fields):
+            return Problem(status: .unprocessableContent, code: "hint_mismatch",
+                           detailID: "Akun berbeda dengan data permohonan (\(fields.joined(separator: ", "))); beri alasan pengakuan.",
+                           detailEN: error.description, extra: ["fields": fields.joined(separator: ",")])
+        case .deviationNotFound:
+            return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: error.description)
+        case .notTheirDeviation:
+            return Problem(status: .forbidden, code: "not_permitted", detailID: "Penyimpangan dijelaskan oleh pelakunya sendiri.", detailEN: error.description)
+        case .deviationExplained:
+            return Problem(status: .conflict, code: "already_explained", detailID: "Penyimpangan ini sudah dijelaskan.", detailEN: error.description)
+        case .exportBeforeArchive:
+            return Problem(status: .conflict, code: "not_archived",
+                           detailID: "Berkas belum diarsipkan: hanya Admin PPE yang dapat mengekspor sekarang, dengan alasan.", detailEN: error.description)
+        case .documentPurged:
+            return Problem(status: .gone, code: "document_purged", detailID: "Isi dokumen sudah dimusnahkan setelah masa retensi.", detailEN: error.description)
         }
     }
 }

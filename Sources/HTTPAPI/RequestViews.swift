@@ -18,9 +18,25 @@ public struct RequestView: Encodable, Sendable {
     let priority: String
     let submittedBy: String
     let rejectionReason: String?
+    let completenessNote: String?
+    let hintMismatch: [String]?
+    let mismatchAcknowledgement: String?
+    let receiptConfirmedAt: Date?
     let documents: [DocumentInfo]?
+    let steps: [StepRecord]?
+    let notices: [NoticeRecord]?
+    let handover: HandoverRecord?
+    let deviations: [Deviation]?
 
-    public init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil) {
+    public init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil, record: RequestRecord? = nil) {
+        completenessNote = request.completenessNote
+        hintMismatch = request.hintMismatch.isEmpty ? nil : request.hintMismatch
+        mismatchAcknowledgement = request.mismatchAcknowledgement
+        receiptConfirmedAt = request.receiptConfirmedAt
+        steps = record?.steps
+        notices = record?.notices
+        handover = record?.handover
+        deviations = record?.deviations
         id = request.id
         number = request.number
         kinds = request.kinds.names
@@ -40,6 +56,8 @@ public struct RequestView: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, number, kinds, state, stepDue = "step_due", allowed, subjectRole = "subject_role", subjectUserID = "subject_user_id"
         case requesterName = "requester_name", channel, priority, submittedBy = "submitted_by", rejectionReason = "rejection_reason", documents
+        case completenessNote = "completeness_note", hintMismatch = "hint_mismatch", mismatchAcknowledgement = "mismatch_acknowledgement"
+        case receiptConfirmedAt = "receipt_confirmed_at", steps, notices, handover, deviations
     }
 }
 
@@ -61,17 +79,22 @@ public struct QueueView: Encodable, Sendable {
     let step: Int
     let dueSince: Date
     let secondsLeft: Double?
+    let limitMinutes: Int?
     let overdue: Bool
+    let holder: String
+    let abandonsAt: Date?
     let allowed: [String]
     enum CodingKeys: String, CodingKey {
-        case id, number, state, priority, step, dueSince = "due_since", secondsLeft = "seconds_left", overdue, allowed
+        case id, number, state, priority, step, dueSince = "due_since", secondsLeft = "seconds_left", limitMinutes = "limit_minutes", overdue
+        case holder, abandonsAt = "abandons_at", allowed
     }
 }
 
 extension QueueView {
     public init(_ entry: QueueEntry) {
         self.init(id: entry.requestID, number: entry.number, state: entry.state.rawValue, priority: entry.priority.rawValue, step: entry.step,
-                  dueSince: entry.dueSince, secondsLeft: entry.secondsLeft, overdue: entry.isOverdue, allowed: entry.allowed.map(\.description))
+                  dueSince: entry.dueSince, secondsLeft: entry.secondsLeft, limitMinutes: entry.limitMinutes, overdue: entry.isOverdue,
+                  holder: entry.holder, abandonsAt: entry.abandonsAt, allowed: entry.allowed.map(\.description))
     }
 }
 

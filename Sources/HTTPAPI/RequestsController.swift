@@ -30,7 +30,14 @@ struct RequestsController: Sendable {
         let valid: Bool
         let subjectUserID: String?
         let reason: String?
-        enum CodingKeys: String, CodingKey { case valid, subjectUserID = "subject_user_id", reason }
+        let acknowledgement: String?
+        enum CodingKeys: String, CodingKey { case valid, subjectUserID = "subject_user_id", reason, acknowledgement }
+    }
+    struct HandoverBody: Decodable {
+        let channel: String?
+        let recipient: String?
+        let handedAt: String?
+        enum CodingKeys: String, CodingKey { case channel, recipient, handedAt = "handed_at" }
     }
 
     func addRoutes(to router: Router<APIContext>) {
@@ -53,7 +60,7 @@ struct RequestsController: Sendable {
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in
             let found = try await operations.request(try Self.reference(context), by: try context.caller())
-            return JSONResponse(RequestView(found.request, allowed: found.request.allowedActions, documents: found.documents))
+            return JSONResponse(RequestView(found.request, allowed: found.request.allowedActions, documents: found.documents, record: found.record))
         }
         group.post(":id/documents") { request, context -> JSONResponse<DocumentInfo> in
             let info = try await operations.addDocument(to: try Self.reference(context), by: try context.caller()) {
@@ -88,8 +95,13 @@ struct RequestsController: Sendable {
             return .completeness(complete: body.complete, note: body.note)
         }
         step(group, "validity") { request, context in
-            let body = try await request.decodeStrict(ValidityBody.self, fields: ["valid", "subject_user_id", "reason"], limit: context.jsonBodyLimit)
-            return .validity(valid: body.valid, subjectUserID: body.subjectUserID, reason: body.reason)
+            let body = try await request.decodeStrict(
+                ValidityBody.self, fields: ["valid", "subject_user_id", "reason", "acknowledgement"], limit: context.jsonBodyLimit)
+            return .validity(valid: body.valid, subjectUserID: body.subjectUserID, reason: body.reason, acknowledgement: body.acknowledgement)
+        }
+        step(group, "handover") { request, context in
+            let body = try await request.decodeStrict(HandoverBody.self, fields: ["channel", "recipient", "handed_at"], limit: context.jsonBodyLimit)
+            return .handover(channel: body.channel, recipient: body.recipient, handedAt: body.handedAt)
         }
         let bodiless: [(String, StepForm)] = [
             ("supplement", .supplement), ("execute", .execute), ("notify", .notify), ("confirm-receipt", .confirmReceipt), ("archive", .archive),
@@ -100,8 +112,9 @@ struct RequestsController: Sendable {
                 return form
             }
         }
-        group.get(":id/export") { _, context -> Response in
-            let (found, tar) = try await operations.exportRequest(try Self.reference(context), by: try context.caller())
+        group.get(":id/export") { request, context -> Response in
+            let caller = try context.caller()
+            let (found, tar) = try await operations.exportRequest(try Self.reference(context), reason: try request.form["reason"], by: caller)
             return Response(status: .ok, headers: [.contentType: "application/x-tar", .contentDisposition: ContentDisposition.attachment("\(found.number).tar")],
                             body: .init(byteBuffer: ByteBuffer(bytes: tar)))
         }

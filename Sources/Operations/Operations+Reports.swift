@@ -37,11 +37,13 @@ extension Operations {
     public static func csv(_ lines: [SLAReportLine]) throws -> String {
         let stream = OutputStream(toMemory: ())
         let writer = try CSVWriter(stream: stream)
-        try writer.write(row: ["step", "actor", "count", "median_seconds", "p90_seconds", "breaches", "limit_minutes"])
+        try writer.write(row: [
+            "step", "actor", "priority", "status", "count", "median_seconds", "p90_seconds", "breaches", "limit_minutes", "explained", "unexplained",
+        ])
         for line in lines {
             try writer.write(row: [
-                String(line.step), line.actor, String(line.count), String(line.medianSeconds), String(line.p90Seconds),
-                String(line.breaches), line.limitMinutes.map(String.init) ?? "",
+                String(line.step), line.actor, line.priority, line.status, String(line.count), String(line.medianSeconds), String(line.p90Seconds),
+                String(line.breaches), line.limitMinutes.map(String.init) ?? "", String(line.explained), String(line.unexplained),
             ])
         }
         writer.stream.close()

@@ -42,14 +42,18 @@ public struct DocumentForm: Sendable {
 /// One SOP step as a door received it.
 public enum StepForm: Sendable {
     case completeness(complete: Bool, note: String?)
-    case validity(valid: Bool, subjectUserID: String?, reason: String?)
+    /// `acknowledgement`: why the account is right although the requester's hint differs from it.
+    case validity(valid: Bool, subjectUserID: String?, reason: String?, acknowledgement: String? = nil)
+    /// Step 8: `channel` phone, in_person, email or letter; `handedAt` ISO 8601, now when absent.
+    case handover(channel: String?, recipient: String?, handedAt: String?)
     case notify, supplement, execute, confirmReceipt, archive
 }
 
-/// A request with its documents, for whoever may read it.
+/// A request with its documents and its record (timeline, notices, hand-over, deviations), for whoever may read it.
 public struct RequestDetails: Sendable {
     public let request: Request
     public let documents: [DocumentInfo]
+    public let record: RequestRecord
 }
 
 /// Queue filters as a door received them.
@@ -80,7 +84,7 @@ extension Operations {
 
     public func request(_ reference: String, by caller: Caller) async throws -> RequestDetails {
         let request = try await readable(reference, by: caller)
-        return RequestDetails(request: request, documents: try await gate.documents(of: request.id))
+        return RequestDetails(request: request, documents: try await gate.documents(of: request.id), record: try await gate.record(of: request.id))
     }
 
     public func queue(_ form: QueueForm, by caller: Caller) async throws -> [QueueEntry] {
@@ -136,8 +140,18 @@ extension Operations {
         switch try await read() {
         case .completeness(let complete, let note):
             event = .completeness(complete: complete, note: try FreeText.optional(note, field: "note", maxLength: 2000, multiline: true)?.value)
-        case .validity(let valid, let subject, let reason):
-            event = .validity(valid: valid, subject: subject, reason: try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value)
+        case .validity(let valid, let subject, let reason, let acknowledgement):
+            event = .validity(valid: valid, subject: subject, reason: try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value,
+                              acknowledgement: try FreeText.optional(acknowledgement, field: "acknowledgement", maxLength: 2000, multiline: true)?.value)
+        case .handover(let channel, let recipient, let handedAt):
+            guard let channel = channel.flatMap(HandoverChannel.init(rawValue:)) else {
+                throw InputError(field: "channel", reason: "must be phone, in_person, email or letter")
+            }
+            guard let recipient = try FreeText.optional(recipient, field: "recipient")?.value else {
+                throw InputError(field: "recipient", reason: "is required: who was told")
+            }
+            let at = try handedAt.map { text throws(InputError) in try Period.instant(text, field: "handed_at") } ?? clock.now
+            event = .handover(Handover(channel: channel, recipient: recipient, handedAt: at))
         case .notify: event = .notify
         case .supplement: event = .supplement
         case .execute: event = .execute
@@ -147,13 +161,32 @@ extension Operations {
         return try await gate.act(event, on: request.id, by: caller.actor)
     }
 
-    /// The archive's tar of one request.
-    public func exportRequest(_ reference: String, by caller: Caller) async throws -> (Request, [UInt8]) {
+    /// The archive's tar of one request: once archived, for whoever reads every request; before
+    /// that, only for an admin_ppe who gives a reason. Either way the export is audited.
+    public func exportRequest(_ reference: String, reason: String? = nil, by caller: Caller) async throws -> (Request, [UInt8]) {
         try AccessPolicy.require(caller.role, .readAllRequests)
         let request = try await load(reference)
+        let reason = try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value
+        if request.state != .archived {
+            guard AccessPolicy.allows(caller.role, .manageArchive), reason != nil else { throw GateError.exportBeforeArchive }
+        }
         let tar = try await gate.export(request.id)
-        try await auditRead("request.export", request, by: caller, details: ["bytes": .int(tar.count)])
+        var details: [String: AuditValue] = ["bytes": .int(tar.count), "state": .string(request.state.rawValue)]
+        if let reason { details["reason"] = .string(reason) }
+        try await auditRead("request.export", request, by: caller, details: details)
         return (request, tar)
+    }
+
+    /// Empties the documents of files archived longer ago than the retention setting; audited per file.
+    public func purgeDocuments(by caller: Caller) async throws -> [PurgedFile] {
+        try AccessPolicy.require(caller.role, .manageArchive)
+        return try await gate.purgeDocuments(olderThan: documentRetention, by: caller.actor)
+    }
+
+    /// Rejects the files left incomplete too long, as the service (no caller: a timer or cron runs it).
+    @discardableResult
+    public func abandonExpiredRequests() async throws -> [String] {
+        try await gate.abandonExpired()
     }
 
     /// A read that hands out a request's documents leaves its audit row (who, which, when).

@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 import Audit
 import Gate
 import Postgres
@@ -18,9 +19,12 @@ public struct Operations: Sendable {
     let audit: AuditTrail
     let clock: ServiceClock
     let loginBudget: AddressBudget
+    let documentRetention: TimeInterval
 
     public init(pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget) {
+                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget,
+                documentRetention: TimeInterval = 1825 * 86_400) {
+        self.documentRetention = documentRetention
         self.loginBudget = loginBudget
         self.pool = pool
         self.directory = directory

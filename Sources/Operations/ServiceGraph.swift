@@ -1,3 +1,4 @@
+import Foundation
 import Accounts
 import Audit
 import Gate
@@ -37,14 +38,15 @@ public struct ServiceGraph: Sendable {
         let directory = AccountDirectory(pool: pool, audit: audit, clock: clock)
         let gate = GateService(
             pool: pool, credentials: credentials, audit: audit, clock: clock, documentLimit: settings.documentMaxBytes, hooks: gateHooks,
-            directory: directory)
+            directory: directory, abandonAfter: TimeInterval(settings.abandonAfterDays) * 86_400)
         let provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
         return ServiceGraph(
             settings: settings, pool: pool, hashingPool: hashingPool, audit: audit, clock: clock, directory: directory,
             credentials: credentials, gate: gate, provisioner: provisioner,
             operations: Operations(
                 pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
-                loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute)))
+                loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute),
+                documentRetention: TimeInterval(settings.documentRetentionDays) * 86_400))
     }
 
     /// The pools as services of a `ServiceGroup`: they close when the group shuts down, after

@@ -63,6 +63,10 @@ public struct Settings: Sendable {
     public var auditCheckpointInterval = Duration.seconds(3600)
     public var noticeInterval = Duration.seconds(15)
     public var smtp: SMTPConfiguration?
+    /// A file left incomplete this many days is rejected by the service (SOP step 4 has no limit of its own).
+    public var abandonAfterDays = 14
+    /// Documents of a file archived this many days ago are purged by `request purge-documents`.
+    public var documentRetentionDays = 1825
 
     /// The defaults, with the database from libpq's own variables.
     public init(database: ConnectionConfiguration = ConnectionConfiguration(conninfo: "")) {
@@ -122,6 +126,8 @@ public struct Settings: Sendable {
         auditCheckpointInterval = .seconds(try reader.int("SPSE_AUDIT_CHECKPOINT_INTERVAL", in: 1...86_400) ?? 3600)
         noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
         smtp = try SMTPConfiguration.fromEnvironment(environment)
+        abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
+        documentRetentionDays = try reader.int("SPSE_DOCUMENT_RETENTION_DAYS", in: 1...36_500) ?? documentRetentionDays
     }
 
     /// Whether the listen address is loopback only (plain HTTP there never leaves the machine).

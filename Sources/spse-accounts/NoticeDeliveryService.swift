@@ -44,3 +44,25 @@ struct NoticeDeliveryService: Service {
         }
     }
 }
+
+/// Rejects, as the service, the files left incomplete past SPSE_ABANDON_AFTER_DAYS, once a minute.
+/// Several instances may run it: each rejection locks its request and the state machine refuses
+/// the second one.
+struct AbandonmentService: Service {
+    let operations: Operations
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let numbers = try await operations.abandonExpiredRequests()
+                    if !numbers.isEmpty { logger.notice("incomplete files rejected", metadata: ["requests": "\(numbers.joined(separator: ","))"]) }
+                } catch {
+                    logger.warning("abandonment sweep paused", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ import Gate
 struct ReportSLACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sla",
-        abstract: "Time taken per SOP step and actor over a period: count, median, p90 and breaches of the step's limit.",
+        abstract: "Time per SOP step, actor and priority over a period: count, median, p90, breaches, deviations explained and owed, and open steps overdue.",
         discussion: """
             Examples:
               spse-accounts report sla --from 2026-11-01 --to 2026-12-01
@@ -28,9 +28,10 @@ struct ReportSLACommand: AsyncParsableCommand {
             } else if csv {
                 print(try Operations.csv(lines), terminator: "")
             } else {
-                print("step\tactor\tcount\tmedian\tp90\tbreaches\tlimit")
+                print("step\tactor\tpriority\tstatus\tcount\tmedian\tp90\tbreaches\tlimit\texplained\tunexplained")
                 for line in lines {
-                    print("\(line.step)\t\(line.actor)\t\(line.count)\t\(Int(line.medianSeconds))s\t\(Int(line.p90Seconds))s\t\(line.breaches)\t\(line.limitMinutes.map { "\($0)m" } ?? "-")")
+                    print("\(line.step)\t\(line.actor)\t\(line.priority)\t\(line.status)\t\(line.count)\t\(Int(line.medianSeconds))s\t\(Int(line.p90Seconds))s\t"
+                        + "\(line.breaches)\t\(line.limitMinutes.map { "\($0)m" } ?? "-")\t\(line.explained)\t\(line.unexplained)")
                 }
             }
         }

@@ -22,15 +22,16 @@ struct RequestCommand: AsyncParsableCommand {
               spse-accounts request notify REQ-2026-000042                           # staf_administrasi
               spse-accounts request validity REQ-2026-000042 --valid --subject-user-id helpdesk01   # admin_ppe
               spse-accounts request execute REQ-2026-000042                          # admin_ppe
-              spse-accounts request notify REQ-2026-000042
-              spse-accounts request archive REQ-2026-000042
+              spse-accounts request handover REQ-2026-000042 --channel phone --recipient "Sekar Ayu"
+              spse-accounts request archive REQ-2026-000042                          # staf_administrasi
 
             \(ExitStatus.documentation)
             """,
         subcommands: [
             RequestListCommand.self, RequestShowCommand.self, RequestSubmitCommand.self, RequestAttachCommand.self,
             RequestCompletenessCommand.self, RequestSupplementCommand.self, RequestValidityCommand.self, RequestExecuteCommand.self,
-            RequestNotifyCommand.self, RequestConfirmReceiptCommand.self, RequestArchiveCommand.self, RequestExportCommand.self,
+            RequestNotifyCommand.self, RequestHandoverCommand.self, RequestConfirmReceiptCommand.self, RequestArchiveCommand.self,
+            RequestExportCommand.self, RequestAbandonExpiredCommand.self, RequestPurgeDocumentsCommand.self,
         ]
     )
 

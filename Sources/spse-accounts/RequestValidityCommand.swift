@@ -18,9 +18,11 @@ struct RequestValidityCommand: AsyncParsableCommand {
     @Flag(help: "They are not; the requester is told why.") var invalid = false
     @Option(help: "The account the request concerns (with --valid).") var subjectUserId: String?
     @Option(help: "Why the file is invalid (with --invalid).") var reason: String?
+    @Option(help: "Why the account is right although the requester's name, NIP, e-mail or user ID differ from it (with --valid).")
+    var acknowledge: String?
 
     func run() async throws {
         guard valid != invalid else { throw ValidationError("give exactly one of --valid or --invalid") }
-        try await RequestStep.run(options, reference.request, .validity(valid: valid, subjectUserID: subjectUserId, reason: reason))
+        try await RequestStep.run(options, reference.request, .validity(valid: valid, subjectUserID: subjectUserId, reason: reason, acknowledgement: acknowledge))
     }
 }

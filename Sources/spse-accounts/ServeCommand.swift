@@ -75,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             var group = ServiceGroupConfiguration(
                 services: graph.lifecycleServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) } + [
                     .init(service: NoticeDeliveryService.make(graph: graph, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: AbandonmentService(operations: graph.operations, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: DatabaseMonitor(pool: pool, state: state, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
                 ] + checkpoints + [
                     .init(service: application),
