@@ -91,12 +91,17 @@ BEGIN
         IF OLD.state = 'archived' THEN
             RAISE EXCEPTION 'request % is archived and cannot change', OLD.number USING ERRCODE = 'insufficient_privilege';
         END IF;
-    ELSIF TG_TABLE_NAME = 'request_documents' AND TG_OP = 'UPDATE' AND OLD.purged_at IS NULL AND NEW.purged_at IS NOT NULL
-          AND NEW.content = ''::bytea
-          AND (NEW.id, NEW.request_id, NEW.type, NEW.file_name, NEW.media_type, NEW.size, NEW.sha256, NEW.uploaded_by, NEW.uploaded_at)
-              IS NOT DISTINCT FROM (OLD.id, OLD.request_id, OLD.type, OLD.file_name, OLD.media_type, OLD.size, OLD.sha256, OLD.uploaded_by, OLD.uploaded_at) THEN
+    ELSIF TG_TABLE_NAME = 'request_documents' AND TG_OP = 'UPDATE' THEN
         -- The one change an archived file allows: the retention purge of a document's content.
-        RETURN NEW;
+        -- (Nested: plpgsql plans a whole condition, and only this table's rows have purged_at.)
+        IF OLD.purged_at IS NULL AND NEW.purged_at IS NOT NULL AND NEW.content = ''::bytea
+           AND (NEW.id, NEW.request_id, NEW.type, NEW.file_name, NEW.media_type, NEW.size, NEW.sha256, NEW.uploaded_by, NEW.uploaded_at)
+               IS NOT DISTINCT FROM (OLD.id, OLD.request_id, OLD.type, OLD.file_name, OLD.media_type, OLD.size, OLD.sha256, OLD.uploaded_by, OLD.uploaded_at) THEN
+            RETURN NEW;
+        END IF;
+        IF EXISTS (SELECT 1 FROM requests WHERE id = NEW.request_id AND state = 'archived') THEN
+            RAISE EXCEPTION 'the request is archived; its % cannot change', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+        END IF;
     ELSIF EXISTS (SELECT 1 FROM requests
                   WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.request_id ELSE NEW.request_id END AND state = 'archived') THEN
         RAISE EXCEPTION 'the request is archived; its % cannot change', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';

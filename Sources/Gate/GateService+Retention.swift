@@ -8,6 +8,11 @@ public struct PurgedFile: Sendable, Equatable, Codable {
     public let request: String
     public let documents: Int
     public let bytes: Int
+    public init(request: String, documents: Int, bytes: Int) {
+        self.request = request
+        self.documents = documents
+        self.bytes = bytes
+    }
 }
 
 extension GateService {

@@ -296,6 +296,7 @@ struct CLITests {
             #expect((executed.json["temporary_password"] as? String)?.count == 24)
             #expect((executed.json["request"] as? [String: Any])?["state"] as? String == "executed")
             #expect(try cli.run(["request", "notify", number]).status == 0)
+            #expect(try cli.run(["request", "handover", number, "--channel", "phone", "--recipient", "Sekar"]).status == 0)
             #expect(try cli.run(["request", "confirm-receipt", number]).status == 0)
             let listed = try cli.run(["request", "list", "--json"], asStaf)
             #expect(listed.stdout.contains(number))

@@ -28,6 +28,8 @@ struct GateFlowTests {
             let body = try notice.decode(String.self, at: 1) + (try notice.decode(String.self, at: 2))
             #expect(body.contains("helpdesk01") && body.contains("wajib mengganti password"))
             #expect(!body.contains(temporary.reveal), "the temporary password is never in a notice")
+            #expect(try await f.gate.request(request.id).state == .executed, "the notice does not end step 8")
+            _ = try await f.gate.act(.handover(Handover(channel: .phone, recipient: "Sekar", handedAt: f.clock.now)), on: request.id, by: admin2)
 
             #expect(try await f.accounts.credentials.login(userID: "helpdesk01", password: temporary.reveal).code == "password_change_required")
             #expect(try await f.gate.confirmReceiptOnFirstLogin(userID: "helpdesk01") == [request.number])
@@ -44,6 +46,8 @@ struct GateFlowTests {
             #expect(text.contains("documents/") && text.contains("%PDF-1.7"))
             let steps = try await f.accounts.count("SELECT count(*) FROM request_steps WHERE request_id = $1 AND ended_at IS NOT NULL", [request.id])
             #expect(steps == 6, "steps 1, 2, 5, 6, 8, 9")
+            #expect(text.contains("\"handover\"") && text.contains("\"notices\"") && text.contains("\"outcome\" : \"pending\""))
+            #expect(text.contains("\"confirmed_by\" : \"helpdesk01\""))
             #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE request_id = $1 AND ended_at IS NULL", [request.id]) == 0)
         }
     }
@@ -149,7 +153,7 @@ struct GateFlowTests {
                     Issue.record("unexpected refusal \(error)"); continue
                 }
                 #expect(current == .executed)
-                #expect(allowed.map(\.action) == [.notify])
+                #expect(allowed.map(\.action) == [.handover, .notify])
             }
             #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'password.reset'") == 1)
             #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE step = 6") == 1)

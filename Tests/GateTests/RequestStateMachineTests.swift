@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 import Gate
 import Testing
 
@@ -31,7 +32,7 @@ func refusal(_ result: Result<Decision, GateError>) -> GateError? {
 
 @Suite("SOP 004 state machine (no database)")
 struct RequestStateMachineTests {
-    @Test("the complete path: 2 complete → 5 valid → 6 execute → 8 notify → confirm → 9 archive")
+    @Test("the complete path: 2 complete → 5 valid → 6 execute → notice → 8 hand-over → confirm → 9 archive")
     func completePath() {
         var f = facts(.submitted)
         let t2 = RequestStateMachine.apply(.completeness(complete: true), to: f, by: staf)
@@ -44,10 +45,20 @@ struct RequestStateMachineTests {
         let t6 = RequestStateMachine.apply(.execute, to: f, by: admin)
         #expect(to(t6) == .executed && (try! t6.get().opensStep) == 8)
         f.state = .executed
-        #expect(to(RequestStateMachine.apply(.notify, to: f, by: admin)) == .notified)
+        // The notice is step 8's evidence; the step ends with the recorded hand-over.
+        let notice = RequestStateMachine.apply(.notify, to: f, by: admin)
+        #expect(to(notice) == .executed && (try! notice.get().endsStep) == nil)
+        f.noticeQueued = true
+        #expect(RequestStateMachine.allowed(in: f).map(\.action) == [.handover])
+        let handover = Handover(channel: .phone, recipient: "Sekar", handedAt: Date(timeIntervalSince1970: 1_000))
+        let t8 = RequestStateMachine.apply(.handover(handover), to: f, by: admin)
+        #expect(to(t8) == .notified && (try! t8.get().endsStep) == 8 && (try! t8.get().opensStep) == 9)
+        #expect(effects(t8) == [.recordHandover(handover)])
         f.state = .notified
         let confirm = RequestStateMachine.apply(.confirmReceipt, to: f, by: requester)
         #expect(to(confirm) == .notified && (try! confirm.get().endsStep) == nil)
+        #expect(effects(confirm) == [.confirmReceipt], "the helpdesk confirming is the standard: no deviation")
+        f.receiptConfirmed = true
         let t9 = RequestStateMachine.apply(.archive, to: f, by: staf)
         #expect(to(t9) == .archived && (try! t9.get().endsStep) == 9 && (try! t9.get().opensStep) == nil)
     }
@@ -101,7 +112,7 @@ struct RequestStateMachineTests {
         let archived = refusal(RequestStateMachine.apply(.archive, to: facts(.archived), by: staf))
         #expect(archived?.description == "the request is archived; allowed now: nothing: the request is archived")
         let executed = refusal(RequestStateMachine.apply(.execute, to: facts(.executed), by: admin))
-        #expect(executed?.description == "the request is executed; allowed now: notify by admin_ppe")
+        #expect(executed?.description == "the request is executed; allowed now: handover by admin_ppe; notify by admin_ppe")
     }
 
     @Test("each step belongs to its role", arguments: [

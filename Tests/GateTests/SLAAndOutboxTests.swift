@@ -23,7 +23,9 @@ struct SLAAndOutboxTests {
             try await at(f, day, 3, .completeness(complete: true), first, by: staf)                     // 3 min ≤ 5
             try await at(f, day, 23, .validity(valid: true, subject: "helpdesk01"), first, by: admin)   // 20 min > 15: breach
             try await at(f, day, 30, .execute, first, by: admin)                                         // 7 ≤ 15
-            try await at(f, day, 45, .notify, first, by: admin)                                          // 15 > 10: breach
+            try await at(f, day, 40, .notify, first, by: admin)                                          // the notice: evidence, not the end
+            let told = Handover(channel: .phone, recipient: "Sekar Ayu Wulandari", handedAt: day.addingTimeInterval(44 * 60))
+            try await at(f, day, 45, .handover(told), first, by: admin)                                  // 15 > 10: breach
             try await at(f, day, 48, .archive, first, by: staf2)                                         // 3 ≤ 5
 
             f.clock.advance(day.addingTimeInterval(60 * 60).timeIntervalSince(f.clock.now))
@@ -53,8 +55,17 @@ struct SLAAndOutboxTests {
             #expect(line(7, admin2)?.breaches == 1)
             #expect(line(8, admin)?.breaches == 1)
             #expect(line(9, staf2)?.breaches == 0)
-            let breachesByActor = Dictionary(grouping: report, by: \.actor).mapValues { $0.reduce(0) { $0 + $1.breaches } }
+            let done = report.filter { $0.status == "done" }
+            let breachesByActor = Dictionary(grouping: done, by: \.actor).mapValues { $0.reduce(0) { $0 + $1.breaches } }
             #expect(breachesByActor == [staf.userID: 0, staf2.userID: 1, admin.userID: 2, admin2.userID: 1])
+            // Every breach is a deviation its actor owes an explanation for; so is archiving without a confirmed receipt.
+            #expect(line(5, admin)?.unexplained == 1 && line(8, admin)?.unexplained == 1 && line(9, staf2)?.unexplained == 1)
+            #expect(done.allSatisfy { $0.priority == "normal" })
+            // Steps open past their limit belong to the role that holds them until someone takes them.
+            let open9 = try #require(report.first { $0.status == "open_overdue" && $0.step == 9 })
+            #expect(open9.actor == "role:staf_administrasi" && open9.count == 1 && open9.medianSeconds == 50 * 60)
+            let open2 = try #require(report.first { $0.status == "open_overdue" && $0.step == 2 })
+            #expect(open2.actor == "role:staf_administrasi" && open2.count == 1 && open2.limitMinutes == 5)
 
             let queue = try await f.gate.queue()
             #expect(queue.map(\.number) == [second.number, third.number], "overdue step 2 of the third comes after the second's open step 9")

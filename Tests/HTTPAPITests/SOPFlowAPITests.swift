@@ -42,7 +42,7 @@ struct SOPFlowAPITests {
                 // Step 1 by the staf, documents as raw bodies.
                 var requestID = 0
                 try await client.post("/v1/requests", [
-                    "kinds": ["reset_password", "user_id_info"], "subject": ["full_name": "Pegawai helpdesk01"],
+                    "kinds": ["reset_password", "user_id_info"], "subject": ["full_name": "Pegawai Helpdesk Satu"],
                     "requester_name": "Pegawai helpdesk01", "requester_contact": "helpdesk01@purbalinggakab.go.id", "channel": "hardcopy",
                 ], token: staf) { response in
                     #expect(response.status == .created)
@@ -70,7 +70,14 @@ struct SOPFlowAPITests {
                     #expect(response.body.json["state"] as? String == "submitted")
                 }
                 try await client.post("/v1/requests/\(requestID)/completeness", ["complete": true], token: staf) { #expect($0.status == .ok) }
-                try await client.post("/v1/requests/\(requestID)/validity", ["valid": true, "subject_user_id": "helpdesk01"], token: admin) { #expect($0.status == .ok) }
+                // The requester wrote "Pegawai Helpdesk Satu"; the account is "Pegawai helpdesk01". The Admin PPE must say why it is the right one.
+                try await client.post("/v1/requests/\(requestID)/validity", ["valid": true, "subject_user_id": "helpdesk01"], token: admin) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(response.body.json["code"] as? String == "hint_mismatch" && response.body.json["fields"] as? String == "full_name")
+                }
+                try await client.post("/v1/requests/\(requestID)/validity",
+                                      ["valid": true, "subject_user_id": "helpdesk01", "acknowledgement": "SK names her; the letter used the post title"],
+                                      token: admin) { #expect($0.status == .ok) }
                 var temporary = ""
                 try await client.post("/v1/requests/\(requestID)/execute", nil, token: admin) { response in
                     #expect(response.status == .ok)
@@ -79,6 +86,15 @@ struct SOPFlowAPITests {
                     #expect(response.body.json["user_id"] as? String == "helpdesk01")
                 }
                 try await client.post("/v1/requests/\(requestID)/notify", nil, token: admin) { #expect($0.status == .ok) }
+                try await client.post("/v1/requests/\(requestID)/handover", ["channel": "carrier pigeon", "recipient": "Sekar"], token: admin) { response in
+                    #expect(response.status == .unprocessableContent && response.body.json["field"] as? String == "channel")
+                }
+                try await client.post("/v1/requests/\(requestID)/handover", ["channel": "phone", "recipient": "Sekar", "handed_at": "2999-01-01T00:00:00Z"],
+                                      token: admin) { #expect($0.status == .unprocessableContent) }
+                try await client.post("/v1/requests/\(requestID)/handover", ["channel": "phone", "recipient": "Sekar Ayu Wulandari"], token: admin) { response in
+                    #expect(response.status == .ok)
+                    #expect((response.body.json["request"] as? [String: Any])?["state"] as? String == "notified")
+                }
 
                 // The helpdesk: temporary password, forced change (which confirms receipt), normal login.
                 let helpdesk = try await login(client, "helpdesk01", temporary, expect: "password_change_required")
@@ -124,8 +140,8 @@ struct SOPFlowAPITests {
                 try await client.get("/v1/reports/sla?format=csv&from=2026-11-01&to=2026-12-01", token: admin) { response in
                     #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
                     let csv = String(buffer: response.body)
-                    #expect(csv.hasPrefix("step,actor,count,median_seconds,p90_seconds,breaches,limit_minutes\n"))
-                    #expect(csv.contains("\n2,staf.adm,2,0.0,0.0,0,5\n") && csv.contains("\n6,admin.ppe,1,0.0,0.0,0,15\n"))
+                    #expect(csv.hasPrefix("step,actor,priority,status,count,median_seconds,p90_seconds,breaches,limit_minutes,explained,unexplained\n"))
+                    #expect(csv.contains("\n2,staf.adm,normal,done,2,0.0,0.0,0,5,0,0\n") && csv.contains("\n6,admin.ppe,normal,done,1,0.0,0.0,0,15,0,0\n"))
                 }
                 try await client.get("/v1/audit/verify", token: admin) { response in
                     #expect(response.body.json["intact"] as? Bool == true)

@@ -161,7 +161,8 @@ struct OperationsTests {
     func slaCSV() throws {
         let lines = [SLAReportLine(step: 2, actor: #"staf, "adm""#, count: 3, medianSeconds: 120, p90Seconds: 240, breaches: 1, limitMinutes: 5)]
         let csv = try Operations.csv(lines)
-        #expect(csv == "step,actor,count,median_seconds,p90_seconds,breaches,limit_minutes\n2,\"staf, \"\"adm\"\"\",3,120.0,240.0,1,5\n")
+        #expect(csv == "step,actor,priority,status,count,median_seconds,p90_seconds,breaches,limit_minutes,explained,unexplained\n"
+                + "2,\"staf, \"\"adm\"\"\",normal,done,3,120.0,240.0,1,5,0,0\n")
     }
 
     @Test("step 5 resolves the subject through the directory: an unknown account or one of another role is refused")
