@@ -37,6 +37,7 @@ post "/v1/requests/$REQ/validity" '{"valid":true,"subject_user_id":"helpdesk01"}
 TEMP=$(post "/v1/requests/$REQ/execute" '{}' "$ADMIN" | json '["temporary_password"]')
 echo "temporary password for helpdesk01 (tell them by phone): $TEMP"
 post "/v1/requests/$REQ/notify" '{}' "$ADMIN" >/dev/null
+post "/v1/requests/$REQ/handover" '{"channel":"phone","recipient":"Sekar Ayu Wulandari"}' "$ADMIN" >/dev/null  # step 8 ends
 
 # 4. The helpdesk logs in with it, must change it, then logs in normally; step 9 archives.
 HD=$(post /v1/auth/login "{\"user_id\":\"helpdesk01\",\"password\":\"$TEMP\"}" | json '["token"]')
