@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
     ],
     targets: [
@@ -107,10 +108,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console: a third door (server-rendered pages) over the same operations.
+        .target(
+            name: "Console",
+            dependencies: [
+                "HTTPAPI", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "spse-accounts",
             dependencies: [
-                "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
+                "Console", "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
                 "Operations", "Inputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ConsoleKitTerminal", package: "console-kit"),
@@ -169,6 +182,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "HTTPAPI", "Postgres", "TestSupport", "Accounts", "Gate", "Operations",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

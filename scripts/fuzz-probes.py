@@ -51,15 +51,21 @@ def probes():
             yield A, "GET", "/v1/requests" + q(**{name: value}), {}, None
         for name in ("from", "to", "format"):
             yield A, "GET", "/v1/reports/sla" + q(**{name: value}), {}, None
+        for name in ("actor", "unexplained", "page"):
+            yield A, "GET", "/v1/deviations" + q(**{name: value}), {}, None
+        yield A, "GET", "/v1/requests/1/export" + q(reason=value), {}, None
         yield "staf", "POST", "/v1/requests/1/documents" + q(type="other", file_name=value), {"Content-Type": "application/pdf"}, b"%PDF-1.7\n"
         yield A, "POST", "/v1/provisioning/batches" + q(dry_run=value), {"Content-Type": "text/csv"}, b"user_id,role,full_name,nip,email,agency\n"
     for page in BIG:
         yield A, "GET", "/v1/accounts" + q(q="sekar", reason="probe", page=page), {}, None
         yield A, "GET", "/v1/accounts" + q(q="zzzz qqqq", reason="probe", page=page), {}, None
+        yield A, "GET", "/v1/deviations" + q(page=page), {}, None
     for date in DATES:
         for path in ("/v1/audit", "/v1/reports/sla"):
             yield A, "GET", path + q(**{"from": date}), {}, None
             yield A, "GET", path + q(to=date), {}, None
+        yield A, "POST", "/v1/requests/4/handover", {}, {"channel": "phone", "recipient": "Sekar", "handed_at": date}
+    yield A, "POST", "/v1/requests/4/handover", {}, {"channel": "phone", "recipient": "Sekar", "handed_at": "99999-01-01T00:00:00Z"}
     yield A, "GET", "/v1/audit" + q(**{"from": "0001-01-01", "to": "9999-12-31"}), {}, None
     yield A, "GET", "/v1/reports/sla" + q(**{"from": "2026-12-01", "to": "2026-01-01"}), {}, None
     for rid in ("0", "-1", "9223372036854775807", "9223372036854775808", "REQ-2026-000001%00", "REQ-%00", "REQ-" + "9" * 300, "%00"):
@@ -67,6 +73,14 @@ def probes():
         yield A, "POST", f"/v1/requests/{rid}/execute", {}, None
     for doc in ("0", "-1", "9223372036854775807", "9223372036854775808", "%00"):
         yield A, "GET", f"/v1/requests/1/documents/{doc}", {}, None
+    for dev in ("0", "-1", "9223372036854775807", "9223372036854775808", "99999999999999999999", "%00", "1e3"):
+        yield A, "POST", f"/v1/deviations/{dev}/explanation", {}, {"explanation": "probe"}
+    for priority in ("URGENT", "%00", "x" * 300, "%C3%A9"):
+        yield A, "PUT", f"/v1/standards/priorities/{priority}", {}, {"step6_minutes": 15}
+    # Never a value in 1..10080: the probes must not change the standards they run against.
+    for minutes in (1e30, -1, 0, 10081, "x", None, 1.5, 9223372036854775808, True):
+        yield A, "PUT", "/v1/standards/priorities/normal", {}, {"step6_minutes": minutes}
+    yield A, "PUT", "/v1/standards/priorities/normal", {}, b'{"step6_minutes": 1e400}'
     for user in ("a%00b", "a" * 65, "%C3%A9t%C3%A9", "..", "%2e%2e"):
         yield A, "GET", f"/v1/accounts/{user}" + q(reason="probe"), {}, None
         yield A, "POST", f"/v1/accounts/{user}/unlock", {}, None
@@ -90,6 +104,10 @@ def probes():
         yield "staf", "POST", "/v1/requests", {}, {**request, "kinds": [value]}
         yield A, "POST", "/v1/requests/3/validity", {}, {"valid": False, "reason": value}
         yield A, "POST", "/v1/requests/3/validity", {}, {"valid": True, "subject_user_id": value}
+        yield A, "POST", "/v1/requests/3/validity", {}, {"valid": True, "subject_user_id": "sekar.fuzz", "acknowledgement": value}
+        for field in ("channel", "recipient", "handed_at"):
+            yield A, "POST", "/v1/requests/4/handover", {}, {**{"channel": "phone", "recipient": "Sekar"}, field: value}
+        yield A, "POST", "/v1/deviations/1/explanation", {}, {"explanation": value}
     # Numbers and shapes JSON allows.
     yield "staf", "POST", "/v1/requests/1/completeness", {}, {"complete": 1e400}
     yield "staf", "POST", "/v1/requests/1/completeness", {}, b'{"complete": ' + b"[" * 10000 + b"]" * 10000 + b"}"
@@ -99,6 +117,9 @@ def probes():
     for step in ("supplement", "execute", "notify", "confirm-receipt", "archive"):
         yield A, "POST", f"/v1/requests/1/{step}", {}, {"x": "y" * 2000}
         yield A, "POST", f"/v1/requests/1/{step}", {}, b"{}" + b" " * 2000
+    yield A, "POST", "/v1/archive/purge", {}, {"x": "y" * 2000}
+    yield A, "POST", "/v1/archive/purge", {}, b"[" * 100000
+    yield A, "POST", "/v1/requests/4/handover", {}, b'{"channel": "phone", "recipient": ' + b"[" * 10000 + b"]" * 10000 + b"}"
     # Provisioning files with NUL, control characters, a huge line.
     csv_head = b"user_id,role,full_name,nip,email,agency\n"
     for row in (b"probe.a,helpdesk,A\x00B,,a@example.go.id,Dinas\n", b"probe.b,helpdesk,A\x01B,,b@example.go.id,Dinas\n",

@@ -185,6 +185,19 @@ public struct GateService: Sendable {
         try await pool.withConnection { try await Self.load(id, on: $0) }
     }
 
+    /// The newest requests someone filed, is the requester of, or is the subject of.
+    public func requests(involving userID: String, limit: Int = 50) async throws -> [Request] {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT \(Self.requestColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id
+                WHERE r.requester_user_id = $1 OR r.submitted_by = $1 OR a.user_id = $1
+                ORDER BY r.id DESC LIMIT $2
+                """, [userID, limit]
+            ).map(Self.decodeRequest)
+        }
+    }
+
     /// The request with this number (`REQ-2026-000123`).
     public func request(number: String) async throws -> Request {
         try await pool.withConnection { connection in

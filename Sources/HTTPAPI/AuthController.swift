@@ -88,5 +88,5 @@ enum LoginRefusal: Error, Equatable {
 
 extension APIContext {
     /// The client's address without the port, for the per-address login budget.
-    var remoteAddress: String { clientAddress ?? remotePeer ?? "unknown" }
+    public var remoteAddress: String { clientAddress ?? remotePeer ?? "unknown" }
 }

@@ -5,11 +5,11 @@ import Inputs
 /// Query parameters as browsers and HTML forms send them (`application/x-www-form-urlencoded`):
 /// `+` is a space, `%XX` are UTF-8 bytes. A value whose bytes are not UTF-8 is refused by name
 /// (422), never passed on as something else. The first of repeated names wins.
-struct FormQuery {
+public struct FormQuery {
     private let values: [String: String]
     private let undecodable: Set<String>
 
-    init(_ raw: String?) {
+    public init(_ raw: String?) {
         var values: [String: String] = [:]
         var undecodable: Set<String> = []
         for pair in (raw ?? "").split(separator: "&", omittingEmptySubsequences: true) {
@@ -21,12 +21,15 @@ struct FormQuery {
         self.undecodable = undecodable
     }
 
-    subscript(_ name: String) -> String? {
+    public subscript(_ name: String) -> String? {
         get throws(InputError) {
             if undecodable.contains(name) { throw InputError(field: name, reason: "must be UTF-8 text") }
             return values[name]
         }
     }
+
+    /// A field's name as a form encodes it.
+    public static func decodeName(_ text: Substring) -> String? { decode(text) }
 
     static func decode(_ text: Substring) -> String? {
         String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
@@ -35,5 +38,5 @@ struct FormQuery {
 
 extension Request {
     /// The query as a form sends it.
-    var form: FormQuery { FormQuery(uri.query) }
+    public var form: FormQuery { FormQuery(uri.query) }
 }

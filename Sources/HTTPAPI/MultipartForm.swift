@@ -4,29 +4,29 @@ import Hummingbird
 /// HTML forms and generated OpenAPI clients do. Translation only: what the parts mean is the
 /// operation's. Parsed here, bounded and total on any bytes: multipart-kit's parser traps on a
 /// header byte above 0x7F (found by scripts/fuzz), and a trap on request input stops the service.
-struct MultipartForm {
-    struct Part {
+public struct MultipartForm {
+    public struct Part {
         var headers: [(String, String)] = []
-        var body: [UInt8] = []
+        public var body: [UInt8] = []
 
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
         var disposition: [String: String] { MultipartForm.parameters(header("content-disposition") ?? "") }
-        var name: String? { disposition["name"] }
-        var fileName: String? { disposition["filename"] }
-        var contentType: String? { header("content-type") }
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var name: String? { disposition["name"] }
+        public var fileName: String? { disposition["filename"] }
+        public var contentType: String? { header("content-type") }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    let parts: [Part]
+    public let parts: [Part]
     static let maximumParts = 16
     static let maximumHeaderBytes = 8 * 1024
 
     /// Whether `contentType` announces a multipart form.
-    static func accepts(_ contentType: String?) -> Bool {
+    public static func accepts(_ contentType: String?) -> Bool {
         contentType?.lowercased().hasPrefix("multipart/form-data") ?? false
     }
 
-    init(_ buffer: ByteBuffer, contentType: String) throws {
+    public init(_ buffer: ByteBuffer, contentType: String) throws {
         guard let boundary = Self.parameters(contentType)["boundary"], (1...70).contains(boundary.utf8.count),
               boundary.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
         else { throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 printable characters") }
@@ -81,8 +81,8 @@ struct MultipartForm {
         return nil
     }
 
-    func part(_ name: String) -> Part? { parts.first { $0.name == name } }
-    func text(_ name: String) -> String? { part(name)?.text }
+    public func part(_ name: String) -> Part? { parts.first { $0.name == name } }
+    public func text(_ name: String) -> String? { part(name)?.text }
 
     /// The `key=value` parameters of a header value (`form-data; name="file"; filename="a.pdf"`),
     /// quoted or not, keys lowercased; `filename*` (RFC 5987, UTF-8) wins over `filename`.

@@ -4,13 +4,13 @@ import Provisioning
 
 /// An RFC 9457 problem document, with a stable machine `code` and a human `detail` in Bahasa
 /// Indonesia (default) or English (`Accept-Language: en`).
-struct Problem: Sendable, Equatable {
-    let status: HTTPResponse.Status
-    let code: String
-    let detailID: String
-    let detailEN: String
-    var retryAfter: Int? = nil
-    var extra: [String: String] = [:]
+public struct Problem: Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let detailID: String
+    public let detailEN: String
+    public var retryAfter: Int? = nil
+    public var extra: [String: String] = [:]
     /// Every bad row of a provisioning batch, as `problems: [{line, column, rule, detail}]`.
     var problems: [RowProblem] = []
 
@@ -38,7 +38,7 @@ struct Problem: Sendable, Equatable {
     }
 
     /// English when the client ranks it above Indonesian; Indonesian otherwise.
-    static func prefersEnglish(_ header: String?) -> Bool {
+    public static func prefersEnglish(_ header: String?) -> Bool {
         guard let header else { return false }
         var best: (lang: String, q: Double)? = nil
         for part in header.split(separator: ",") {

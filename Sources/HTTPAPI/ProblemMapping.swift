@@ -9,8 +9,8 @@ import Provisioning
 
 /// The one place where errors become HTTP problems. Unknown errors are a 500 that says nothing
 /// about their insides.
-enum ProblemMapping {
-    static func problem(for error: any Error) -> Problem {
+public enum ProblemMapping {
+    public static func problem(for error: any Error) -> Problem {
         switch error {
         case let error as APIError: return api(error)
         case let error as InputError:

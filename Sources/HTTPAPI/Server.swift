@@ -40,7 +40,9 @@ public struct APIServices: Sendable {
 
 /// Builds the Hummingbird application from its parts; the executable runs it.
 public enum Server {
-    public static func router(_ services: APIServices) -> Router<APIContext> {
+    /// The API's routes, then whatever `doors` add (the web console) on the same router, so every
+    /// door shares the middleware that maps errors, finds the client's address and logs.
+    public static func router(_ services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = []) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: ProblemMiddleware(metrics: services.metrics))
         let graph = services.graph
@@ -66,14 +68,16 @@ public enum Server {
         ReportsController(operations: operations).addRoutes(to: router)
         StandardsController(operations: operations).addRoutes(to: router)
         ProvisioningController(operations: operations, bodyLimit: graph.settings.batchMaxBytes).addRoutes(to: router)
+        for door in doors { door(router) }
         return router
     }
 
     public static func application(
-        configuration: ServerConfiguration, services: APIServices, backgroundServices: [any Service] = [], logger: Logger
+        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = [],
+        backgroundServices: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(services),
+            router: router(services, doors: doors),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
             services: backgroundServices,
             logger: logger)
@@ -81,13 +85,14 @@ public enum Server {
 
     /// The same application speaking HTTPS with the PEM certificate chain and key in these files.
     public static func httpsApplication(
-        configuration: ServerConfiguration, services: APIServices, certificateFile: String, keyFile: String, logger: Logger
+        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = [],
+        certificateFile: String, keyFile: String, logger: Logger
     ) throws -> some ApplicationProtocol {
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
         return Application(
-            router: router(services),
+            router: router(services, doors: doors),
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spse-accounts"),
             logger: logger)

@@ -87,6 +87,11 @@ extension Operations {
         return RequestDetails(request: request, documents: try await gate.documents(of: request.id), record: try await gate.record(of: request.id))
     }
 
+    /// The caller's own requests (filed by them, for them, or about their account), newest first.
+    public func myRequests(by caller: Caller) async throws -> [Request] {
+        try await gate.requests(involving: caller.userID.value)
+    }
+
     public func queue(_ form: QueueForm, by caller: Caller) async throws -> [QueueEntry] {
         try AccessPolicy.require(caller.role, .readAllRequests)
         let state = try form.state.map { text throws(InputError) in

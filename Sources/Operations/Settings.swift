@@ -63,6 +63,10 @@ public struct Settings: Sendable {
     public var auditCheckpointInterval = Duration.seconds(3600)
     public var noticeInterval = Duration.seconds(15)
     public var smtp: SMTPConfiguration?
+    /// The console's cookies carry `Secure`: over TLS always; behind a TLS proxy when told
+    /// (`SPSE_COOKIE_SECURE=true`).
+    public var cookieSecure = false
+    public var secureCookies: Bool { cookieSecure || tlsCertificateFile != nil }
     /// A file left incomplete this many days is rejected by the service (SOP step 4 has no limit of its own).
     public var abandonAfterDays = 14
     /// Documents of a file archived this many days ago are purged by `request purge-documents`.
@@ -127,6 +131,7 @@ public struct Settings: Sendable {
         noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
         smtp = try SMTPConfiguration.fromEnvironment(environment)
         abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
+        cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
         documentRetentionDays = try reader.int("SPSE_DOCUMENT_RETENTION_DAYS", in: 1...36_500) ?? documentRetentionDays
     }
 

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import Console
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -54,11 +55,15 @@ struct ServeCommand: AsyncParsableCommand {
             let graph = try await ServiceGraph.make(settings, pool: pool, hashWait: metrics.hashWait)
             let services = APIServices(graph: graph, migrator: migrator, metrics: metrics, state: state)
             let listen = ServerConfiguration(host: settings.host, port: settings.port)
+            // The web console at /, a third door over the same operations.
+            let console = try Console(operations: graph.operations, secureCookies: settings.secureCookies, batchLimit: settings.batchMaxBytes)
+            let doors: [@Sendable (Router<APIContext>) -> Void] = [{ console.addRoutes(to: $0) }]
             let application: any Service
             if let certificate = settings.tlsCertificateFile, let key = settings.tlsKeyFile {
-                application = try Server.httpsApplication(configuration: listen, services: services, certificateFile: certificate, keyFile: key, logger: logger)
+                application = try Server.httpsApplication(configuration: listen, services: services, doors: doors, certificateFile: certificate,
+                                                          keyFile: key, logger: logger)
             } else {
-                application = Server.application(configuration: listen, services: services, logger: logger)
+                application = Server.application(configuration: listen, services: services, doors: doors, logger: logger)
             }
             // A group stops its services in reverse order, each after the one behind it has
             // returned: SIGTERM reaches the drain first (/readyz 503 for the drain period), then

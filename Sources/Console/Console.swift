@@ -1,0 +1,136 @@
+import Accounts
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Mustache
+import Operations
+
+/// The web console: server-rendered pages for Staf Administrasi, Admin PPE, the managed users and
+/// the auditor, served by the same `serve` at `/` (the API stays under `/v1`). A third door: each
+/// page translates form fields into one operation and its answer into HTML; it decides nothing.
+public struct Console: Sendable {
+    let operations: Operations
+    let library: MustacheLibrary
+    let catalog: Catalog
+    let cookies: ConsoleCookies
+    /// Largest urlencoded form read (a multipart upload has the document limit).
+    let formLimit = 64 * 1024
+    let batchLimit: Int
+
+    /// `secureCookies`: mark cookies `Secure` (served over TLS, or behind a TLS proxy).
+    public init(operations: Operations, secureCookies: Bool, batchLimit: Int = 16 * 1024 * 1024) throws {
+        self.operations = operations
+        self.cookies = ConsoleCookies(secure: secureCookies)
+        self.batchLimit = batchLimit
+        catalog = try Catalog(bundle: .module)
+        var library = MustacheLibrary()
+        guard let directory = Bundle.module.url(forResource: "Templates", withExtension: nil, subdirectory: "Resources") else {
+            throw ConsoleSetupError("the templates are missing")
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        self.library = library
+    }
+
+    /// Adds the console's routes, behind its middleware (session cookie, security headers, HTML errors).
+    public func addRoutes(to router: Router<APIContext>) {
+        StaticFiles.addRoutes(to: router)
+        let group = router.group().add(middleware: ConsoleMiddleware(console: self))
+        AuthPages(console: self).addRoutes(to: group)
+        HomePage(console: self).addRoutes(to: group)
+        RequestPages(console: self).addRoutes(to: group)
+        AccountPages(console: self).addRoutes(to: group)
+        ReportPages(console: self).addRoutes(to: group)
+    }
+}
+
+/// What every page knows of the request it answers.
+struct Page: Sendable {
+    let language: Language
+    let session: Session?
+    let token: SessionToken?
+    let csrf: String?
+    /// The path and query, to come back to after switching language.
+    let path: String
+
+    /// The caller for an operation; a page reached without a full session never gets here (the
+    /// middleware redirected it), so this is the API's own refusal otherwise.
+    func caller() throws -> Caller {
+        guard let session else { throw AccountsError.sessionInvalid }
+        return try Caller(session: session)
+    }
+}
+
+extension Console {
+    func page(_ request: Request, _ context: APIContext) -> Page {
+        let language = Catalog.language(cookie: request.cookies[ConsoleCookies.language]?.value,
+                                        acceptLanguage: request.headers[.acceptLanguage])
+        let path = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+        return Page(language: language, session: context.session, token: context.token,
+                    csrf: CSRF.token(session: context.token, preLogin: request.cookies[ConsoleCookies.preLogin]?.value),
+                    path: path)
+    }
+
+    func t(_ key: String, _ page: Page, _ values: [String: String] = [:]) -> String { catalog.text(key, page.language, values) }
+
+    /// Renders `template` with `data` and what every page shows (the catalogue, the user, the menu by role).
+    /// `data`'s nil values are left out, so a template's `{{#key}}` section sees "absent".
+    func render(_ template: String, _ page: Page, _ data: [String: Any?] = [:], status: HTTPResponse.Status = .ok) -> Response {
+        var model: [String: Any] = [
+            "t": catalog.table(page.language), "lang": page.language.rawValue, "otherLang": page.language.other.rawValue,
+            "otherLangName": page.language.other.name, "csrf": page.csrf ?? "",
+            "path": page.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/",
+        ]
+        if let session = page.session, session.scope == .full {
+            let role = session.role
+            model["user"] = ["userID": session.userID.value, "roleName": t("role_\(role.rawValue)", page)]
+            model["nav"] = [
+                "newRequest": AccessPolicy.allows(role, .submitRequests),
+                "accounts": AccessPolicy.allows(role, .createAccounts),
+                "reports": AccessPolicy.allows(role, .readSLAReports),
+                "audit": AccessPolicy.allows(role, .readAudit),
+            ]
+        }
+        for (key, value) in data { if let value { model[key] = value } }
+        let html = library.render(model, withTemplate: template) ?? "<!DOCTYPE html><title>spse-accounts</title><p>template \(template) missing</p>"
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// 303 to `location` (a path of this site), optionally with a message for the next page.
+    func redirect(_ location: String, flash: String? = nil) -> Response {
+        var target = location
+        if let flash { target += (target.contains("?") ? "&" : "?") + "ok=\(flash)" }
+        return Response(status: .seeOther, headers: [.location: target])
+    }
+
+    /// A refusal in the page's language: the console's catalogue for what people meet at the
+    /// door (credentials, throttling, policy), the problem's own detail otherwise.
+    func message(for error: any Error, _ page: Page) -> (problem: Problem, text: String) {
+        let problem = ProblemMapping.problem(for: error)
+        let english = page.language == .en
+        let text: String
+        switch problem.code {
+        case "invalid_credentials": text = t("wrong_credentials", page)
+        case "too_many_requests", "locked":
+            text = t("too_many_attempts", page, ["n": String(max(1, ((problem.retryAfter ?? 60) + 59) / 60))])
+        case "temporary_password_expired": text = t("temporary_expired", page)
+        case "password_policy": text = t("policy_\(problem.extra["rule"] ?? "min_length")", page)
+        case "not_found", "account_not_found": text = t("not_found", page)
+        case "not_permitted": text = t("forbidden", page)
+        case "invalid_input", "invalid_field":
+            let detail = english ? problem.detailEN : problem.detailID
+            text = english ? detail : "\(t("invalid_value", page)) — \(detail)"
+        default: text = english ? problem.detailEN : problem.detailID
+        }
+        return (problem, text)
+    }
+
+    /// The flash message a redirect carried (`?ok=…`), only from the catalogue's `done_*` keys.
+    func flash(_ request: Request, _ page: Page) -> String? {
+        guard let key = try? request.form["ok"], key.allSatisfy({ $0.isLetter || $0 == "_" }),
+              catalog.table(page.language)["done_\(key)"] != nil else { return nil }
+        return t("done_\(key)", page)
+    }
+}

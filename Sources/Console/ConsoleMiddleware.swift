@@ -1,0 +1,124 @@
+import Accounts
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Operations
+
+/// In front of every console page: finds the session from its cookie, sends whoever has none to
+/// the sign-in page (before reading any body) and whoever must change a temporary password to
+/// that page, sets the security headers, and renders every refusal as a page in the user's language.
+struct ConsoleMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let console: Console
+
+    /// Pages for anyone, signed in or not.
+    static let publicPaths: Set<String> = ["/masuk", "/bahasa"]
+    /// What a session that must change its password may still reach.
+    static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa"]
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var context = context
+        var response: Response
+        var clearSession = false
+        if let value = request.cookies[ConsoleCookies.session]?.value, !value.isEmpty {
+            let token = SessionToken(presented: value)
+            if let session = try? await console.operations.session(for: token) {
+                context.session = session
+                context.token = token
+            } else {
+                clearSession = true  // expired or signed out elsewhere: forget it
+            }
+        }
+        let path = request.uri.path
+        do {
+            if context.session == nil, !Self.publicPaths.contains(path) {
+                response = console.redirect("/masuk")
+            } else if let session = context.session, session.scope != .full, !Self.changeOnlyPaths.contains(path) {
+                response = console.redirect("/ganti-password")
+            } else {
+                response = try await next(request, context)
+            }
+        } catch {
+            response = errorPage(error, request, context)
+        }
+        if clearSession { response.setCookie(console.cookies.expired(ConsoleCookies.session)) }
+        Self.secure(&response.headers)
+        return response
+    }
+
+    /// Every console answer: nothing cached (pages show personal data, some a secret), nothing
+    /// framed, scripts and styles only from this origin.
+    static func secure(_ headers: inout HTTPFields) {
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        }
+        headers[.cacheControl] = "no-store"
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+    }
+
+    func errorPage(_ error: any Error, _ request: Request, _ context: APIContext) -> Response {
+        let page = console.page(request, context)
+        if error is ConsoleFormError {
+            return console.render("error", page, ["heading": console.t("error_title", page), "message": console.t("form_expired", page)],
+                                  status: .forbidden)
+        }
+        let (problem, text) = console.message(for: error, page)
+        switch problem.code {
+        case "session_invalid", "unauthenticated": return console.redirect("/masuk")
+        case "password_change_required": return console.redirect("/ganti-password")
+        default:
+            if problem.status == .internalServerError {
+                context.logger.error("console error", metadata: ["error_type": "\(type(of: error))"])
+            }
+            return console.render("error", page, ["heading": console.t("error_title", page), "message": text], status: problem.status)
+        }
+    }
+}
+
+/// A posted form without its CSRF token (or with a wrong one), or one the console cannot read.
+struct ConsoleFormError: Error {}
+
+/// A posted form, urlencoded or multipart, read only when a handler asks for it (after the
+/// operation authorized the caller) and refused unless its CSRF token matches.
+struct ConsoleForm {
+    private var fields: [String: String] = [:]
+    private(set) var files: [String: MultipartForm.Part] = [:]
+
+    subscript(_ name: String) -> String? {
+        guard let value = fields[name] else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : value
+    }
+
+    /// The raw text of a field, as typed (passwords keep their spaces).
+    func raw(_ name: String) -> String? { fields[name] }
+
+    func file(_ name: String) -> MultipartForm.Part? {
+        guard let part = files[name], !part.body.isEmpty else { return nil }
+        return part
+    }
+
+    static func read(_ request: Request, _ page: Page, limit: Int) async throws -> ConsoleForm {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch { throw HTTPError(.contentTooLarge) }
+        var form = ConsoleForm()
+        let contentType = request.headers[.contentType] ?? ""
+        if MultipartForm.accepts(contentType) {
+            for part in try MultipartForm(buffer, contentType: contentType).parts {
+                guard let name = part.name else { continue }
+                if part.fileName != nil { form.files[name] = part } else if form.fields[name] == nil { form.fields[name] = part.text }
+            }
+        } else {
+            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+            let query = FormQuery(text)
+            for pair in text.split(separator: "&") {
+                let name = FormQuery.decodeName(pair.split(separator: "=", maxSplits: 1).first ?? "")
+                if let name, form.fields[name] == nil { form.fields[name] = try query[name] }
+            }
+        }
+        guard CSRF.matches(form.fields["csrf"], page.csrf) else { throw ConsoleFormError() }
+        return form
+    }
+}

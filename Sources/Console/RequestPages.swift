@@ -1,0 +1,323 @@
+import Accounts
+import Foundation
+import Gate
+import HTTPAPI
+import Hummingbird
+import Inputs
+import Operations
+
+/// Intake of a request with both documents, the request's page (timeline, documents inline, the
+/// step the caller may take now), each step's form, the documents and the archive export.
+struct RequestPages {
+    let console: Console
+    var operations: Operations { console.operations }
+
+    func addRoutes(to group: RouterGroup<APIContext>) {
+        group.get("permohonan/baru") { request, context -> Response in
+            let page = console.page(request, context)
+            let caller = try page.caller()
+            try AccessPolicy.require(caller.role, .submitRequests)
+            return newRequestPage(page, caller, form: [:], fields: [:], error: nil, status: .ok)
+        }
+        group.post("permohonan/baru") { request, context -> Response in
+            try await submit(request, context)
+        }
+        group.get("permohonan/:id") { request, context -> Response in
+            let page = console.page(request, context)
+            return try await detailPage(request, page, reference: try Self.reference(context), error: nil, status: .ok)
+        }
+        group.post("permohonan/:id/langkah/:action") { request, context -> Response in
+            try await step(request, context)
+        }
+        group.post("permohonan/:id/dokumen") { request, context -> Response in
+            let page = console.page(request, context)
+            let caller = try page.caller()
+            let reference = try Self.reference(context)
+            do {
+                _ = try await operations.addDocument(to: reference, by: caller) {
+                    let form = try await ConsoleForm.read(request, page, limit: operations.documentLimit + 64 * 1024)
+                    let file = form.file("file")
+                    return DocumentForm(type: form["type"], fileName: file?.fileName, mediaType: file?.contentType ?? "", content: file?.body ?? [])
+                }
+            } catch let error where !(error is ConsoleFormError) && ProblemMapping.problem(for: error).status != .notFound {
+                return try await detailPage(request, page, reference: reference, error: console.message(for: error, page).text,
+                                            status: ProblemMapping.problem(for: error).status)
+            }
+            return console.redirect("/permohonan/\(reference)", flash: "document")
+        }
+        group.get("permohonan/:id/dokumen/:doc") { request, context -> Response in
+            let page = console.page(request, context)
+            let (info, content) = try await operations.document(
+                context.parameters.get("doc") ?? "", of: try Self.reference(context), by: try page.caller())
+            // Shown inline, in a sandbox: a stored file never runs script in the console's origin.
+            var headers: HTTPFields = [.contentType: info.mediaType, .contentDisposition: ContentDisposition.inline(info.fileName)]
+            headers[.contentSecurityPolicy] = "default-src 'none'; img-src 'self'; object-src 'self'; plugin-types application/pdf; sandbox"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
+        }
+        group.get("permohonan/:id/ekspor") { request, context -> Response in
+            let page = console.page(request, context)
+            let (found, tar) = try await operations.exportRequest(
+                try Self.reference(context), reason: try request.form["alasan"], by: try page.caller())
+            return Response(status: .ok, headers: [.contentType: "application/x-tar", .contentDisposition: ContentDisposition.attachment("\(found.number).tar")],
+                            body: .init(byteBuffer: ByteBuffer(bytes: tar)))
+        }
+    }
+
+    static func reference(_ context: APIContext) throws -> String {
+        guard let text = context.parameters.get("id") else { throw HTTPError(.notFound) }
+        return text
+    }
+
+    // MARK: Intake (step 1)
+
+    static let textFields = ["subject_user_id", "subject_full_name", "subject_nip", "subject_email", "requester_name", "requester_contact"]
+
+    func submit(_ request: Request, _ context: APIContext) async throws -> Response {
+        let page = console.page(request, context)
+        let caller = try page.caller()
+        var typed: [String: Any] = [:]
+        var files: [(DocumentType, MultipartForm.Part)] = []
+        do {
+            let created = try await operations.submitRequest(by: caller) {
+                let form = try await ConsoleForm.read(request, page, limit: 2 * operations.documentLimit + 64 * 1024)
+                for name in Self.textFields { typed[name] = form.raw(name) ?? "" }
+                typed["kind_reset"] = form["kind_reset"] != nil
+                typed["kind_user_id"] = form["kind_user_id"] != nil
+                typed["channel_\(form["channel"] ?? "hardcopy")"] = true
+                typed["subject_role"] = form["subject_role"] ?? "helpdesk"
+                typed["priority"] = form["priority"] ?? "normal"
+                // Both documents are checked (type, size, magic bytes) before anything is filed.
+                for type in [DocumentType.suratPermohonan, .skPengangkatan] {
+                    guard let file = form.file(type.rawValue) else { continue }
+                    do {
+                        _ = try DocumentUpload(type: type, fileName: file.fileName ?? "", mediaType: file.contentType ?? "",
+                                               content: file.body, limit: operations.documentLimit)
+                    } catch { throw InputError(field: type.rawValue, reason: console.message(for: error, page).text) }
+                    files.append((type, file))
+                }
+                let kinds = (form["kind_reset"] != nil ? ["reset_password"] : []) + (form["kind_user_id"] != nil ? ["user_id_info"] : [])
+                return SubmitForm(
+                    kinds: kinds,
+                    subject: SubjectHint(userID: form["subject_user_id"], fullName: form["subject_full_name"], nip: form["subject_nip"],
+                                         email: form["subject_email"]),
+                    subjectRole: form["subject_role"], requesterName: form.raw("requester_name") ?? "",
+                    requesterContact: form.raw("requester_contact") ?? "", channel: form["channel"] ?? "hardcopy", priority: form["priority"])
+            }
+            for (type, file) in files {
+                _ = try await operations.addDocument(
+                    DocumentForm(type: type.rawValue, fileName: file.fileName, mediaType: file.contentType ?? "", content: file.body),
+                    to: created.number, by: caller)
+            }
+            return console.redirect("/permohonan/\(created.number)", flash: "submit")
+        } catch let error where !(error is ConsoleFormError) && !(error is AccountsError) {
+            let (problem, text) = console.message(for: error, page)
+            var field = problem.extra["field"] ?? ""
+            field = field.replacingOccurrences(of: "subject.", with: "subject_")
+            if field.isEmpty, case .invalidInput = error as? GateError { field = "kinds" }
+            return newRequestPage(page, caller, form: typed, fields: field.isEmpty ? [:] : [field: text], error: text, status: problem.status)
+        }
+    }
+
+    func newRequestPage(_ page: Page, _ caller: Caller, form: [String: Any], fields: [String: String], error: String?,
+                        status: HTTPResponse.Status) -> Response {
+        var form = form
+        if form.isEmpty {
+            // A managed user files for themself: their own User ID is the hint.
+            if AccessPolicy.managedRoles.contains(caller.role) { form["subject_user_id"] = caller.userID.value }
+            form["kind_reset"] = true
+            form["channel_\(caller.role == .stafAdministrasi ? "hardcopy" : "email")"] = true
+        }
+        let role = form["subject_role"] as? String ?? (AccessPolicy.managedRoles.contains(caller.role) ? caller.role.rawValue : "helpdesk")
+        let priority = form["priority"] as? String ?? "normal"
+        return console.render("request_new", page, [
+            "form": form, "fields": fields, "error": error,
+            "roles": [Role.helpdesk, .adminAgency, .verifikator, .auditor].map {
+                ["value": $0.rawValue, "name": console.t("role_\($0.rawValue)", page), "selected": $0.rawValue == role]
+            },
+            "priorities": ["urgent", "high", "normal", "low"].map {
+                ["value": $0, "name": console.t("priority_\($0)", page), "selected": $0 == priority]
+            },
+        ], status: status)
+    }
+
+    // MARK: Steps
+
+    func step(_ request: Request, _ context: APIContext) async throws -> Response {
+        let page = console.page(request, context)
+        let caller = try page.caller()
+        let reference = try Self.reference(context)
+        let action = context.parameters.get("action") ?? ""
+        let result: ActionResult
+        do {
+            result = try await operations.act(on: reference, by: caller) {
+                let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+                switch action {
+                case "completeness": return .completeness(complete: form["complete"] != "false", note: form["note"])
+                case "validity":
+                    return .validity(valid: form["valid"] != "false", subjectUserID: form["subject_user_id"], reason: form["reason"],
+                                     acknowledgement: form["acknowledgement"])
+                case "handover": return .handover(channel: form["channel"], recipient: form["recipient"], handedAt: form["handed_at"])
+                case "notify": return .notify
+                case "supplement": return .supplement
+                case "execute": return .execute
+                case "confirm-receipt": return .confirmReceipt
+                case "archive": return .archive
+                default: throw HTTPError(.notFound)
+                }
+            }
+        } catch let error where !(error is ConsoleFormError) && ![.notFound, .unauthorized].contains(ProblemMapping.problem(for: error).status) {
+            return try await detailPage(request, page, reference: reference, error: console.message(for: error, page).text,
+                                        status: ProblemMapping.problem(for: error).status)
+        }
+        if action == "execute" {
+            // The one page that shows the temporary password: never cached (the middleware says
+            // no-store), and not reachable again — reloading it does not re-run step 6.
+            var data: [String: Any?] = ["heading": console.t("executed_heading", page), "forUser": result.request.subjectUserID]
+            if let password = result.temporaryPassword {
+                let text = password.reveal
+                data["password"] = text
+                data["groups"] = stride(from: 0, to: text.count, by: 4).map { offset -> String in
+                    let start = text.index(text.startIndex, offsetBy: offset)
+                    return String(text[start..<(text.index(start, offsetBy: 4, limitedBy: text.endIndex) ?? text.endIndex)])
+                }
+                data["expires"] = Formatting.time(result.temporaryPasswordExpiresAt)
+            }
+            data["userID"] = result.disclosedUserID
+            data["r"] = ["number": result.request.number, "requesterName": result.request.requesterName, "handoverForm": true]
+            return console.render("secret", page, data)
+        }
+        return console.redirect("/permohonan/\(result.request.number)", flash: action.replacingOccurrences(of: "-", with: "_"))
+    }
+
+    // MARK: The request's page
+
+    func detailPage(_ request: Request, _ page: Page, reference: String, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let caller = try page.caller()
+        let details = try await operations.request(reference, by: caller)
+        let r = details.request
+        let isRequester = [r.requesterUserID, r.subjectUserID].contains(caller.userID.value)
+        func may(_ action: GateAction) -> Bool {
+            r.allowedActions.contains { $0.action == action && ($0.roles.contains(caller.role) || ($0.byRequester && isRequester)) }
+        }
+        let mayUpload = [.submitted, .awaitingSupplement].contains(r.state)
+            && (caller.role == .stafAdministrasi || [r.requesterUserID, r.submittedBy].contains(caller.userID.value))
+        let can: [String: Bool] = [
+            "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
+            "validity": may(.validity), "execute": may(.execute), "handover": may(.handover),
+            "confirmReceipt": may(.confirmReceipt) && !isRequester, "archive": may(.archive),
+            "export": r.state == .archived && AccessPolicy.allows(caller.role, .readAllRequests),
+            "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
+        ]
+        var data: [String: Any?] = [
+            "r": requestModel(r, page), "can": can, "anyAction": can.values.contains(true), "error": error,
+            "flash": console.flash(request, page), "hasDocuments": !details.documents.isEmpty,
+            "documents": details.documents.map { document -> [String: Any] in
+                ["id": document.id, "fileName": document.fileName, "typeName": documentName(document.type, page), "size": document.size,
+                 "shortHash": String(document.sha256Hex.prefix(12)), "purged": document.purgedAt != nil]
+            },
+            "steps": details.record.steps.map { stepModel($0, page) },
+            "hasNotices": !details.record.notices.isEmpty,
+            "notices": details.record.notices.map { notice -> [String: Any] in
+                ["step": notice.step, "recipient": notice.recipient, "outcome": console.t("notice_\(notice.outcome)", page),
+                 "queued": Formatting.time(notice.queuedAt) ?? ""]
+            },
+            "hasDeviations": !details.record.deviations.isEmpty,
+            "deviations": details.record.deviations.map { deviationModel($0, page) },
+            "hintUserID": r.subject.userID,
+        ]
+        if let handover = details.record.handover {
+            data["handover"] = ["recipient": handover.recipient, "channelName": console.t("channel_\(handover.channel.rawValue)", page),
+                                "at": Formatting.time(handover.handedAt) ?? "", "by": handover.handedBy]
+        }
+        switch r.state {
+        case .incomplete: data["notifyText"] = console.t("notice_step3", page)
+        case .invalid: data["notifyText"] = console.t("notice_step7", page)
+        default: data["notifyText"] = console.t("notice_step8", page)
+        }
+        data["executeText"] = (r.kinds.contains(.resetPassword) ? [console.t("execute_reset", page)] : [])
+            .joined(separator: " ") + (r.kinds.contains(.userIDInfo) ? " " + console.t("execute_user_id", page) : "")
+        if can["validity"] == true, let query = try request.form["cari"] {
+            data["search"] = try await search(query, for: r, page, caller)
+        }
+        return console.render("request", page, data, status: status)
+    }
+
+    /// Step 5's search for the subject: by name, NIP, User ID or e-mail, each account marked
+    /// where it differs from what the requester wrote.
+    func search(_ query: String, for r: Gate.Request, _ page: Page, _ caller: Caller) async throws -> [String: Any] {
+        let result = try await operations.lookUpAccounts(LookupForm(q: query, reason: "SOP 004 step 5, \(r.number)"), by: caller)
+        let accounts = result.accounts.filter { $0.role == r.subjectRole }
+        return [
+            "q": query, "done": true, "hasResults": !accounts.isEmpty,
+            "results": accounts.enumerated().map { index, account -> [String: Any] in
+                let subject = SubjectAccount(id: account.id, userID: account.userID.value, role: account.role, fullName: account.fullName.value,
+                                             nip: account.nip?.value, email: account.email.value)
+                let mismatch = subject.mismatches(r.subject).map { field -> String in
+                    switch field {
+                    case "full_name": return console.t("full_name", page)
+                    case "email": return console.t("email", page)
+                    case "user_id": return "User ID"
+                    default: return "NIP"
+                    }
+                }
+                return ["userID": account.userID.value, "fullName": account.fullName.value, "roleName": console.t("role_\(account.role.rawValue)", page),
+                        "nip": account.nip?.value ?? "-", "email": account.email.value, "first": index == 0,
+                        "mismatch": mismatch.isEmpty ? false : mismatch.joined(separator: ", ") as Any]
+            },
+        ]
+    }
+
+    func requestModel(_ r: Gate.Request, _ page: Page) -> [String: Any] {
+        let hint = [r.subject.userID, r.subject.fullName, r.subject.nip.map { "NIP \($0)" }, r.subject.email].compactMap { $0 }
+        var model: [String: Any] = [
+            "number": r.number, "state": r.state.rawValue, "stateName": console.t("state_\(r.state.rawValue)", page),
+            "kindNames": r.kinds.names.map { console.t($0 == "reset_password" ? "kind_reset" : "kind_user_id", page) }.joined(separator: ", "),
+            "priorityName": console.t("priority_\(r.priority.rawValue)", page), "requesterName": r.requesterName,
+            "requesterContact": r.requesterContact, "channelName": console.t("channel_\(r.channel.rawValue)", page),
+            "roleName": console.t("role_\(r.subjectRole.rawValue)", page), "hintText": hint.joined(separator: " · "),
+            "receiptConfirmed": r.receiptConfirmedAt != nil, "notified": r.state == .notified,
+        ]
+        if let subject = r.subjectUserID { model["subjectUserID"] = subject }
+        if let note = r.completenessNote { model["completenessNote"] = note }
+        if !r.hintMismatch.isEmpty {
+            model["mismatch"] = r.hintMismatch.joined(separator: ", ")
+            model["mismatchAcknowledgement"] = r.mismatchAcknowledgement ?? ""
+        }
+        if let reason = r.rejectionReason { model["rejectionReason"] = reason }
+        if !r.missingDocuments.isEmpty { model["missing"] = r.missingDocuments.map { documentName($0, page) }.joined(separator: ", ") }
+        if let received = r.receiptConfirmedAt { model["receipt"] = "\(Formatting.time(received) ?? "") (\(r.receiptConfirmedBy ?? "-"))" }
+        return model
+    }
+
+    func stepModel(_ step: StepRecord, _ page: Page) -> [String: Any] {
+        var model: [String: Any] = [
+            "stepName": console.t("step_\(step.step)", page), "started": Formatting.time(step.startedAt) ?? "",
+            "actor": step.actor ?? "", "late": step.isLate(at: Date()),
+            "limit": step.limitMinutes.map { "\($0) \(console.t("minutes_short", page))" } ?? "-",
+        ]
+        if let ended = Formatting.time(step.endedAt) { model["ended"] = ended }
+        if step.endedAt == nil, let limit = step.limitMinutes {
+            let deadline = step.startedAt.addingTimeInterval(Double(limit * 60))
+            model["deadline"] = Formatting.iso(deadline)
+            model["left"] = Formatting.clock(deadline.timeIntervalSinceNow)
+        }
+        return model
+    }
+
+    func deviationModel(_ deviation: Deviation, _ page: Page) -> [String: Any] {
+        var model: [String: Any] = [
+            "id": deviation.id, "request": deviation.requestNumber, "step": deviation.step, "actor": deviation.actor,
+            "kindName": console.t("deviation_\(deviation.kind.rawValue)", page), "detail": deviation.detail,
+        ]
+        if let explanation = deviation.explanation { model["explanation"] = explanation }
+        return model
+    }
+
+    func documentName(_ type: DocumentType, _ page: Page) -> String {
+        switch type {
+        case .suratPermohonan: return console.t("request_letter", page)
+        case .skPengangkatan: return console.t("appointment_decree", page)
+        case .other: return console.t("other_document", page)
+        }
+    }
+}
