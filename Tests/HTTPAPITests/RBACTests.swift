@@ -15,6 +15,8 @@ struct RBACTests {
     /// The auditor reads audit and reports and, like every managed role, files their own requests.
     static let auditorMay: Set<String> = [
         "GET /v1/reports/sla", "GET /v1/audit", "GET /v1/audit/verify", "POST /v1/auth/password", "POST /v1/auth/logout", "POST /v1/requests",
+        // The standards and the deviations, as readers of the SLA report; they explain their own.
+        "GET /v1/standards/priorities", "GET /v1/deviations", "POST /v1/deviations/{id}/explanation",
     ]
 
     @Test("every route of the spec: no session is 401; an auditor is 403 outside audit and reports, and finds no request that is not theirs")
@@ -38,8 +40,8 @@ struct RBACTests {
             try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.router) { client in
                 for operation in operations.sorted() where !Self.public_.contains(operation) {
                     let parts = operation.split(separator: " ", maxSplits: 1)
-                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : .post
-                    let uri = parts[1].replacingOccurrences(of: "{userId}", with: "admin.ppe")
+                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : parts[0] == "PUT" ? .put : .post
+                    let uri = parts[1].replacingOccurrences(of: "{userId}", with: "admin.ppe").replacingOccurrences(of: "{priority}", with: "normal")
                         .replacingOccurrences(of: "{id}", with: String(request.id)).replacingOccurrences(of: "{docId}", with: "1")
                     let query = uri.contains("/documents") && method == .post ? "?type=other&file_name=x.pdf" : (uri == "/v1/accounts" ? "?q=x&reason=r" : "")
                     try await client.execute(uri: uri + query, method: method) { response in
