@@ -24,12 +24,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
     ],
     targets: [
         // C libraries, wrapped once each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // Typed, bounded input every door shares: free text, pages, periods.
         .target(name: "Inputs", swiftSettings: swiftSettings),
@@ -46,7 +48,10 @@ let package = Package(
         // Accounts, lookup, temporary passwords, login, password policy, lockout, sessions.
         .target(
             name: "Accounts",
-            dependencies: ["Postgres", "PasswordHashing", "Audit", "Inputs", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Postgres", "PasswordHashing", "Audit", "Inputs", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            ],
             resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/common-passwords.LICENSE.txt")],
             swiftSettings: swiftSettings
         ),
@@ -112,7 +117,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "HTTPAPI", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit",
+                "HTTPAPI", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit", "CQRencode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -20,6 +20,8 @@ public enum Capability: String, Sendable, CaseIterable {
     case editStandards = "edit the SOP's standards"
     /// The retention purge of archived documents, and exporting a file before it is archived.
     case manageArchive = "manage the archive"
+    /// A lost authenticator, reset by another admin_ppe.
+    case resetSecondFactors = "reset an operator's second factor"
 }
 
 public enum AccessPolicy {
@@ -30,7 +32,8 @@ public enum AccessPolicy {
     public static func roles(for capability: Capability) -> Set<Role> {
         switch capability {
         case .lookUpAccounts, .showAccounts, .readAllRequests: return operators
-        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords, .editStandards, .manageArchive:
+        case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords, .editStandards, .manageArchive,
+             .resetSecondFactors:
             return [.adminPPE]
         case .submitRequests: return managedRoles.union([.stafAdministrasi])
         case .readSLAReports: return operators.union([.auditor])

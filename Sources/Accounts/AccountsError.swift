@@ -35,6 +35,14 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case lastAdministrator
     /// Operator recovery needs the database owner's credentials, not the service's.
     case notDatabaseOwner
+    /// SOP step 6 needs a TOTP code given within the step-up window.
+    case stepUpRequired
+    /// The account has a confirmed authenticator; a second factor admin must reset it first.
+    case totpAlreadyEnrolled
+    /// No enrolment to confirm, or no authenticator to step up with.
+    case totpNotEnrolled
+    /// A session that must enrol its authenticator first.
+    case totpEnrolmentRequired
 
     public var description: String {
         switch self {
@@ -45,6 +53,10 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidCredentials: return "invalid user ID or password"
         case .sessionInvalid: return "the session is unknown, expired or revoked"
         case .sessionScope: return "this session may only change the password"
+        case .stepUpRequired: return "step 6 needs a fresh second factor: confirm with a TOTP code (POST /v1/auth/step-up)"
+        case .totpAlreadyEnrolled: return "an authenticator is enrolled already; an admin_ppe resets it first"
+        case .totpNotEnrolled: return "no authenticator is enrolled for this account"
+        case .totpEnrolmentRequired: return "enrol an authenticator (TOTP) first"
         case .passwordChangedConcurrently: return "the password was changed meanwhile; log in again"
         case .bootstrapRefused: return "an active admin_ppe exists already; bootstrap-admin is refused"
         case .invalidLookup(let reason): return "lookup refused: \(reason)"

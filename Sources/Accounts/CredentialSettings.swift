@@ -15,6 +15,15 @@ public struct CredentialSettings: Sendable {
     public var sessionAbsoluteTimeout: TimeInterval = 12 * 3600
     /// Previous passwords a new one may not repeat (the current one included).
     public var historyDepth = 5
+    /// Roles that must enrol an authenticator (TOTP) and prove it at login (`SPSE_OPERATOR_TOTP`:
+    /// the operators by default); other roles may enrol one.
+    public var totpRequiredRoles: Set<Role> = [.adminPPE, .stafAdministrasi]
+    /// How recent a second factor SOP step 6 needs (`SPSE_STEP_UP_SECONDS`).
+    public var stepUpWindow: TimeInterval = 300
+    /// How long the code may take after the password was accepted.
+    public var challengeLifetime: TimeInterval = 300
+    /// Wrong codes a challenge takes before it is spent.
+    public var challengeAttempts = 5
 
     public init() {}
 

@@ -12,8 +12,13 @@ extension Credentials {
         let session = try await session(for: token, requireFull: false)
         let row = try require(try await pool.withConnection { connection in
             try await connection.query(
-                "SELECT password_hash, must_change_password, full_name, agency, email FROM accounts WHERE id = $1", [session.accountID]).first
+                "SELECT password_hash, must_change_password, full_name, agency, email, "
+                    + "EXISTS (SELECT 1 FROM account_totp t WHERE t.account_id = accounts.id AND t.confirmed_at IS NOT NULL) "
+                    + "FROM accounts WHERE id = $1", [session.accountID]).first
         })
+        // An operator without an authenticator comes out of the change into enrolment, not a full session.
+        let hasTOTP = try row.decode(Bool.self, at: 5)
+        let nextScope: SessionScope = requiresSecondFactor(session.role) && !hasTOTP ? .totpEnrolment : .full
         guard let stored = try row.decode(String?.self, at: 0).map({ try PasswordHash(encoded: $0) }) else {
             throw AccountsError.invalidCredentials
         }
@@ -60,7 +65,7 @@ extension Credentials {
             try await connection.execute(
                 "UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND token_hash <> $2 AND revoked_at IS NULL",
                 [session.accountID, token.digest, now])
-            try await connection.execute("UPDATE sessions SET scope = 'full' WHERE token_hash = $1", [token.digest])
+            try await connection.execute("UPDATE sessions SET scope = $2 WHERE token_hash = $1", [token.digest, nextScope.rawValue])
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: session.userID.value, action: "password.change", subject: session.userID.value,
                            details: ["first_login": .bool(mustChange)]),

@@ -16,11 +16,14 @@ public struct Credentials: Sendable {
     /// Verified against when the user ID is unknown, so that case costs one Argon2 like any other.
     let dummyHash: PasswordHash
     let throttle: LoginThrottle
+    /// Seals TOTP secrets and MACs recovery codes (the key lives outside the database).
+    let secrets: SecretBox
 
     public init(
         pool: ConnectionPool, hasher: PasswordHasher, policy: PasswordPolicy, settings: CredentialSettings,
-        clock: ServiceClock, randomBytes: RandomBytes = .system, audit: AuditTrail
+        clock: ServiceClock, randomBytes: RandomBytes = .system, audit: AuditTrail, secrets: SecretBox = .ephemeral()
     ) async throws {
+        self.secrets = secrets
         self.pool = pool
         self.hasher = hasher
         self.policy = policy
@@ -96,12 +99,15 @@ public struct Credentials: Sendable {
         let hash: PasswordHash?
         let mustChange: Bool
         let temporaryExpiresAt: Date?
+        /// A confirmed authenticator: the login needs its code.
+        let hasTOTP: Bool
     }
 
     private func load(_ userID: UserID, on connection: PostgresConnection) async throws -> StoredCredentials? {
         let rows = try await connection.query(
             """
-            SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at
+            SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at,
+                   EXISTS (SELECT 1 FROM account_totp t WHERE t.account_id = accounts.id AND t.confirmed_at IS NOT NULL) AS has_totp
             FROM accounts WHERE user_id = $1
             """, [userID.value])
         guard let row = rows.first else { return nil }
@@ -110,7 +116,8 @@ public struct Credentials: Sendable {
             role: try Role(parsing: try row.decode(String.self, at: 2)),
             status: AccountStatus(rawValue: try row.decode(String.self, at: 3)) ?? .disabled,
             hash: try row.decode(String?.self, at: 4).map { try PasswordHash(encoded: $0) },
-            mustChange: try row.decode(Bool.self, at: 5), temporaryExpiresAt: try row.decode(Date?.self, at: 6))
+            mustChange: try row.decode(Bool.self, at: 5), temporaryExpiresAt: try row.decode(Date?.self, at: 6),
+            hasTOTP: try row.decode(Bool.self, at: 7))
     }
 
     /// Checks a user ID and password from `address` (nil: the local CLI). Unknown user IDs and
@@ -160,7 +167,20 @@ public struct Credentials: Sendable {
         }
         // Stronger parameters configured since this hash was made: replace it while we hold the password.
         let rehash = stored.hash.map(hasher.needsRehash) == true ? try await hasher.hash(normalized) : nil
-        let scope: SessionScope = stored.mustChange ? .changePasswordOnly : .full
+        if stored.hasTOTP && !stored.mustChange {
+            // The password was right; the session waits for the code (`completeLogin`).
+            let challenge = try await pool.withTransaction { connection in
+                _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
+                if let rehash, let old = stored.hash {
+                    try await connection.execute(
+                        "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
+                }
+                return try await issueChallenge(accountID: stored.id, at: now, on: connection)
+            }
+            return .totpRequired(challenge)
+        }
+        let scope: SessionScope = stored.mustChange ? .changePasswordOnly
+            : requiresSecondFactor(stored.role) ? .totpEnrolment : .full
         let token = SessionToken(randomBytes: randomBytes)
         let session = try await pool.withTransaction { connection in
             _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
@@ -175,7 +195,11 @@ public struct Credentials: Sendable {
                 on: connection)
             return session
         }
-        return scope == .full ? .ok(token, session) : .passwordChangeRequired(token, session)
+        switch scope {
+        case .full: return .ok(token, session)
+        case .changePasswordOnly: return .passwordChangeRequired(token, session)
+        case .totpEnrolment: return .totpEnrolmentRequired(token, session)
+        }
     }
 
     /// Verifies a password someone presents again (the current one, to change it) under the same
@@ -228,14 +252,14 @@ public struct Credentials: Sendable {
                 FROM accounts a
                 WHERE s.token_hash = $1 AND a.id = s.account_id AND s.revoked_at IS NULL AND a.status = 'active'
                   AND s.expires_at > $2 AND s.last_seen_at > $3
-                RETURNING s.account_id, a.user_id, a.role, s.scope, s.expires_at
+                RETURNING s.account_id, a.user_id, a.role, s.scope, s.expires_at, s.stepped_up_at
                 """, [token.digest, now, now.addingTimeInterval(-settings.sessionIdleTimeout)])
             guard let row = rows.first else { throw AccountsError.sessionInvalid }
             let session = Session(
                 accountID: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
                 role: try Role(parsing: try row.decode(String.self, at: 2)),
                 scope: SessionScope(rawValue: try row.decode(String.self, at: 3)) ?? .changePasswordOnly,
-                expiresAt: try row.decode(Date.self, at: 4))
+                expiresAt: try row.decode(Date.self, at: 4), steppedUpAt: try row.decode(Date?.self, at: 5))
             if requireFull, session.scope != .full { throw AccountsError.sessionScope }
             return session
         }

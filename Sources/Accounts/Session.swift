@@ -6,6 +6,8 @@ import PasswordHashing
 public enum SessionScope: String, Sendable, Codable {
     case full
     case changePasswordOnly = "change_password_only"
+    /// An operator who must enrol an authenticator (TOTP) before anything else.
+    case totpEnrolment = "totp_enrolment"
 }
 
 /// An opaque 256-bit bearer token. The server keeps only its SHA-256, so a copy of the database
@@ -31,6 +33,8 @@ public struct Session: Sendable, Equatable {
     public let role: Role
     public let scope: SessionScope
     public let expiresAt: Date
+    /// When its owner last proved the second factor (at login or by a step-up).
+    public var steppedUpAt: Date? = nil
 }
 
 /// The answer to a login attempt.
@@ -38,6 +42,10 @@ public enum LoginOutcome: Sendable, CustomStringConvertible {
     case ok(SessionToken, Session)
     /// Logged in with the temporary password: the session can only change the password.
     case passwordChangeRequired(SessionToken, Session)
+    /// The password was right and the account has an authenticator: the code is due, for this challenge.
+    case totpRequired(LoginChallenge)
+    /// An operator without an authenticator: the session can only enrol one.
+    case totpEnrolmentRequired(SessionToken, Session)
     case temporaryPasswordExpired
     case locked(retryAfter: TimeInterval)
     case disabled
@@ -48,6 +56,8 @@ public enum LoginOutcome: Sendable, CustomStringConvertible {
         switch self {
         case .ok: return "ok"
         case .passwordChangeRequired: return "password_change_required"
+        case .totpRequired: return "totp_required"
+        case .totpEnrolmentRequired: return "totp_enrolment_required"
         case .temporaryPasswordExpired: return "temporary_password_expired"
         case .locked: return "locked"
         case .disabled: return "disabled"

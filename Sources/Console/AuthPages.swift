@@ -28,10 +28,12 @@ struct AuthPages {
             }
             let refusal: String
             switch outcome {
-            case .ok(let token, _), .passwordChangeRequired(let token, _):
-                var response = console.redirect(outcome.code == "ok" ? "/beranda" : "/ganti-password")
-                response.setCookie(console.cookies.cookie(ConsoleCookies.session, token.value))
-                response.setCookie(console.cookies.expired(ConsoleCookies.preLogin))
+            case .ok(let token, _), .passwordChangeRequired(let token, _), .totpEnrolmentRequired(let token, _):
+                return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp")
+            case .totpRequired(let challenge):
+                // The code is due: the challenge waits in an HttpOnly cookie for the next page.
+                var response = console.redirect("/masuk/kode")
+                response.setCookie(console.cookies.cookie(ConsoleCookies.challenge, challenge.token, maxAge: 300))
                 return response
             case .invalidCredentials, .disabled: refusal = console.t("wrong_credentials", page)
             case .temporaryPasswordExpired: refusal = console.t("temporary_expired", page)
@@ -39,6 +41,51 @@ struct AuthPages {
                 refusal = console.t("too_many_attempts", page, ["n": String(max(1, Int((retryAfter / 60).rounded(.up))))])
             }
             return signInPage(request, context, userID: userID, error: refusal, status: .unauthorized)
+        }
+        group.get("masuk/kode") { request, context -> Response in
+            guard request.cookies[ConsoleCookies.challenge] != nil else { return console.redirect("/masuk") }
+            return console.render("login_code", console.page(request, context))
+        }
+        group.post("masuk/kode") { request, context -> Response in
+            let page = console.page(request, context)
+            let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+            guard let challenge = request.cookies[ConsoleCookies.challenge]?.value else { return console.redirect("/masuk") }
+            let outcome: LoginOutcome
+            do {
+                outcome = try await console.operations.completeLogin(challenge: challenge, code: form.raw("code") ?? "", from: context.remoteAddress)
+            } catch {
+                return console.render("login_code", page, ["error": console.message(for: error, page).text], status: .tooManyRequests)
+            }
+            switch outcome {
+            case .ok(let token, _):
+                var response = signedIn(token, next: "/beranda")
+                response.setCookie(console.cookies.expired(ConsoleCookies.challenge))
+                return response
+            case .locked(let retryAfter):
+                return console.render("login_code", page, ["error": console.t("too_many_attempts", page, ["n": String(max(1, Int((retryAfter / 60).rounded(.up))))])],
+                                      status: .tooManyRequests)
+            default:
+                return console.render("login_code", page, ["error": console.t("wrong_code", page)], status: .unauthorized)
+            }
+        }
+        group.get("totp") { request, context -> Response in
+            let page = console.page(request, context)
+            guard let token = context.token else { return console.redirect("/masuk") }
+            return enrolmentPage(page, try await console.operations.beginTOTPEnrolment(token: token), error: nil)
+        }
+        group.post("totp") { request, context -> Response in
+            let page = console.page(request, context)
+            guard let token = context.token else { return console.redirect("/masuk") }
+            let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+            do {
+                let codes = try await console.operations.confirmTOTPEnrolment(token: token, code: form.raw("code") ?? "", from: context.remoteAddress)
+                // The recovery codes, once; the session is full now, so the menu shows.
+                let full = Page(language: page.language, session: try await console.operations.session(for: token), token: token, csrf: page.csrf,
+                                path: page.path)
+                return console.render("recovery", full, ["codes": codes])
+            } catch AccountsError.invalidCredentials {
+                return enrolmentPage(page, try await console.operations.beginTOTPEnrolment(token: token), error: console.t("wrong_code", page))
+            }
         }
         group.get("ganti-password") { request, context -> Response in
             let page = console.page(request, context)
@@ -83,6 +130,22 @@ struct AuthPages {
             response.setCookie(console.cookies.cookie(ConsoleCookies.language, language.rawValue, maxAge: 365 * 86_400))
             return response
         }
+    }
+
+    /// The session cookie for a successful sign-in, and where to go next.
+    func signedIn(_ token: SessionToken, next: String) -> Response {
+        var response = console.redirect(next)
+        response.setCookie(console.cookies.cookie(ConsoleCookies.session, token.value))
+        response.setCookie(console.cookies.expired(ConsoleCookies.preLogin))
+        return response
+    }
+
+    func enrolmentPage(_ page: Page, _ enrolment: TOTPEnrolment, error: String?) -> Response {
+        let secret = Array(enrolment.secret)
+        return console.render("totp", page, [
+            "qr": QRCode.svg(enrolment.uri), "secret": enrolment.secret, "error": error, "fields": error.map { ["code": $0] },
+            "groups": stride(from: 0, to: secret.count, by: 4).map { String(secret[$0..<min($0 + 4, secret.count)]) },
+        ], status: error == nil ? .ok : .unprocessableContent)
     }
 
     /// The sign-in page, with a pre-login CSRF value set now when the browser has none.

@@ -12,9 +12,10 @@ struct ConsoleMiddleware: RouterMiddleware {
     let console: Console
 
     /// Pages for anyone, signed in or not.
-    static let publicPaths: Set<String> = ["/masuk", "/bahasa"]
-    /// What a session that must change its password may still reach.
+    static let publicPaths: Set<String> = ["/masuk", "/masuk/kode", "/bahasa"]
+    /// What a session that must change its password, or enrol an authenticator, may still reach.
     static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa"]
+    static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -33,8 +34,10 @@ struct ConsoleMiddleware: RouterMiddleware {
         do {
             if context.session == nil, !Self.publicPaths.contains(path) {
                 response = console.redirect("/masuk")
-            } else if let session = context.session, session.scope != .full, !Self.changeOnlyPaths.contains(path) {
+            } else if let session = context.session, session.scope == .changePasswordOnly, !Self.changeOnlyPaths.contains(path) {
                 response = console.redirect("/ganti-password")
+            } else if let session = context.session, session.scope == .totpEnrolment, !Self.enrolmentPaths.contains(path) {
+                response = console.redirect("/totp")
             } else {
                 response = try await next(request, context)
             }
@@ -68,6 +71,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         switch problem.code {
         case "session_invalid", "unauthenticated": return console.redirect("/masuk")
         case "password_change_required": return console.redirect("/ganti-password")
+        case "totp_enrolment_required": return console.redirect("/totp")
         default:
             if problem.status == .internalServerError {
                 context.logger.error("console error", metadata: ["error_type": "\(type(of: error))"])

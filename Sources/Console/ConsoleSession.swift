@@ -11,6 +11,8 @@ struct ConsoleCookies: Sendable {
     /// Before login there is no session to bind the token to: a random value in its own cookie.
     static let preLogin = "spse_csrf"
     static let language = "spse_lang"
+    /// Between the password and the code: the login challenge.
+    static let challenge = "spse_challenge"
 
     let secure: Bool
 

@@ -144,13 +144,24 @@ struct RequestPages {
 
     func step(_ request: Request, _ context: APIContext) async throws -> Response {
         let page = console.page(request, context)
-        let caller = try page.caller()
+        var caller = try page.caller()
         let reference = try Self.reference(context)
         let action = context.parameters.get("action") ?? ""
         let result: ActionResult
         do {
-            result = try await operations.act(on: reference, by: caller) {
+            // Step 6's form carries the step-up code: proved first, so the operation sees a fresh second factor.
+            var early: ConsoleForm?
+            if action == "execute", let token = page.token {
                 let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+                if let code = form["code"] {
+                    _ = try await operations.stepUp(token: token, code: code, from: context.remoteAddress)
+                    caller = try await operations.caller(for: token)
+                }
+                early = form
+            }
+            result = try await operations.act(on: reference, by: caller) {
+                let form: ConsoleForm
+                if let early { form = early } else { form = try await ConsoleForm.read(request, page, limit: console.formLimit) }
                 switch action {
                 case "completeness": return .completeness(complete: form["complete"] != "false", note: form["note"])
                 case "validity":
@@ -201,7 +212,9 @@ struct RequestPages {
         }
         let mayUpload = [.submitted, .awaitingSupplement].contains(r.state)
             && (caller.role == .stafAdministrasi || [r.requesterUserID, r.submittedBy].contains(caller.userID.value))
+        let needsCode = operations.requiresStepUp(caller)
         let can: [String: Bool] = [
+            "stepUpCode": needsCode,
             "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
             "validity": may(.validity), "execute": may(.execute), "handover": may(.handover),
             "confirmReceipt": may(.confirmReceipt) && !isRequester, "archive": may(.archive),

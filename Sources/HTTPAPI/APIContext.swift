@@ -30,6 +30,8 @@ public struct APIContext: RequestContext {
     /// its password. What the caller may do is the operation's to decide.
     func caller() throws -> Caller {
         guard let session else { throw APIError.unauthenticated }
-        do { return try Caller(session: session) } catch { throw APIError.changePasswordFirst }
+        do { return try Caller(session: session) } catch .totpEnrolmentRequired { throw AccountsError.totpEnrolmentRequired } catch {
+            throw APIError.changePasswordFirst
+        }
     }
 }

@@ -137,6 +137,17 @@ public enum ProblemMapping {
         case .lastAdministrator:
             return Problem(status: .conflict, code: "last_administrator",
                            detailID: "Ini admin_ppe aktif terakhir; buat atau aktifkan admin_ppe lain lebih dulu.", detailEN: error.description)
+        case .stepUpRequired:
+            return Problem(status: .forbidden, code: "step_up_required",
+                           detailID: "Langkah 6 memerlukan kode autentikator yang baru; konfirmasi dengan kode TOTP.", detailEN: error.description)
+        case .totpAlreadyEnrolled:
+            return Problem(status: .conflict, code: "totp_enrolled", detailID: "Autentikator sudah terdaftar; Admin PPE lain harus meresetnya lebih dulu.",
+                           detailEN: error.description)
+        case .totpNotEnrolled:
+            return Problem(status: .conflict, code: "totp_not_enrolled", detailID: "Belum ada autentikator yang didaftarkan.", detailEN: error.description)
+        case .totpEnrolmentRequired:
+            return Problem(status: .forbidden, code: "totp_enrolment_required", detailID: "Daftarkan autentikator (TOTP) terlebih dahulu.",
+                           detailEN: error.description)
         case .notDatabaseOwner:
             return Problem(status: .forbidden, code: "not_permitted", detailID: "Pemulihan admin_ppe memerlukan kredensial pemilik basis data.",
                            detailEN: error.description)

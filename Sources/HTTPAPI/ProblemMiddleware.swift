@@ -58,7 +58,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let operations: Operations
-    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/auth/login"]
+    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/auth/login", "/v1/auth/login/totp"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context

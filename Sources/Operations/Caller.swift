@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 import Gate
 
 /// The authenticated person an operation runs for: made only from a session with full scope, so
@@ -6,11 +7,18 @@ import Gate
 public struct Caller: Sendable, Equatable {
     public let userID: UserID
     public let role: Role
+    /// When the caller last proved the second factor (SOP step 6 needs it recent).
+    public let steppedUpAt: Date?
 
     public init(session: Session) throws(AccountsError) {
-        guard session.scope == .full else { throw .sessionScope }
+        switch session.scope {
+        case .full: break
+        case .changePasswordOnly: throw .sessionScope
+        case .totpEnrolment: throw .totpEnrolmentRequired
+        }
         userID = session.userID
         role = session.role
+        steppedUpAt = session.steppedUpAt
     }
 
     var actor: Actor { Actor(userID: userID.value, role: role) }

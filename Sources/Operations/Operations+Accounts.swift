@@ -96,6 +96,22 @@ extension Operations {
         return try await credentials.resetOperatorPassword(userID, reason: reason, by: caller.asOperator, directory: directory)
     }
 
+    /// A lost authenticator: a second admin_ppe removes it (never their own), with a reason; its
+    /// owner enrols a new one at the next login.
+    public func resetSecondFactor(_ userID: String, reason: String?, by caller: Caller) async throws {
+        try AccessPolicy.require(caller.role, .resetSecondFactors)
+        let userID = try UserID(userID)
+        guard let reason = try FreeText.optional(reason, field: "reason", maxLength: 500)?.value else {
+            throw InputError(field: "reason", reason: "is required: why the authenticator is reset (audited)")
+        }
+        guard userID != caller.userID else { throw AccountsError.notPermitted(role: caller.role, operation: "reset their own second factor") }
+        try await pool.withTransaction { connection in
+            guard let account = try await directory.find(userID, on: connection) else { throw AccountsError.accountNotFound }
+            try await credentials.resetSecondFactor(accountID: account.id, userID: userID.value, actor: caller.userID.value, reason: reason,
+                                                    on: connection)
+        }
+    }
+
     public func unlockAccount(_ userID: String, by caller: Caller) async throws {
         try AccessPolicy.require(caller.role, .unlockAccounts)
         try await directory.unlock(try UserID(userID), by: caller.asOperator)

@@ -1,4 +1,5 @@
 import Accounts
+import Foundation
 import Gate
 
 extension Operations {
@@ -34,5 +35,39 @@ extension Operations {
 
     public func logout(_ token: SessionToken) async throws {
         try await credentials.logout(token)
+    }
+
+    /// The login's second step: a TOTP code or a recovery code for the challenge the password
+    /// step returned. An address spends its budget here too.
+    public func completeLogin(challenge: String, code: String, from clientAddress: String? = nil) async throws -> LoginOutcome {
+        if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
+            throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
+        }
+        return try await credentials.completeLogin(challenge: challenge, code: code, from: clientAddress)
+    }
+
+    public func beginTOTPEnrolment(token: SessionToken) async throws -> TOTPEnrolment {
+        try await credentials.beginTOTPEnrolment(token: token)
+    }
+
+    /// Confirms the authenticator with a first code; returns the ten recovery codes, shown once.
+    public func confirmTOTPEnrolment(token: SessionToken, code: String, from clientAddress: String? = nil) async throws -> [String] {
+        try await credentials.confirmTOTPEnrolment(token: token, code: code, from: clientAddress)
+    }
+
+    /// A fresh TOTP code within the session, for SOP step 6.
+    public func stepUp(token: SessionToken, code: String, from clientAddress: String? = nil) async throws -> Date {
+        try await credentials.stepUp(token: token, code: code, from: clientAddress)
+    }
+
+    /// Whether this caller's role needs a recent second factor for SOP step 6 (a door asks for the code).
+    public func requiresStepUp(_ caller: Caller) -> Bool { credentials.requiresSecondFactor(caller.role) }
+
+    /// Whether this caller must have stepped up within the window to take SOP step 6 now.
+    func requireStepUp(_ caller: Caller) throws {
+        guard credentials.requiresSecondFactor(caller.role) else { return }
+        guard let at = caller.steppedUpAt, clock.now.timeIntervalSince(at) <= credentials.stepUpWindow else {
+            throw AccountsError.stepUpRequired
+        }
     }
 }

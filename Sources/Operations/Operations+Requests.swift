@@ -159,7 +159,10 @@ extension Operations {
             event = .handover(Handover(channel: channel, recipient: recipient, handedAt: at))
         case .notify: event = .notify
         case .supplement: event = .supplement
-        case .execute: event = .execute
+        case .execute:
+            // A hijacked session alone resets nobody: step 6 needs a recent second factor.
+            try requireStepUp(caller)
+            event = .execute
         case .confirmReceipt: event = .confirmReceipt
         case .archive: event = .archive
         }

@@ -34,7 +34,8 @@ public struct ServiceGraph: Sendable {
         let audit = AuditTrail()
         let credentials = try await Credentials(
             pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(minimumLength: settings.passwordMinimumLength),
-            settings: settings.credentials, clock: clock, randomBytes: randomBytes, audit: audit)
+            settings: settings.credentials, clock: clock, randomBytes: randomBytes, audit: audit,
+            secrets: try settings.secretsKeyFile.map { try SecretBox.load(path: $0) } ?? .ephemeral())
         let directory = AccountDirectory(pool: pool, audit: audit, clock: clock)
         let gate = GateService(
             pool: pool, credentials: credentials, audit: audit, clock: clock, documentLimit: settings.documentMaxBytes, hooks: gateHooks,

@@ -66,6 +66,9 @@ public struct Settings: Sendable {
     /// The console's cookies carry `Secure`: over TLS always; behind a TLS proxy when told
     /// (`SPSE_COOKIE_SECURE=true`).
     public var cookieSecure = false
+    /// The 32-byte key that seals TOTP secrets (`SPSE_SECRETS_KEY_FILE`, made 0600 when missing);
+    /// nil: a key for this process only (tests).
+    public var secretsKeyFile: String? = ".data/secrets.key"
     public var secureCookies: Bool { cookieSecure || tlsCertificateFile != nil }
     /// A file left incomplete this many days is rejected by the service (SOP step 4 has no limit of its own).
     public var abandonAfterDays = 14
@@ -132,6 +135,10 @@ public struct Settings: Sendable {
         smtp = try SMTPConfiguration.fromEnvironment(environment)
         abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
+        secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? secretsKeyFile
+        // Operators prove a second factor unless a site says otherwise; managed roles may enrol one.
+        if try reader.choice("SPSE_OPERATOR_TOTP", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
+        credentials.stepUpWindow = TimeInterval(try reader.int("SPSE_STEP_UP_SECONDS", in: 30...3600) ?? 300)
         documentRetentionDays = try reader.int("SPSE_DOCUMENT_RETENTION_DAYS", in: 1...36_500) ?? documentRetentionDays
     }
 

@@ -10,6 +10,7 @@ struct AccountCommand: AsyncParsableCommand {
         subcommands: [
             AccountCreateCommand.self, AccountShowCommand.self, AccountLookupCommand.self,
             AccountDisableCommand.self, AccountEnableCommand.self, AccountUnlockCommand.self, AccountResetPasswordCommand.self,
+            AccountResetTOTPCommand.self,
         ]
     )
 }

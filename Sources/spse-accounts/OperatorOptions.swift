@@ -38,13 +38,27 @@ struct OperatorOptions: ParsableArguments {
         } else {
             throw OperatorAuthenticationError.noPassword
         }
-        switch try await operations.login(userID: userID, password: password) {
+        var outcome = try await operations.login(userID: userID, password: password)
+        if case .totpRequired(let challenge) = outcome {
+            // The second factor: $SPSE_OPERATOR_TOTP, or asked on the terminal.
+            let code: String
+            if let fromEnvironment = environment["SPSE_OPERATOR_TOTP"], !fromEnvironment.isEmpty {
+                code = fromEnvironment
+            } else if isatty(STDIN_FILENO) == 1 {
+                FileHandle.standardError.write(Data("Authenticator code for \(userID): ".utf8))
+                code = Terminal().input(isSecure: false)
+            } else {
+                throw OperatorAuthenticationError.noCode
+            }
+            outcome = try await operations.completeLogin(challenge: challenge.token, code: code)
+        }
+        switch outcome {
         case .ok(let token, let session):
             return Authenticated(caller: try Caller(session: session), token: token)
-        case .passwordChangeRequired(let token, _):
+        case .passwordChangeRequired(let token, _), .totpEnrolmentRequired(let token, _):
             try? await operations.logout(token)
-            throw OperatorAuthenticationError.refused("password_change_required")
-        case let outcome:
+            throw OperatorAuthenticationError.refused(outcome.code)
+        default:
             throw OperatorAuthenticationError.refused(outcome.code)
         }
     }
@@ -54,6 +68,7 @@ struct OperatorOptions: ParsableArguments {
 enum OperatorAuthenticationError: Error, CustomStringConvertible {
     case noOperator
     case noPassword
+    case noCode
     /// `reason` is the login outcome: invalid_credentials, locked, disabled, …
     case refused(String)
 
@@ -61,6 +76,7 @@ enum OperatorAuthenticationError: Error, CustomStringConvertible {
         switch self {
         case .noOperator: return "who is acting? give --operator USER-ID or set SPSE_OPERATOR (or SPSE_OPERATOR_TOKEN)"
         case .noPassword: return "no operator password: set SPSE_OPERATOR_PASSWORD or run on a terminal to be asked"
+        case .noCode: return "the operator's authenticator code is due: set SPSE_OPERATOR_TOTP or run on a terminal to be asked"
         case .refused(let reason): return "operator authentication failed (\(reason))"
         }
     }

@@ -1,0 +1,62 @@
+import Crypto
+import Foundation
+
+/// Seals the secrets the service must read back (TOTP shared secrets, the sealed half of a
+/// temporary password) with AES-GCM, and MACs the ones it only compares (recovery codes), under a
+/// 256-bit key kept outside the database: a copy of the database alone yields none of them.
+public struct SecretBox: Sendable {
+    // Raw bytes: SymmetricKey is not Sendable.
+    private let keyBytes: [UInt8]
+    private let macKeyBytes: [UInt8]
+    var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+    var macKey: SymmetricKey { SymmetricKey(data: macKeyBytes) }
+
+    public init(key: SymmetricKey) {
+        keyBytes = key.withUnsafeBytes { Array($0) }
+        // A separate key for MACs, derived, so one use never weakens the other.
+        macKeyBytes = Array(HMAC<SHA256>.authenticationCode(for: Data("spse recovery-code mac".utf8), using: key))
+    }
+
+    /// A key for this process only (tests, and a CLI that only reads): nothing it seals outlives it.
+    public static func ephemeral() -> SecretBox { SecretBox(key: SymmetricKey(size: .bits256)) }
+
+    /// The key in `path` (32 bytes), made with mode 0600 when the file does not exist yet.
+    public static func load(path: String) throws -> SecretBox {
+        let url = URL(fileURLWithPath: path)
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count == 32 else { throw SecretBoxError.badKeyFile(path) }
+            return SecretBox(key: SymmetricKey(data: data))
+        }
+        let key = SymmetricKey(size: .bits256)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw SecretBoxError.badKeyFile(path)
+        }
+        return SecretBox(key: key)
+    }
+
+    public func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
+        guard let combined = try AES.GCM.seal(plaintext, using: key).combined else { throw SecretBoxError.sealing }
+        return Array(combined)
+    }
+
+    public func open(_ sealed: [UInt8]) throws -> [UInt8] {
+        Array(try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed), using: key))
+    }
+
+    public func mac(_ text: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: macKey))
+    }
+}
+
+public enum SecretBoxError: Error, CustomStringConvertible {
+    case badKeyFile(String)
+    case sealing
+    public var description: String {
+        switch self {
+        case .badKeyFile(let path): return "\(path) must hold exactly 32 bytes (the secrets key) and be readable"
+        case .sealing: return "sealing failed"
+        }
+    }
+}
