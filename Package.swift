@@ -183,7 +183,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OperationsTests",
-            dependencies: ["Operations", "Inputs", "Gate", "Accounts", "Audit", "PasswordHashing", "Postgres", "TestSupport"],
+            dependencies: [
+                "Operations", "Inputs", "Gate", "Accounts", "Audit", "PasswordHashing", "Postgres", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),

@@ -8,13 +8,20 @@ PPE (bootstrap-admin); every other account is created through the console itself
         [--screenshots docs/screenshots] [--artifacts .build/browser]
 
 The tests run in order (later ones use the accounts and requests of earlier ones) and stop at the
-first failure, saving each open browser's page and screenshot into --artifacts.
+first failure, saving each open browser's page and screenshot into --artifacts. Operators enrol
+an authenticator when the server asks for one (the tests read the secret from the enrolment page
+and compute the TOTP codes). What looks wrong but fails nothing (English on an Indonesian page, a
+page wider than a phone) is printed as WARN lines at the end.
 """
 import argparse
+import hashlib
+import base64
+import hmac
 import json
 import os
 import re
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -209,7 +216,8 @@ class Browser:
     # --- signing in and out ---------------------------------------------------------------------
 
     def sign_in(self, user_id, password):
-        """Signs in with a clean slate (no session, no language cookie); returns the landing path."""
+        """The password step with a clean slate (no session, no language cookie); returns the
+        landing path. Suite.sign_in also takes the second factor's steps."""
         self.go("/masuk")
         self.driver.delete_all_cookies()
         self.go("/masuk")
@@ -237,6 +245,15 @@ def _stale(element):
         return True
 
 
+def totp(secret, step):
+    """RFC 6238 (HMAC-SHA1, 6 digits, 30 s), as an authenticator app computes it from the key the
+    enrolment page shows (base32, RFC 4648)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -255,6 +272,7 @@ class Suite:
         if self.shots:
             os.makedirs(self.shots, exist_ok=True)
         self.browsers = {}
+        self._shot = set()
         self.temp = tempfile.mkdtemp(prefix="spse-browser-docs.")
         self.letter = self._pdf("surat-permohonan.pdf", "Surat permohonan reset password akun SPSE")
         self.decree = self._pdf("sk-pengangkatan.pdf", "SK pengangkatan sebagai helpdesk LPSE")
@@ -262,6 +280,9 @@ class Suite:
         self.refusals = []    # (what was refused, the message the page showed, the page's language)
         self.warnings = []    # what is wrong with the console but does not fail the tests
         self.requests = {}    # label -> request number
+        self.totp_secrets = {}  # user ID -> authenticator secret, for the operators the server makes enrol one
+        self.totp_steps = {}    # user ID -> the last 30-second step whose code was used (each is accepted once)
+        self.recovery = {}      # user ID -> the recovery codes shown at enrolment
 
     def _pdf(self, name, text):
         path = os.path.join(self.temp, name)
@@ -310,6 +331,59 @@ class Suite:
 
     # --- helpers over several pages -----------------------------------------------------------
 
+    def code(self, user_id):
+        """A TOTP code the server has not seen yet: it accepts the steps around now (±1), each once."""
+        while True:
+            now = int(time.time() // 30)
+            step = max(now, self.totp_steps.get(user_id, -1) + 1)
+            if step <= now + 1:
+                break
+            time.sleep(30.2 - time.time() % 30)
+        self.totp_steps[user_id] = step
+        return totp(self.totp_secrets[user_id], step)
+
+    def sign_in(self, b, user_id, password):
+        """Signs in (password, then the code or the authenticator's enrolment when the server asks
+        for them); returns where the browser lands."""
+        landed = b.sign_in(user_id, password)
+        if landed == "/masuk/kode":
+            check(user_id in self.totp_secrets, f"{user_id} is asked for a code but enrolled no authenticator")
+            self.shot_once(b, "18-kode-masuk.png")
+            b.fill("code", self.code(user_id))
+            b.submit_form("form[action='/masuk/kode']")
+            landed = b.path
+        elif landed == "/totp":
+            landed = self.enrol(b, user_id)
+        return landed
+
+    def enrol(self, b, user_id):
+        """The authenticator enrolment an operator's first full sign-in leads to: secret and QR
+        code, a first code, the ten recovery codes shown once."""
+        b.go("/beranda")
+        check(b.path == "/totp", f"an operator who must enrol an authenticator reached {b.path}")
+        check(b.has("#totp-secret") and b.has("figure.qr svg"), "the enrolment page shows no secret or QR code")
+        secret = b.css("#totp-secret").get_attribute("data-secret")
+        self.totp_secrets[user_id] = secret
+        self.shot_once(b, "16-totp-pendaftaran.png")
+        b.fill("code", "000000" if totp(secret, int(time.time() // 30)) != "000000" else "111111")
+        b.submit_form("form[action='/totp']")
+        check(b.path == "/totp" and b.has("#code-error"), "a wrong first code is not refused next to the field")
+        secret = b.css("#totp-secret").get_attribute("data-secret")  # the page may offer a new secret
+        self.totp_secrets[user_id] = secret
+        b.fill("code", self.code(user_id))
+        b.submit_form("form[action='/totp']")
+        codes = [li.text for li in b.all("#recovery-codes li")]
+        check(len(codes) == 10 and all(re.fullmatch(r"\w{5}-\w{5}", c) for c in codes), f"recovery codes: {codes}")
+        self.recovery[user_id] = codes
+        self.shot_once(b, "17-kode-pemulihan.png")
+        b.submit(b.css("main a.button[href='/beranda']"))
+        return b.path
+
+    def shot_once(self, b, name):
+        if name not in self._shot:
+            self._shot.add(name)
+            b.shot(name)
+
     def create_account(self, admin, person):
         admin.go("/akun/baru")
         form = "form[action='/akun/baru']"
@@ -328,13 +402,13 @@ class Suite:
 
     def first_login(self, b, user_id, temporary, chosen):
         """Signs in with a temporary password, is sent to the forced change, changes, signs in again."""
-        landed = b.sign_in(user_id, temporary)
+        landed = self.sign_in(b, user_id, temporary)
         check(landed == "/ganti-password", f"{user_id}'s first login lands on {landed}, expected /ganti-password")
         check_in("Anda wajib mengganti password sementara sebelum melanjutkan.", b.text(), "forced change page")
         b.change_password(temporary, chosen)
         check(b.path == "/masuk?ok=password", f"after the change {user_id} is at {b.path}, expected /masuk?ok=password")
         check_in("Password berhasil diganti", b.text(), "flash after the change")
-        landed = b.sign_in(user_id, chosen)
+        landed = self.sign_in(b, user_id, chosen)
         check(landed == "/beranda", f"{user_id} signs in with the new password and lands on {landed}")
 
     def intake(self, staf, *, full_name=None, nip=None, email=None, user_id=None, letter=True, decree=True,
@@ -402,7 +476,7 @@ def test_admin_first_login(s):
     check(admin.value("user_id") == ADMIN["user_id"], f"the typed user ID is not kept: {admin.value('user_id')!r}")
     check(admin.value("password") == "", "the typed password is shown again")
 
-    landed = admin.sign_in(ADMIN["user_id"], s.admin_temp)
+    landed = s.sign_in(admin, ADMIN["user_id"], s.admin_temp)
     check(landed == "/ganti-password", f"first login lands on {landed}")
     check_in("Anda wajib mengganti password sementara sebelum melanjutkan.", admin.text(), "forced change")
     admin.shot("02-ganti-password-wajib.png")
@@ -439,8 +513,8 @@ def test_change_password_refusals(s):
     admin.change_password(s.admin_temp, ADMIN["password"])
     check(admin.path == "/masuk?ok=password", f"a good change went to {admin.path}")
     check_in("Password berhasil diganti; silakan masuk dengan password baru.", admin.text(".flash"), "flash")
-    check(admin.sign_in(ADMIN["user_id"], s.admin_temp) == "/masuk", "the temporary password still works")
-    check(admin.sign_in(ADMIN["user_id"], ADMIN["password"]) == "/beranda", "the new password does not sign in")
+    check(s.sign_in(admin, ADMIN["user_id"], s.admin_temp) == "/masuk", "the temporary password still works")
+    check(s.sign_in(admin, ADMIN["user_id"], ADMIN["password"]) == "/beranda", "the new password does not sign in")
     check_in("admin.ppe", admin.text("header"), "the header names the user")
 
 
@@ -472,11 +546,39 @@ def test_forced_changes(s):
     s.first_login(s.browser("staf"), STAF["user_id"], s.temporary["staf.adm"], STAF["password"])
     helpdesk = s.browser("helpdesk")
     # The temporary password itself is refused as the new one.
-    helpdesk.sign_in(HELPDESK["user_id"], s.temporary["helpdesk01"])
+    s.sign_in(helpdesk, HELPDESK["user_id"], s.temporary["helpdesk01"])
     helpdesk.change_password(s.temporary["helpdesk01"], s.temporary["helpdesk01"])
     check_in("Pilih password Anda sendiri", helpdesk.text("#new_password-error"), "the temporary password as the new one")
     s.first_login(helpdesk, HELPDESK["user_id"], s.temporary["helpdesk01"], HELPDESK["password"])
     s.first_login(s.browser("auditor"), AUDITOR["user_id"], s.temporary["auditor01"], AUDITOR["password"])
+
+
+def test_second_factor(s):
+    """Operators with an authenticator: the code after the password (a wrong or reused one refused,
+    a recovery code once); skipped when the server asks no operator for one."""
+    if "staf.adm" not in s.totp_secrets:
+        print("    (no authenticator was asked of the operators: nothing to test)")
+        return
+    staf = s.browser("staf")
+    check(s.sign_in(staf, STAF["user_id"], STAF["password"]) == "/beranda", "the staf cannot sign in with a code")
+    used = totp(s.totp_secrets["staf.adm"], s.totp_steps["staf.adm"])
+    check(staf.sign_in(STAF["user_id"], STAF["password"]) == "/masuk/kode", "the password alone signs the staf in")
+    check_in("Kode autentikator", staf.text("h1"), "the code page")
+    staf.fill("code", used)
+    staf.submit_form("form[action='/masuk/kode']")
+    check(staf.path == "/masuk/kode", f"a code used before signed in: {staf.path}")
+    check_in("Kode salah atau sudah dipakai.", staf.text("#form-error"), "a reused code")
+    recovery = s.recovery["staf.adm"][0]
+    staf.fill("code", recovery)
+    staf.submit_form("form[action='/masuk/kode']")
+    check(staf.path == "/beranda", f"a recovery code does not sign in: {staf.path}")
+    check(staf.sign_in(STAF["user_id"], STAF["password"]) == "/masuk/kode", "the password alone signs the staf in")
+    staf.fill("code", recovery)
+    staf.submit_form("form[action='/masuk/kode']")
+    check(staf.path == "/masuk/kode", "a recovery code works twice")
+    staf.fill("code", s.code("staf.adm"))
+    staf.submit_form("form[action='/masuk/kode']")
+    check(staf.path == "/beranda", f"a fresh code does not sign in: {staf.path}")
 
 
 def test_sop_full_path(s):
@@ -527,7 +629,24 @@ def test_sop_full_path(s):
     check(admin.state() == "approved", f"validity: {admin.state()} {admin.text('main')[:300]}")
     check_in("helpdesk01", admin.text("dl.facts"), "the resolved account")
 
-    # Step 6: the temporary password, shown once, on a no-store page.
+    # Step 6: the temporary password, shown once, on a no-store page; an operator with an
+    # authenticator proves a fresh code in the same form (a wrong one executes nothing).
+    execute = f"form[action='/permohonan/{number}/langkah/execute']"
+    if admin.has("#step_up_code"):
+        wrong = next(c for c in ("000000", "111111", "222222") if c not in
+                     [totp(s.totp_secrets["admin.ppe"], int(time.time() // 30) + d) for d in (-1, 0, 1)])
+        admin.fill("code", wrong, within=admin.css(execute))
+        admin.submit(admin.css("#execute"))
+        check(not admin.has("#temporary-password"), "a wrong step-up code executed step 6")
+        answer = admin.last_document()
+        check(answer["status"] in (401, 403, 422), f"a wrong step-up code answered {answer['status']}")
+        if "Kode" not in admin.text("main"):
+            s.warn(f"POST /permohonan/{number}/langkah/execute with a wrong step-up code: a bare error page "
+                   f"({answer['status']}) saying {admin.text('main')!r} instead of the request page with "
+                   "\"Kode salah atau sudah dipakai.\" next to #step_up_code")
+        admin.go(f"/permohonan/{number}")
+        check(admin.state() == "approved", f"after a wrong step-up code: {admin.state()}")
+        admin.fill("code", s.code("admin.ppe"), within=admin.css(execute))
     admin.submit(admin.css("#execute"))
     response = admin.last_document()
     check(response and response["url"].endswith(f"/permohonan/{number}/langkah/execute"), f"execute answered by {response}")
@@ -554,17 +673,19 @@ def test_sop_full_path(s):
         s.warn(f"/permohonan/{number}/langkah/execute at 360 px: the temporary password's groups {broken} break across lines "
                "(.secret .password has word-break: break-all), so a group reads as two")
 
-    # Not shown again. Reloading re-posts step 6, which the request's state now refuses (409,
-    # the request page with the refusal); back shows the request page; forward to the POST's
-    # answer is not re-posted (no-store: Chromium shows its own "confirm form resubmission" page).
+    # Not shown again. Reloading re-posts step 6: refused, by the request's state (409, the
+    # request page with the refusal) or first by the step-up code already used (401); back shows
+    # the request page; forward to the POST's answer is not re-posted (no-store: Chromium shows
+    # its own "confirm form resubmission" page).
     admin._drain()
     admin.driver.refresh()
     admin._ready()
     reloaded = admin.last_document()
-    check(reloaded and reloaded["status"] == 409, f"reloading the password page answered {reloaded}")
+    check(reloaded and reloaded["status"] in (401, 409), f"reloading the password page answered {reloaded}")
     check(secret not in admin.source() and not admin.has("#temporary-password"), "reloading shows the password")
-    check(admin.state() == "executed", f"after reloading: {admin.state()}")
-    s.refusal(admin, "execute: reloading the password page")
+    if reloaded["status"] == 409:
+        check(admin.state() == "executed", f"after reloading: {admin.state()}")
+        s.refusal(admin, "execute: reloading the password page")
     admin.driver.back()
     admin._ready()
     check(secret not in admin.source(), f"back to {admin.path} shows the password")
@@ -590,7 +711,7 @@ def test_sop_full_path(s):
     admin.shot("08-penyampaian.png")
 
     # The helpdesk: the old password is gone, the temporary one forces a change, then home.
-    check(helpdesk.sign_in("helpdesk01", HELPDESK["password"]) == "/masuk", "the old password still works after the reset")
+    check(s.sign_in(helpdesk, "helpdesk01", HELPDESK["password"]) == "/masuk", "the old password still works after the reset")
     s.first_login(helpdesk, "helpdesk01", secret, HELPDESK_AFTER_RESET)
     check_in("Permohonan saya", helpdesk.text("main"), "the helpdesk's home")
     row = helpdesk.css(f"tr[data-request='{number}']")
@@ -772,7 +893,7 @@ def test_csrf_and_headers(s):
     check_in("Status akun diubah.", admin.text(".flash"), "flash after disabling")
     check_in("Nonaktif", admin.text(row), "auditor01 disabled")
     auditor = s.browser("auditor")
-    check(auditor.sign_in(AUDITOR["user_id"], AUDITOR["password"]) == "/masuk", "a disabled account signs in")
+    check(s.sign_in(auditor, AUDITOR["user_id"], AUDITOR["password"]) == "/masuk", "a disabled account signs in")
     check_in("User ID atau password salah.", auditor.text("#form-error"), "a disabled account's refusal")
     admin.submit(admin.css(f"{row} form[action$='/enable'] button"))
     check_in("Aktif", admin.text(row), "auditor01 enabled again")
@@ -805,7 +926,7 @@ def test_reports_and_audit(s):
     check(len(charts) >= 1, "no SLA chart")
     check(len(staf.all("table.sla tbody tr")) >= 1, "the SLA table is empty")
     staf.shot("11-laporan-sla.png")
-    check(auditor.sign_in(AUDITOR["user_id"], AUDITOR["password"]) == "/beranda", "the auditor cannot sign in")
+    check(s.sign_in(auditor, AUDITOR["user_id"], AUDITOR["password"]) == "/beranda", "the auditor cannot sign in")
     check(auditor.has("ul.links a[href='/audit']"), "the auditor's home has no audit link")
     auditor.go("/audit")
     check_in("Rantai audit utuh", auditor.text("#chain"), "the audit chain")
@@ -820,7 +941,7 @@ def test_reports_and_audit(s):
 def test_english(s):
     """The language switch: English pages and messages, then back to Indonesian."""
     b = s.browser("helpdesk")
-    b.sign_in("helpdesk01", HELPDESK_AFTER_RESET)
+    s.sign_in(b, "helpdesk01", HELPDESK_AFTER_RESET)
     b.go("/beranda")
     switch = b.css("a.lang")
     check(switch.text == "English", f"the switch says {switch.text!r}")
@@ -851,6 +972,7 @@ TESTS = [
     test_change_password_refusals,
     test_create_accounts,
     test_forced_changes,
+    test_second_factor,
     test_sop_full_path,
     test_rejection_path,
     test_supplement_loop,

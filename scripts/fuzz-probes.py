@@ -84,6 +84,14 @@ def probes():
     for user in ("a%00b", "a" * 65, "%C3%A9t%C3%A9", "..", "%2e%2e"):
         yield A, "GET", f"/v1/accounts/{user}" + q(reason="probe"), {}, None
         yield A, "POST", f"/v1/accounts/{user}/unlock", {}, None
+        yield A, "POST", f"/v1/accounts/{user}/totp/reset", {}, {"reason": "probe"}
+    # Codes of every shape JSON allows, and a recovery code's; a reset reason past 500 characters.
+    for code in (123456, None, ["123456"], "１２３４５６", "12345６", "000000" * 1000, "k7mqx-h3d9p", "K7MQX H3D9P", "\u0000" * 6):
+        yield None, "POST", "/v1/auth/login/totp", {}, {"challenge": "x" * 43, "code": code}
+        yield A, "POST", "/v1/auth/step-up", {}, {"code": code}
+    yield None, "POST", "/v1/auth/login/totp", {}, b'{"challenge": ' + b"[" * 10000 + b"]" * 10000 + b', "code": "1"}'
+    yield A, "POST", "/v1/auth/totp/enrol", {}, {"x": "y" * 2000}
+    yield A, "POST", "/v1/accounts/sekar.fuzz/totp/reset", {}, {"reason": "x" * 501}
     # JSON bodies: NUL / control characters / overlong text in every string field.
     account = {"user_id": "probe.user", "role": "helpdesk", "full_name": "Probe User", "nip": "196102251986031010",
                "email": "probe@example.go.id", "agency": "Dinas Probe"}
@@ -108,6 +116,12 @@ def probes():
         for field in ("channel", "recipient", "handed_at"):
             yield A, "POST", "/v1/requests/4/handover", {}, {**{"channel": "phone", "recipient": "Sekar"}, field: value}
         yield A, "POST", "/v1/deviations/1/explanation", {}, {"explanation": value}
+        # The second factor: a login's code step (public), enrolment, step-up, an admin's reset.
+        for field in ("challenge", "code"):
+            yield None, "POST", "/v1/auth/login/totp", {}, {**{"challenge": "x" * 43, "code": "123456"}, field: value}
+        for path in ("/v1/auth/totp/confirm", "/v1/auth/step-up"):
+            yield A, "POST", path, {}, {"code": value}
+        yield A, "POST", "/v1/accounts/sekar.fuzz/totp/reset", {}, {"reason": value}
     # Numbers and shapes JSON allows.
     yield "staf", "POST", "/v1/requests/1/completeness", {}, {"complete": 1e400}
     yield "staf", "POST", "/v1/requests/1/completeness", {}, b'{"complete": ' + b"[" * 10000 + b"]" * 10000 + b"}"

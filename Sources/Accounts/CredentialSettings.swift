@@ -15,7 +15,7 @@ public struct CredentialSettings: Sendable {
     public var sessionAbsoluteTimeout: TimeInterval = 12 * 3600
     /// Previous passwords a new one may not repeat (the current one included).
     public var historyDepth = 5
-    /// Roles that must enrol an authenticator (TOTP) and prove it at login (`SPSE_OPERATOR_TOTP`:
+    /// Roles that must enrol an authenticator (TOTP) and prove it at login (`SPSE_TOTP_OPERATORS`:
     /// the operators by default); other roles may enrol one.
     public var totpRequiredRoles: Set<Role> = [.adminPPE, .stafAdministrasi]
     /// How recent a second factor SOP step 6 needs (`SPSE_STEP_UP_SECONDS`).

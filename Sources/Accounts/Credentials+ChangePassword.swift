@@ -10,6 +10,8 @@ extension Credentials {
     /// every other session, lifts this one to `full`, and is audited.
     public func changePassword(token: SessionToken, current: String, new: String, from address: String? = nil) async throws {
         let session = try await session(for: token, requireFull: false)
+        // An enrolment session enrols; it does not also choose passwords.
+        guard session.scope != .totpEnrolment else { throw AccountsError.totpEnrolmentRequired }
         let row = try require(try await pool.withConnection { connection in
             try await connection.query(
                 "SELECT password_hash, must_change_password, full_name, agency, email, "
@@ -65,7 +67,12 @@ extension Credentials {
             try await connection.execute(
                 "UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND token_hash <> $2 AND revoked_at IS NULL",
                 [session.accountID, token.digest, now])
-            try await connection.execute("UPDATE sessions SET scope = $2 WHERE token_hash = $1", [token.digest, nextScope.rawValue])
+            if hasTOTP {
+                // A temporary password is one factor: with an authenticator, the next login asks for its code.
+                try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1", [token.digest, now])
+            } else {
+                try await connection.execute("UPDATE sessions SET scope = $2 WHERE token_hash = $1", [token.digest, nextScope.rawValue])
+            }
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: session.userID.value, action: "password.change", subject: session.userID.value,
                            details: ["first_login": .bool(mustChange)]),

@@ -10,11 +10,29 @@ public struct LoginChallenge: Sendable, Equatable {
     public let expiresAt: Date
 }
 
-/// What enrolment shows once: the shared secret as text (for typing into an app or the CLI) and
-/// as an `otpauth://` URI (for a QR code).
+/// What enrolment shows: the key as authenticator apps take it typed in (RFC 4648 base32 of the
+/// shared secret) and as an `otpauth://` URI (for a QR code).
 public struct TOTPEnrolment: Sendable {
     public let secret: String
     public let uri: String
+}
+
+/// RFC 4648 base32 without padding, the form authenticator apps read.
+enum Base32 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    static func encode(_ bytes: [UInt8]) -> String {
+        var output = "", buffer = 0, bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | Int(byte)
+            bits += 8
+            while bits >= 5 {
+                output.append(alphabet[(buffer >> (bits - 5)) & 31])
+                bits -= 5
+            }
+        }
+        if bits > 0 { output.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return output
+    }
 }
 
 /// TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps, ±1 step) through hummingbird-auth's
@@ -117,7 +135,8 @@ extension Credentials {
                 try await audit.record(AuditEvent(occurredAt: now, actor: session.userID.value, action: "totp.enrolment_started",
                                                   subject: session.userID.value), on: connection)
             }
-            return TOTPEnrolment(secret: secret, uri: TOTP(secret: secret).createAuthenticatorURL(label: "SPSE:\(session.userID.value)", issuer: "SPSE LPSE"))
+            return TOTPEnrolment(secret: Base32.encode(Array(secret.utf8)),
+                                 uri: TOTP(secret: secret).createAuthenticatorURL(label: "SPSE:\(session.userID.value)", issuer: "SPSE LPSE"))
         }
     }
 
@@ -127,7 +146,8 @@ extension Credentials {
         let session = try await session(for: token, requireFull: false)
         guard session.scope != .changePasswordOnly else { throw AccountsError.sessionScope }
         let now = clock.now
-        return try await pool.withTransaction { connection in
+        // A wrong code is counted and committed before it is refused.
+        let codes = try await pool.withTransaction { connection -> [String]? in
             guard let row = try await connection.query(
                 "SELECT confirmed_at FROM account_totp WHERE account_id = $1 FOR UPDATE", [session.accountID]).first
             else { throw AccountsError.totpNotEnrolled }
@@ -138,7 +158,7 @@ extension Credentials {
             }
             let accepted = try await acceptTOTP(code, accountID: session.accountID, at: now, on: connection, requireConfirmed: false)
             _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
-            guard accepted else { throw AccountsError.invalidCredentials }
+            guard accepted else { return nil }
             try await connection.execute("UPDATE account_totp SET confirmed_at = $2 WHERE account_id = $1", [session.accountID, now])
             let codes = try await replaceRecoveryCodes(session.accountID, at: now, on: connection)
             try await connection.execute(
@@ -147,6 +167,8 @@ extension Credentials {
                                               details: ["recovery_codes": .int(codes.count)]), on: connection)
             return codes
         }
+        guard let codes else { throw AccountsError.invalidCredentials }
+        return codes
     }
 
     // MARK: Step-up
@@ -156,7 +178,8 @@ extension Credentials {
     public func stepUp(token: SessionToken, code: String, from address: String? = nil) async throws -> Date {
         let session = try await session(for: token)
         let now = clock.now
-        return try await pool.withTransaction { connection in
+        // The refusal's count and audit row are committed before it is answered.
+        let accepted = try await pool.withTransaction { connection -> Bool in
             let keys = LoginThrottle.Keys(userID: session.userID.value, address: address)
             if case .locked(let wait) = try await throttle.reserve(keys, at: now, on: connection) {
                 throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
@@ -165,10 +188,13 @@ extension Credentials {
             _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
             try await audit.record(AuditEvent(occurredAt: now, actor: session.userID.value, action: "totp.step_up", subject: session.userID.value,
                                               details: ["accepted": .bool(accepted)]), on: connection)
-            guard accepted else { throw AccountsError.invalidCredentials }
-            try await connection.execute("UPDATE sessions SET stepped_up_at = $2 WHERE token_hash = $1", [token.digest, now])
-            return now
+            if accepted {
+                try await connection.execute("UPDATE sessions SET stepped_up_at = $2 WHERE token_hash = $1", [token.digest, now])
+            }
+            return accepted
         }
+        guard accepted else { throw AccountsError.invalidCredentials }
+        return now
     }
 
     // MARK: Reset

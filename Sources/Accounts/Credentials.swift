@@ -170,7 +170,7 @@ public struct Credentials: Sendable {
         if stored.hasTOTP && !stored.mustChange {
             // The password was right; the session waits for the code (`completeLogin`).
             let challenge = try await pool.withTransaction { connection in
-                _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
+                try await throttle.release(keys, at: now, on: connection)
                 if let rehash, let old = stored.hash {
                     try await connection.execute(
                         "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
@@ -260,7 +260,9 @@ public struct Credentials: Sendable {
                 role: try Role(parsing: try row.decode(String.self, at: 2)),
                 scope: SessionScope(rawValue: try row.decode(String.self, at: 3)) ?? .changePasswordOnly,
                 expiresAt: try row.decode(Date.self, at: 4), steppedUpAt: try row.decode(Date?.self, at: 5))
-            if requireFull, session.scope != .full { throw AccountsError.sessionScope }
+            if requireFull, session.scope != .full {
+                throw session.scope == .totpEnrolment ? AccountsError.totpEnrolmentRequired : AccountsError.sessionScope
+            }
             return session
         }
     }

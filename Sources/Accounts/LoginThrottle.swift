@@ -84,11 +84,15 @@ public struct LoginThrottle: Sendable {
     /// Gives back a reserved attempt that was never judged (the hashing pool refused it, the
     /// database failed): a refusal for load must not count as a guess.
     public func release(_ keys: Keys, at now: Date) async throws {
-        _ = try await pool.withConnection { connection in
-            try await connection.execute(
-                "UPDATE login_throttle SET failures = greatest(failures - 1, 0), updated_at = $3 WHERE key IN ($1, $2)",
-                [keys.user, keys.pair, now])
-        }
+        try await pool.withConnection { try await release(keys, at: now, on: $0) }
+    }
+
+    /// The same inside the caller's transaction: also a right password whose second factor is
+    /// still due — it is no guess, and no success either, so the count of wrong codes goes on.
+    public func release(_ keys: Keys, at now: Date, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            "UPDATE login_throttle SET failures = greatest(failures - 1, 0), updated_at = $3 WHERE key IN ($1, $2)",
+            [keys.user, keys.pair, now])
     }
 
     /// What a failed attempt's settlement did.

@@ -1,6 +1,8 @@
 import Accounts
 import Foundation
+import Gate
 import HTTPAPI
+import Inputs
 import Hummingbird
 import Mustache
 import Operations
@@ -111,6 +113,34 @@ extension Console {
         let problem = ProblemMapping.problem(for: error)
         let english = page.language == .en
         let text: String
+        // The gate's refusals that name states and fields: in the catalogue's words.
+        switch error as? GateError {
+        case .wrongState(let current, _)?:
+            return (problem, t("wrong_state", page, ["state": t("state_\(current.rawValue)", page)]))
+        case .hintMismatch(let fields)?:
+            let names = fields.map { field -> String in
+                switch field {
+                case "user_id": return "User ID"
+                case "nip": return "NIP"
+                case "email": return t("email", page)
+                default: return t("full_name", page)
+                }
+            }
+            return (problem, t("mismatch_refused", page, ["fields": names.joined(separator: ", ")]))
+        case .missingDocuments(let types)?:
+            let names = types.map { type -> String in
+                switch type {
+                case .skPengangkatan: return t("appointment_decree", page)
+                case .suratPermohonan: return t("request_letter", page)
+                case .other: return t("other_document", page)
+                }
+            }
+            return (problem, t("documents_missing", page, ["documents": names.joined(separator: ", ")]))
+        case .invalidInput(let reason)? where reason.contains("needs a reason"):
+            return (problem, t("reason_required", page))
+        default: break
+        }
+        if let input = error as? InputError, input.field == "kinds" { return (problem, t("kinds_required", page)) }
         switch problem.code {
         case "invalid_credentials": text = t("wrong_credentials", page)
         case "too_many_requests", "locked":
@@ -121,7 +151,11 @@ extension Console {
         case "not_permitted": text = t("forbidden", page)
         case "invalid_input", "invalid_field":
             let detail = english ? problem.detailEN : problem.detailID
-            text = english ? detail : "\(t("invalid_value", page)) — \(detail)"
+            if let input = error as? InputError, input.reason.hasPrefix("is required") {
+                text = t("required", page)
+            } else {
+                text = english ? detail : "\(t("invalid_value", page)) — \(detail)"
+            }
         default: text = english ? problem.detailEN : problem.detailID
         }
         return (problem, text)

@@ -154,7 +154,11 @@ struct RequestPages {
             if action == "execute", let token = page.token {
                 let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
                 if let code = form["code"] {
-                    _ = try await operations.stepUp(token: token, code: code, from: context.remoteAddress)
+                    do {
+                        _ = try await operations.stepUp(token: token, code: code, from: context.remoteAddress)
+                    } catch AccountsError.invalidCredentials {
+                        return try await detailPage(request, page, reference: reference, error: console.t("wrong_code", page), status: .unauthorized)
+                    }
                     caller = try await operations.caller(for: token)
                 }
                 early = form
@@ -222,7 +226,9 @@ struct RequestPages {
             "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
         ]
         var data: [String: Any?] = [
-            "r": requestModel(r, page), "can": can, "anyAction": can.values.contains(true), "error": error,
+            "r": requestModel(r, page), "can": can, "error": error,
+            // The upload form sits with the documents; "next step" counts the steps and the export.
+            "anyAction": can.contains { $0.key != "upload" && $0.key != "stepUpCode" && $0.value },
             "flash": console.flash(request, page), "hasDocuments": !details.documents.isEmpty,
             "documents": details.documents.map { document -> [String: Any] in
                 ["id": document.id, "fileName": document.fileName, "typeName": documentName(document.type, page), "size": document.size,

@@ -4,7 +4,14 @@ import Gate
 /// One SVG chart per SOP step: for each actor a bar for the median and a lighter one to the p90,
 /// the step's limit as a red line, and the breaches as a number — drawn on the server, no script.
 enum SLAChart {
-    static func svg(step: Int, lines: [SLAReportLine], limitLabel: String, breachesLabel: String) -> String {
+    /// The chart's words, in the page's language.
+    struct Labels {
+        let limit: String, breaches: String, minutes: String, median: String
+        let priority: (String) -> String
+    }
+
+    static func svg(step: Int, lines: [SLAReportLine], labels: Labels) -> String {
+        let (limitLabel, breachesLabel, minutes) = (labels.limit, labels.breaches, labels.minutes)
         let rows = lines.filter { $0.status == "done" }
         let limit = Double(rows.compactMap(\.limitMinutes).max() ?? 0)
         let top = max(limit, rows.map { $0.p90Seconds / 60 }.max() ?? 0, 1) * 1.15
@@ -15,17 +22,17 @@ enum SLAChart {
         svg += "<title>\(escape("step \(step)"))</title>"
         for (index, line) in rows.enumerated() {
             let y = Double(index) * rowHeight + 6
-            let label = "\(line.actor) (\(line.priority))"
+            let label = "\(line.actor) (\(labels.priority(line.priority)))"
             svg += ##"<text x="4" y="\##(y + 15)" font-size="12" fill="#1a1a1a">\##(escape(String(label.prefix(24))))</text>"##
-            svg += ##"<rect x="\##(left)" y="\##(y + 2)" width="\##(max(1, x(line.p90Seconds / 60) - left))" height="16" fill="#9db7d5"><title>p90 \##(Formatting.minutes(line.p90Seconds)) min</title></rect>"##
-            svg += ##"<rect x="\##(left)" y="\##(y + 2)" width="\##(max(1, x(line.medianSeconds / 60) - left))" height="16" fill="#12355b"><title>median \##(Formatting.minutes(line.medianSeconds)) min</title></rect>"##
+            svg += ##"<rect x="\##(left)" y="\##(y + 2)" width="\##(max(1, x(line.p90Seconds / 60) - left))" height="16" fill="#9db7d5"><title>p90 \##(Formatting.minutes(line.p90Seconds)) \##(escape(minutes))</title></rect>"##
+            svg += ##"<rect x="\##(left)" y="\##(y + 2)" width="\##(max(1, x(line.medianSeconds / 60) - left))" height="16" fill="#12355b"><title>\##(escape(labels.median)) \##(Formatting.minutes(line.medianSeconds)) \##(escape(minutes))</title></rect>"##
             let breachColor = line.breaches > 0 ? "#a30000" : "#1a1a1a"
             svg += ##"<text x="\##(left + width + 8)" y="\##(y + 15)" font-size="12" fill="\##(breachColor)">\##(line.breaches) \##(escape(breachesLabel))</text>"##
         }
         if limit > 0 {
             let lx = x(limit)
             svg += ##"<line x1="\##(lx)" y1="2" x2="\##(lx)" y2="\##(height - 26)" stroke="#a30000" stroke-width="2" stroke-dasharray="4 3"/>"##
-            svg += ##"<text x="\##(lx + 3)" y="\##(height - 12)" font-size="12" fill="#a30000">\##(escape(limitLabel)) \##(Int(limit)) min</text>"##
+            svg += ##"<text x="\##(lx + 3)" y="\##(height - 12)" font-size="12" fill="#a30000">\##(escape(limitLabel)) \##(Int(limit)) \##(escape(minutes))</text>"##
         }
         svg += ##"<text x="\##(left)" y="\##(height - 12)" font-size="11" fill="#4a4a4a">0</text></svg>"##
         return svg

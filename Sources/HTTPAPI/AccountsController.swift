@@ -60,6 +60,13 @@ struct AccountsController: Sendable {
             response.headers[.cacheControl] = "no-store"
             return response
         }
+        group.post(":userId/totp/reset") { request, context -> Response in
+            struct Body: Decodable { let reason: String }
+            try await operations.resetSecondFactor(context.parameters.get("userId") ?? "", by: try context.caller()) {
+                try await request.decodeStrict(Body.self, fields: ["reason"], limit: context.jsonBodyLimit).reason
+            }
+            return Response(status: .noContent)
+        }
         group.post(":userId/unlock") { _, context -> Response in
             try await operations.unlockAccount(context.parameters.get("userId") ?? "", by: try context.caller())
             return Response(status: .noContent)

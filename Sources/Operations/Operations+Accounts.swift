@@ -99,9 +99,14 @@ extension Operations {
     /// A lost authenticator: a second admin_ppe removes it (never their own), with a reason; its
     /// owner enrols a new one at the next login.
     public func resetSecondFactor(_ userID: String, reason: String?, by caller: Caller) async throws {
+        try await resetSecondFactor(userID, by: caller) { reason }
+    }
+
+    /// `read` reads the reason (a body) only once the caller may reset second factors.
+    public func resetSecondFactor(_ userID: String, by caller: Caller, reason read: () async throws -> String?) async throws {
         try AccessPolicy.require(caller.role, .resetSecondFactors)
         let userID = try UserID(userID)
-        guard let reason = try FreeText.optional(reason, field: "reason", maxLength: 500)?.value else {
+        guard let reason = try FreeText.optional(try await read(), field: "reason", maxLength: 500)?.value else {
             throw InputError(field: "reason", reason: "is required: why the authenticator is reset (audited)")
         }
         guard userID != caller.userID else { throw AccountsError.notPermitted(role: caller.role, operation: "reset their own second factor") }

@@ -137,7 +137,7 @@ public struct Settings: Sendable {
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
         secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? secretsKeyFile
         // Operators prove a second factor unless a site says otherwise; managed roles may enrol one.
-        if try reader.choice("SPSE_OPERATOR_TOTP", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
+        if try reader.choice("SPSE_TOTP_OPERATORS", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
         credentials.stepUpWindow = TimeInterval(try reader.int("SPSE_STEP_UP_SECONDS", in: 30...3600) ?? 300)
         documentRetentionDays = try reader.int("SPSE_DOCUMENT_RETENTION_DAYS", in: 1...36_500) ?? documentRetentionDays
     }

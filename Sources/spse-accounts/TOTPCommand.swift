@@ -9,7 +9,7 @@ struct TOTPCommand: AsyncParsableCommand {
         abstract: "Your authenticator (TOTP, RFC 6238): enrol it, confirm it with a first code, and receive ten recovery codes.",
         discussion: """
             Operators (admin_ppe, staf_administrasi) must enrol one before anything else, unless \
-            SPSE_OPERATOR_TOTP=optional; other roles may. After that every operator login asks \
+            SPSE_TOTP_OPERATORS=optional; other roles may. After that every operator login asks \
             for a code ($SPSE_OPERATOR_TOTP or a prompt), and SOP step 6 needs one given within \
             SPSE_STEP_UP_SECONDS (a CLI login with a code counts).
 

@@ -20,6 +20,9 @@ final class BenchServer {
         environment["SPSE_LOG_LEVEL"] = "error"
         environment["SPSE_NOTICE_FILE"] = NSTemporaryDirectory() + "\(database.name)-notices.jsonl"
         environment["SPSE_DB_MAX_CONNECTIONS"] = environment["SPSE_DB_MAX_CONNECTIONS"] ?? "16"
+        // The benchmarks measure passwords and the gate: operators sign in with a password alone.
+        environment["SPSE_TOTP_OPERATORS"] = "optional"
+        environment["SPSE_SECRETS_KEY_FILE"] = NSTemporaryDirectory() + "\(database.name)-secrets.key"
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice

@@ -46,6 +46,8 @@ struct CLI {
             "SPSE_MIGRATIONS_DIR": Self.repository + "/sql",
             "SPSE_ARGON2_MEMORY_KIB": "64", "SPSE_ARGON2_ITERATIONS": "1",
             "SPSE_OPERATOR": "admin.ppe", "SPSE_OPERATOR_PASSWORD": password,
+            // The second factor has its own tests; the secrets key stays in the test's directory.
+            "SPSE_TOTP_OPERATORS": "optional", "SPSE_SECRETS_KEY_FILE": directory + "/secrets.key",
             "PATH": "/usr/bin:/bin", "HOME": directory,
         ]
     }

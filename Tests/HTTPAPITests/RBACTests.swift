@@ -10,13 +10,15 @@ import TestSupport
 
 @Suite("HTTP: RBAC route by route")
 struct RBACTests {
-    static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login"]
+    static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/login/totp"]
     /// What an auditor may do: read audit and reports, and manage their own session.
     /// The auditor reads audit and reports and, like every managed role, files their own requests.
     static let auditorMay: Set<String> = [
         "GET /v1/reports/sla", "GET /v1/audit", "GET /v1/audit/verify", "POST /v1/auth/password", "POST /v1/auth/logout", "POST /v1/requests",
         // The standards and the deviations, as readers of the SLA report; they explain their own.
         "GET /v1/standards/priorities", "GET /v1/deviations", "POST /v1/deviations/{id}/explanation",
+        // Any role may enrol an authenticator and step up with it.
+        "POST /v1/auth/totp/enrol", "POST /v1/auth/totp/confirm", "POST /v1/auth/step-up",
     ]
 
     @Test("every route of the spec: no session is 401; an auditor is 403 outside audit and reports, and finds no request that is not theirs")
