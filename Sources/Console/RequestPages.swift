@@ -197,6 +197,12 @@ struct RequestPages {
                 }
                 data["expires"] = Formatting.time(result.temporaryPasswordExpiresAt)
             }
+            if let half = result.firstHalf {
+                // Sealed delivery: only the first half is the Admin PPE's to tell.
+                data["password"] = half
+                data["groups"] = [half]
+                data["sealedTo"] = result.secondHalfSentTo
+            }
             data["userID"] = result.disclosedUserID
             data["r"] = ["number": result.request.number, "requesterName": result.request.requesterName, "handoverForm": true]
             return console.render("secret", page, data)

@@ -30,6 +30,7 @@ extension GateService {
             }
             let decision = try RequestStateMachine.apply(event, to: facts, by: actor).get()
             var temporary: (TemporaryPassword, Date)?
+            var sealed: (firstHalf: String, sentTo: String)?
             var disclosed: String?
             var details: [String: AuditValue] = ["from": .string(decision.from.rawValue), "to": .string(decision.to.rawValue)]
 
@@ -60,6 +61,10 @@ extension GateService {
                     let expiresAt = try await credentials.installTemporaryPassword(
                         prepared, accountID: accountID, actor: actor.userID, requestID: request.number, on: connection)
                     temporary = (prepared.password, expiresAt)
+                    if let box = sealedDelivery {
+                        sealed = try await sealSecondHalf(prepared.password, box: box, accountID: accountID, request: request, actor: actor,
+                                                          at: now, on: connection)
+                    }
                 case .discloseUserID(let userID):
                     disclosed = userID
                     try await audit.record(
@@ -108,8 +113,28 @@ extension GateService {
                 on: connection)
             return ActionResult(
                 request: request, transition: decision.transition,
-                temporaryPassword: temporary?.0, temporaryPasswordExpiresAt: temporary?.1, disclosedUserID: disclosed)
+                temporaryPassword: sealed == nil ? temporary?.0 : nil, temporaryPasswordExpiresAt: temporary?.1, disclosedUserID: disclosed,
+                firstHalf: sealed?.firstHalf, secondHalfSentTo: sealed?.sentTo)
         }
+    }
+
+    /// Sealed delivery: the second half of the temporary password goes, sealed in the outbox until
+    /// the moment it is sent, to the e-mail address on file for the account — never to the
+    /// requester's free-text contact — so neither the Admin PPE nor one channel holds it whole.
+    private func sealSecondHalf(_ password: TemporaryPassword, box: SecretBox, accountID: Int64, request: Request, actor: Actor,
+                                at now: Date, on connection: PostgresConnection) async throws -> (firstHalf: String, sentTo: String) {
+        let text = password.reveal
+        let cut = text.index(text.startIndex, offsetBy: text.count / 2)
+        let (first, second) = (String(text[..<cut]), String(text[cut...]))
+        guard let email = try await connection.query("SELECT email FROM accounts WHERE id = $1", [accountID]).first?
+            .decode(String.self, column: "email") else { throw GateError.subjectNotFound }
+        let notice = Notice.sealedHalf(number: request.number)
+        try await connection.execute(
+            "INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at, next_attempt_at, "
+                + "queued_by, sealed) VALUES ($1, 6, $2, 'email', $3, $4, $5, $6, $7, $7, $8, $9)",
+            [request.id, email, notice.subjectID, notice.bodyID, notice.subjectEN, notice.bodyEN, now, actor.userID, try box.seal(Array(second.utf8))])
+        let at = email.firstIndex(of: "@") ?? email.endIndex
+        return (first, String(email[..<at].prefix(2)) + "…" + String(email[at...]))
     }
 
     /// The account a validity verdict names, through the directory.

@@ -27,11 +27,15 @@ public struct GateService: Sendable {
     let hooks: GateHooks
     /// How long a file may stay incomplete before the service rejects it.
     public let abandonAfter: TimeInterval
+    /// Set when a site splits temporary passwords (sealed delivery): the box that seals the half
+    /// that goes by e-mail.
+    let sealedDelivery: SecretBox?
 
     public init(pool: ConnectionPool, credentials: Credentials, audit: AuditTrail, clock: ServiceClock,
                 documentLimit: Int = 10 * 1024 * 1024, hooks: GateHooks = GateHooks(), directory: AccountDirectory? = nil,
-                abandonAfter: TimeInterval = 14 * 86_400) {
+                abandonAfter: TimeInterval = 14 * 86_400, sealedDelivery: SecretBox? = nil) {
         self.abandonAfter = abandonAfter
+        self.sealedDelivery = sealedDelivery
         self.pool = pool
         self.credentials = credentials
         self.directory = directory ?? AccountDirectory(pool: pool, audit: audit, clock: clock)

@@ -40,6 +40,20 @@ public struct Notice: Sendable, Equatable {
             bodyEN: "Request \(number) was rejected because the file was not completed within \(days) days. Please file a new request.")
     }
 
+    /// Sealed delivery (step 6): the second half of the temporary password, to the e-mail on
+    /// file. `{sealed}` is replaced by the half only when the notice is sent.
+    public static let sealedPlaceholder = "{sealed}"
+    public static func sealedHalf(number: String) -> Notice {
+        Notice(
+            step: 6,
+            subjectID: "[\(number)] Bagian kedua password sementara",
+            bodyID: "Bagian kedua password sementara Anda: \(sealedPlaceholder) . Bagian pertama disampaikan oleh Admin PPE. "
+                + "Saat login, ketik bagian pertama lalu bagian kedua tanpa spasi; Anda wajib mengganti password.",
+            subjectEN: "[\(number)] Second half of the temporary password",
+            bodyEN: "The second half of your temporary password: \(sealedPlaceholder) . The Admin PPE tells you the first half. "
+                + "At login type the first half, then the second, with no space; you must change the password.")
+    }
+
     /// Step 8: the reset is done and/or the user ID is given; never the password itself.
     public static func completion(number: String, kinds: RequestKinds, userID: String?) -> Notice {
         var bodyID = "Permohonan \(number) telah diproses."

@@ -74,10 +74,13 @@ public struct OutboxDispatcher: Sendable {
     let pool: ConnectionPool
     let sender: any NoticeSender
     let clock: ServiceClock
+    /// Opens the sealed half of a temporary password at the moment its notice is sent.
+    let secrets: SecretBox?
 
-    public init(pool: ConnectionPool, sender: any NoticeSender, clock: ServiceClock) {
+    public init(pool: ConnectionPool, sender: any NoticeSender, clock: ServiceClock, secrets: SecretBox? = nil) {
         self.pool = pool
         self.sender = sender
+        self.secrets = secrets
         self.clock = clock
     }
 
@@ -106,15 +109,21 @@ public struct OutboxDispatcher: Sendable {
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE outbox o SET next_attempt_at = $3
                 FROM due, requests r WHERE o.id = due.id AND r.id = o.request_id
-                RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts
+                RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts, o.sealed
                 """, [now, limit, now.addingTimeInterval(Self.claimLease)]
             ).map { row in
-                (OutgoingNotice(
+                // A sealed half is opened only in memory, just before the send.
+                let sealed = try row.decode([UInt8]?.self, column: "sealed").map { bytes -> String in
+                    guard let secrets, let opened = try? secrets.open(bytes) else { return "" }
+                    return String(decoding: opened, as: UTF8.self)
+                }
+                func fill(_ text: String) -> String { sealed.map { text.replacingOccurrences(of: Notice.sealedPlaceholder, with: $0) } ?? text }
+                return (OutgoingNotice(
                     id: try row.decode(Int64.self, column: "id"), requestNumber: try row.decode(String.self, column: "number"),
                     step: try row.decode(Int.self, column: "step"), recipient: try row.decode(String.self, column: "recipient"),
                     channel: try row.decode(String.self, column: "channel"), subjectID: try row.decode(String.self, column: "subject_id"),
-                    bodyID: try row.decode(String.self, column: "body_id"), subjectEN: try row.decode(String.self, column: "subject_en"),
-                    bodyEN: try row.decode(String.self, column: "body_en")),
+                    bodyID: fill(try row.decode(String.self, column: "body_id")), subjectEN: try row.decode(String.self, column: "subject_en"),
+                    bodyEN: fill(try row.decode(String.self, column: "body_en"))),
                  try row.decode(Int.self, column: "attempts") + 1)
             }.sorted { $0.0.id < $1.0.id }
         }
@@ -124,7 +133,9 @@ public struct OutboxDispatcher: Sendable {
             let outcome: (sql: String, parameters: [any PostgresEncodable])
             do {
                 try await sender.send(notice)
-                outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1", [notice.id, clock.now, attempts])
+                // Delivered: the sealed half is erased; the database keeps no copy of it at all.
+                outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL, sealed = NULL WHERE id = $1",
+                           [notice.id, clock.now, attempts])
                 delivered += 1
             } catch let error as NoticeSenderError {
                 // Given up on: the step's output never reached the requester, a deviation for whoever queued it.

@@ -149,4 +149,8 @@ public struct ActionResult: Sendable {
     public let temporaryPassword: TemporaryPassword?
     public let temporaryPasswordExpiresAt: Date?
     public let disclosedUserID: String?
+    /// Sealed delivery: the half the Admin PPE tells (then `temporaryPassword` is nil), and the
+    /// masked address the other half went to.
+    public var firstHalf: String? = nil
+    public var secondHalfSentTo: String? = nil
 }

@@ -66,8 +66,12 @@ public struct ActionView: Encodable, Sendable {
     let temporaryPassword: String?
     let temporaryPasswordExpiresAt: Date?
     let userID: String?
+    /// Sealed delivery: the half to tell, and where the other half went.
+    var temporaryPasswordFirstHalf: String? = nil
+    var secondHalfSentTo: String? = nil
     enum CodingKeys: String, CodingKey {
         case request, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at", userID = "user_id"
+        case temporaryPasswordFirstHalf = "temporary_password_first_half", secondHalfSentTo = "second_half_sent_to"
     }
 }
 
@@ -102,6 +106,6 @@ extension ActionView {
     public init(_ result: ActionResult) {
         self.init(request: RequestView(result.request, allowed: result.request.allowedActions),
                   temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
-                  userID: result.disclosedUserID)
+                  userID: result.disclosedUserID, temporaryPasswordFirstHalf: result.firstHalf, secondHalfSentTo: result.secondHalfSentTo)
     }
 }

@@ -19,6 +19,8 @@ public struct ServiceGraph: Sendable {
     public let clock: ServiceClock
     public let directory: AccountDirectory
     public let credentials: Credentials
+    /// Seals TOTP secrets and the sealed half of a temporary password (key outside the database).
+    public let secrets: SecretBox
     public let gate: GateService
     public let provisioner: Provisioner
     public let operations: Operations
@@ -32,18 +34,20 @@ public struct ServiceGraph: Sendable {
             ?? HashingPool(queueLimit: settings.hashQueueLimit, admissionWait: settings.hashAdmissionWait, waitObserver: hashWait)
         let hasher = try PasswordHasher(parameters: settings.argon2, pool: hashingPool, randomBytes: randomBytes)
         let audit = AuditTrail()
+        let secrets = try settings.secretsKeyFile.map { try SecretBox.load(path: $0) } ?? .ephemeral()
         let credentials = try await Credentials(
             pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(minimumLength: settings.passwordMinimumLength),
             settings: settings.credentials, clock: clock, randomBytes: randomBytes, audit: audit,
-            secrets: try settings.secretsKeyFile.map { try SecretBox.load(path: $0) } ?? .ephemeral())
+            secrets: secrets)
         let directory = AccountDirectory(pool: pool, audit: audit, clock: clock)
         let gate = GateService(
             pool: pool, credentials: credentials, audit: audit, clock: clock, documentLimit: settings.documentMaxBytes, hooks: gateHooks,
-            directory: directory, abandonAfter: TimeInterval(settings.abandonAfterDays) * 86_400)
+            directory: directory, abandonAfter: TimeInterval(settings.abandonAfterDays) * 86_400,
+            sealedDelivery: settings.sealedDelivery ? secrets : nil)
         let provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
         return ServiceGraph(
             settings: settings, pool: pool, hashingPool: hashingPool, audit: audit, clock: clock, directory: directory,
-            credentials: credentials, gate: gate, provisioner: provisioner,
+            credentials: credentials, secrets: secrets, gate: gate, provisioner: provisioner,
             operations: Operations(
                 pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
                 loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute),

@@ -69,6 +69,9 @@ public struct Settings: Sendable {
     /// The 32-byte key that seals TOTP secrets (`SPSE_SECRETS_KEY_FILE`, made 0600 when missing);
     /// nil: a key for this process only (tests).
     public var secretsKeyFile: String? = ".data/secrets.key"
+    /// Step 6 splits a temporary password: the Admin PPE sees the first half, the second goes
+    /// sealed to the e-mail address on file (`SPSE_SEALED_DELIVERY=true`; off: the SOP's hand-over).
+    public var sealedDelivery = false
     public var secureCookies: Bool { cookieSecure || tlsCertificateFile != nil }
     /// A file left incomplete this many days is rejected by the service (SOP step 4 has no limit of its own).
     public var abandonAfterDays = 14
@@ -136,6 +139,7 @@ public struct Settings: Sendable {
         abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
         secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? secretsKeyFile
+        sealedDelivery = try reader.choice("SPSE_SEALED_DELIVERY", ["true", "false"]).map { $0 == "true" } ?? false
         // Operators prove a second factor unless a site says otherwise; managed roles may enrol one.
         if try reader.choice("SPSE_TOTP_OPERATORS", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
         credentials.stepUpWindow = TimeInterval(try reader.int("SPSE_STEP_UP_SECONDS", in: 30...3600) ?? 300)

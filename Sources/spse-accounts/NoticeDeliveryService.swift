@@ -24,7 +24,8 @@ struct NoticeDeliveryService: Service {
             logger.info("notices to file", metadata: ["path": "\(graph.settings.noticeFile)"])
         }
         return NoticeDeliveryService(
-            dispatcher: OutboxDispatcher(pool: graph.pool, sender: sender, clock: graph.clock), interval: graph.settings.noticeInterval, logger: logger)
+            dispatcher: OutboxDispatcher(pool: graph.pool, sender: sender, clock: graph.clock, secrets: graph.secrets),
+            interval: graph.settings.noticeInterval, logger: logger)
     }
 
     func run() async throws {

@@ -51,6 +51,10 @@ struct RequestStep {
                 print("temporary password for \(result.request.subjectUserID ?? "?") (tell the requester; shown once): \(password.reveal)")
                 print("expires at \(ISO8601DateFormatter().string(from: expires))")
             }
+            if let half = result.firstHalf, let sentTo = result.secondHalfSentTo {
+                print("first half of the temporary password (tell the requester; shown once): \(half)")
+                print("the second half went sealed to the e-mail on file, \(sentTo)")
+            }
             if let userID = result.disclosedUserID { print("user ID: \(userID)") }
             let next = result.request.allowedActions.map(\.description).joined(separator: "; ")
             print("next: \(next.isEmpty ? "nothing (archived)" : next)")

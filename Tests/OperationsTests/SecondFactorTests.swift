@@ -262,3 +262,72 @@ struct SecondFactorTests {
         }
     }
 }
+
+/// A sender that keeps what it was asked to send.
+final class CapturingSender: NoticeSender, @unchecked Sendable {
+    private let lock = NSLock()
+    private var notices: [OutgoingNotice] = []
+    var sent: [OutgoingNotice] { lock.withLock { notices } }
+    func send(_ notice: OutgoingNotice) async throws { lock.withLock { notices.append(notice) } }
+}
+
+@Suite("Sealed delivery")
+struct SealedDeliveryTests {
+    @Test("the Admin PPE sees half; the other half goes sealed to the e-mail on file; only both halves in order log in; nothing stays in clear")
+    func sealedDelivery() async throws {
+        try await AccountsFixture.with { accounts in
+            var settings = testSettings()
+            settings.sealedDelivery = true
+            let graph = try await ServiceGraph.make(settings, pool: accounts.pool, clock: accounts.clock.serviceClock, hashingPool: sharedPool)
+            let operations = graph.operations
+            func caller(_ userID: String, _ role: Role) async throws -> Caller {
+                let account = try await accounts.directory.create(
+                    NewAccount(userID: try UserID(userID), role: role, fullName: try FullName("Pegawai \(userID)"), nip: nil,
+                               email: try EmailAddress("\(userID)@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: accounts.admin)
+                _ = try await accounts.firstLogin(userID, temporary: try await accounts.reset(account), password: SecondFactorFixture.password)
+                guard case .ok(_, let session) = try await operations.login(userID: userID, password: SecondFactorFixture.password) else {
+                    throw TestSetupError("login")
+                }
+                return try Caller(session: session)
+            }
+            let (staf, admin) = (try await caller("staf.adm", .stafAdministrasi), try await caller("admin.ppe", .adminPPE))
+            _ = try await caller("helpdesk01", .helpdesk)
+            let request = try await operations.submitRequest(
+                SubmitForm(kinds: ["reset_password"], subject: SubjectHint(userID: "helpdesk01"), subjectRole: nil, requesterName: "Pegawai helpdesk01",
+                           requesterContact: "kontak.bebas@example.org", channel: "hardcopy", priority: nil), by: staf)
+            for type in ["surat_permohonan", "sk_pengangkatan"] {
+                _ = try await operations.addDocument(DocumentForm(type: type, fileName: "\(type).pdf", mediaType: "application/pdf", content: pdf),
+                                                     to: request.number, by: staf)
+            }
+            _ = try await operations.act(.completeness(complete: true, note: nil), on: request.number, by: staf)
+            _ = try await operations.act(.validity(valid: true, subjectUserID: "helpdesk01", reason: nil), on: request.number, by: admin)
+            let executed = try await operations.act(.execute, on: request.number, by: admin)
+            #expect(executed.temporaryPassword == nil, "the Admin PPE never sees the whole password")
+            let first = try #require(executed.firstHalf)
+            #expect(first.count == 12 && executed.secondHalfSentTo == "he…@purbalinggakab.go.id")
+
+            // The half is sealed in the outbox, addressed to the e-mail on file, not the free-text contact.
+            let stored = try await accounts.pool.withConnection { connection in
+                try #require(try await connection.query("SELECT recipient, body_id || body_en AS body, sealed IS NOT NULL AS sealed FROM outbox WHERE step = 6").first)
+            }
+            #expect(try stored.decode(String.self, column: "recipient") == "helpdesk01@purbalinggakab.go.id")
+            let isSealed = try stored.decode(Bool.self, column: "sealed")
+            let body = try stored.decode(String.self, column: "body")
+            #expect(isSealed && body.contains("{sealed}"))
+
+            let sender = CapturingSender()
+            _ = try await OutboxDispatcher(pool: accounts.pool, sender: sender, clock: accounts.clock.serviceClock, secrets: graph.secrets).deliverDue()
+            let mail = try #require(sender.sent.first { $0.step == 6 })
+            let marker = try #require(mail.bodyEN.range(of: "temporary password: "))
+            let second = String(mail.bodyEN[marker.upperBound...].prefix { $0 != " " })
+            #expect(second.count == 12 && !mail.bodyEN.contains(first))
+            #expect(try await accounts.count("SELECT count(*) FROM outbox WHERE step = 6 AND sealed IS NULL AND delivered_at IS NOT NULL") == 1,
+                    "delivered: the sealed half is erased")
+
+            #expect(try await operations.login(userID: "helpdesk01", password: first).code == "invalid_credentials")
+            #expect(try await operations.login(userID: "helpdesk01", password: second).code == "invalid_credentials")
+            #expect(try await operations.login(userID: "helpdesk01", password: second + first).code == "invalid_credentials")
+            #expect(try await operations.login(userID: "helpdesk01", password: first + second).code == "password_change_required")
+        }
+    }
+}
