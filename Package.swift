@@ -150,7 +150,7 @@ let package = Package(
         // Test support: throwaway databases and private clusters on the real PostgreSQL.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "Migrations", "Accounts", "Audit", "PasswordHashing", "Operations"],
+            dependencies: ["Postgres", "Migrations", "Accounts", "Audit", "PasswordHashing", "Operations", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -203,6 +203,7 @@ let package = Package(
             dependencies: [
                 "HTTPAPI", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate", "Operations", "Inputs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

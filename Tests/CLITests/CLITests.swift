@@ -360,3 +360,35 @@ struct CLITests {
         }
     }
 }
+
+@Suite("CLI: the operator's second factor")
+struct CLISecondFactorTests {
+    @Test("an operator enrols from the CLI, then every command needs SPSE_OPERATOR_TOTP; a replayed or wrong code is refused")
+    func enrolAndUse() async throws {
+        try await CLI.with { cli in
+            let required: [String: String?] = ["SPSE_TOTP_OPERATORS": "required"]
+            let blocked = try cli.run(["request", "list", "--json"], required)
+            #expect(blocked.status == 6 && blocked.stdout.contains("totp_enrolment_required"))
+            let enrol = try cli.run(["totp", "enrol", "--json"], required)
+            #expect(enrol.status == 0)
+            let key = try #require(enrol.json["secret"] as? String)
+            #expect((enrol.json["otpauth_uri"] as? String)?.hasPrefix("otpauth://totp/") == true)
+            #expect(try cli.run(["totp", "enrol", "--json"], required).json["secret"] as? String == key, "the same key until confirmed")
+            #expect(try cli.run(["totp", "confirm", "--code", "000000"], required).status != 0)
+            let confirmed = try cli.run(["totp", "confirm", "--json", "--code", AuthenticatorApp.code(key, at: Date())], required)
+            #expect(confirmed.status == 0 && (confirmed.json["recovery_codes"] as? [String])?.count == 10)
+
+            let noCode = try cli.run(["request", "list", "--json"], required)
+            #expect(noCode.status == 1 && noCode.stderr.contains("SPSE_OPERATOR_TOTP"), "no code and no terminal: told what to set")
+            // The next step's code (the current one was spent by the confirmation).
+            let next = AuthenticatorApp.code(key, at: Date().addingTimeInterval(30))
+            var withCode = required
+            withCode["SPSE_OPERATOR_TOTP"] = next
+            #expect(try cli.run(["request", "list", "--json"], withCode).status == 0)
+            #expect(try cli.run(["request", "list", "--json"], withCode).status == 6, "the same code twice: a replay")
+            withCode["SPSE_OPERATOR_TOTP"] = "123456"
+            #expect(try cli.run(["request", "list", "--json"], withCode).status == 6)
+            #expect(try await cli.fixture.count("SELECT count(*) FROM audit_events WHERE action = 'totp.enrolled' AND actor = 'admin.ppe'") == 1)
+        }
+    }
+}

@@ -9,32 +9,8 @@ import Postgres
 import Testing
 import TestSupport
 
-/// RFC 6238 written out independently of the service (HMAC-SHA1, 6 digits, 30 s), so the test
-/// checks that an ordinary authenticator app's codes are accepted.
-/// `key` is base32, as an app takes it typed in.
-func totpCode(_ key: String, at date: Date) -> String {
-    let counter = UInt64(date.timeIntervalSince1970 / 30).bigEndian
-    let message = withUnsafeBytes(of: counter) { Array($0) }
-    let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: base32Decode(key))))
-    let offset = Int(mac[mac.count - 1] & 0x0F)
-    let value = (UInt32(mac[offset] & 0x7F) << 24) | (UInt32(mac[offset + 1]) << 16) | (UInt32(mac[offset + 2]) << 8) | UInt32(mac[offset + 3])
-    return String(format: "%06d", value % 1_000_000)
-}
-
-func base32Decode(_ text: String) -> [UInt8] {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-    var bytes: [UInt8] = [], buffer = 0, bits = 0
-    for character in text.uppercased() where character != "=" {
-        guard let value = alphabet.firstIndex(of: character) else { continue }
-        buffer = (buffer << 5) | value
-        bits += 5
-        if bits >= 8 {
-            bytes.append(UInt8((buffer >> (bits - 8)) & 0xFF))
-            bits -= 8
-        }
-    }
-    return bytes
-}
+func totpCode(_ key: String, at date: Date) -> String { AuthenticatorApp.code(key, at: date) }
+func base32Decode(_ text: String) -> [UInt8] { AuthenticatorApp.base32Decode(text) }
 
 /// Operators with an authenticator: the graph built with the production rule (TOTP required).
 struct SecondFactorFixture {
