@@ -78,7 +78,7 @@ struct AccountPages {
                 return console.render("secret", page, [
                     "heading": "\(console.t("account_created", page)): \(enrolled.account.userID.value)",
                     "password": text, "forUser": enrolled.account.userID.value,
-                    "groups": stride(from: 0, to: text.count, by: 4).map { String(Array(text)[$0..<min($0 + 4, text.count)]) },
+                    "groups": Formatting.dictation(text),
                     "expires": Formatting.time(enrolled.expiresAt), "backTo": "/akun",
                 ])
             } catch let error where !(error is ConsoleFormError) && ProblemMapping.problem(for: error).status != .forbidden {

@@ -141,6 +141,11 @@ extension Console {
         default: break
         }
         if let input = error as? InputError, input.field == "kinds" { return (problem, t("kinds_required", page)) }
+        if !english, case .invalidField(let field, _)? = error as? AccountsError {
+            // The account rules explain themselves in English; name the field in the reader's words.
+            let label = field.rawValue == "nip" ? "NIP" : t(field.rawValue, page)
+            return (problem, "\(t("invalid_value", page)): \(label).")
+        }
         switch problem.code {
         case "invalid_credentials": text = t("wrong_credentials", page)
         case "too_many_requests", "locked":

@@ -32,4 +32,17 @@ enum Formatting {
     }
 
     static func minutes(_ seconds: Double) -> String { String(format: "%.1f", seconds / 60) }
+
+    /// A temporary password in the groups its dashes make (`k7mq-`, `xh3d-`, …), each kept whole
+    /// on one line, for reading it out.
+    static func dictation(_ password: String) -> [String] {
+        var groups: [String] = []
+        var current = ""
+        for character in password {
+            current.append(character)
+            if character == "-" { groups.append(current); current = "" }
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
+    }
 }

@@ -191,16 +191,13 @@ struct RequestPages {
             if let password = result.temporaryPassword {
                 let text = password.reveal
                 data["password"] = text
-                data["groups"] = stride(from: 0, to: text.count, by: 4).map { offset -> String in
-                    let start = text.index(text.startIndex, offsetBy: offset)
-                    return String(text[start..<(text.index(start, offsetBy: 4, limitedBy: text.endIndex) ?? text.endIndex)])
-                }
+                data["groups"] = Formatting.dictation(text)
                 data["expires"] = Formatting.time(result.temporaryPasswordExpiresAt)
             }
             if let half = result.firstHalf {
                 // Sealed delivery: only the first half is the Admin PPE's to tell.
                 data["password"] = half
-                data["groups"] = [half]
+                data["groups"] = Formatting.dictation(half)
                 data["sealedTo"] = result.secondHalfSentTo
             }
             data["userID"] = result.disclosedUserID

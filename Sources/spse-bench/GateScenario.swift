@@ -10,7 +10,7 @@ struct GateScenario: AsyncParsableCommand {
         abstract: "N requests (reset + user ID) through all nine SOP steps over HTTP with cheap Argon2: steps/s and p50/p99 per step.",
         discussion: """
             Each request: submit and two documents (staf), completeness (staf), validity and execute \
-            (admin), notify and confirm-receipt (admin), archive (staf). Cheap Argon2 parameters \
+            (admin), notify, handover and confirm-receipt (admin), archive (staf). Cheap Argon2 parameters \
             (m=64 KiB, t=1) for the server, so the figure is the gate's own cost, not hashing.
 
             Example:
@@ -23,7 +23,7 @@ struct GateScenario: AsyncParsableCommand {
     @Option(help: "Loopback port for the server.") var port = 18_083
     @Option(help: "Directory of the migrations.") var migrationsDir = "sql"
 
-    static let steps = ["submit", "document", "completeness", "validity", "execute", "notify", "confirm-receipt", "archive"]
+    static let steps = ["submit", "document", "completeness", "validity", "execute", "notify", "handover", "confirm-receipt", "archive"]
     static let pdf = Array("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
 
     func run() async throws {
@@ -117,6 +117,7 @@ struct GateScenario: AsyncParsableCommand {
         _ = try step("validity", "/v1/requests/\(id)/validity", #"{"valid":true,"subject_user_id":"\#(subject)"}"#, token: admin)
         _ = try step("execute", "/v1/requests/\(id)/execute", nil, token: admin)
         _ = try step("notify", "/v1/requests/\(id)/notify", nil, token: admin)
+        _ = try step("handover", "/v1/requests/\(id)/handover", #"{"channel":"phone","recipient":"Pegawai \#(index)"}"#, token: admin)
         _ = try step("confirm-receipt", "/v1/requests/\(id)/confirm-receipt", nil, token: admin)
         _ = try step("archive", "/v1/requests/\(id)/archive", nil, token: staf)
         return timed
