@@ -99,11 +99,14 @@ BEGIN
                IS NOT DISTINCT FROM (OLD.id, OLD.request_id, OLD.type, OLD.file_name, OLD.media_type, OLD.size, OLD.sha256, OLD.uploaded_by, OLD.uploaded_at) THEN
             RETURN NEW;
         END IF;
-        IF EXISTS (SELECT 1 FROM requests WHERE id = NEW.request_id AND state = 'archived') THEN
+        IF EXISTS (SELECT 1 FROM requests WHERE id IN (OLD.request_id, NEW.request_id) AND state = 'archived') THEN
             RAISE EXCEPTION 'the request is archived; its % cannot change', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
         END IF;
     ELSIF EXISTS (SELECT 1 FROM requests
                   WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.request_id ELSE NEW.request_id END AND state = 'archived') THEN
+        RAISE EXCEPTION 'the request is archived; its % cannot change', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+    ELSIF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM requests WHERE id = OLD.request_id AND state = 'archived') THEN
+        -- Nor can a row be moved out of an archived file to an open one.
         RAISE EXCEPTION 'the request is archived; its % cannot change', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;

@@ -8,7 +8,10 @@ CREATE TABLE account_totp (
     secret_sealed bytea NOT NULL,
     confirmed_at  timestamptz,
     last_step     bigint NOT NULL DEFAULT 0,
-    created_at    timestamptz NOT NULL
+    created_at    timestamptz NOT NULL,
+    -- The session that started an unconfirmed enrolment: only it sees the key and confirms it, so
+    -- nobody who merely knows the password can plant a key the owner then confirms.
+    enrolling_session bytea
 );
 
 -- Ten per enrolment, each usable once; only an HMAC of the code is stored.

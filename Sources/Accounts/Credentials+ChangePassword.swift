@@ -67,6 +67,7 @@ extension Credentials {
             try await connection.execute(
                 "UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND token_hash <> $2 AND revoked_at IS NULL",
                 [session.accountID, token.digest, now])
+            try await connection.execute("DELETE FROM login_challenges WHERE account_id = $1", [session.accountID])
             if hasTOTP {
                 // A temporary password is one factor: with an authenticator, the next login asks for its code.
                 try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1", [token.digest, now])

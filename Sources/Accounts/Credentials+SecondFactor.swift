@@ -60,7 +60,7 @@ extension Credentials {
             guard let row = try await connection.query(
                 """
                 SELECT c.account_id, a.user_id, a.role, a.status, c.attempts FROM login_challenges c JOIN accounts a ON a.id = c.account_id
-                WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 FOR UPDATE OF c
+                WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND NOT a.must_change_password FOR UPDATE OF c
                 """, [digest, now]).first
             else { return .invalidCredentials }
             let accountID = try row.decode(Int64.self, column: "account_id")
@@ -122,16 +122,23 @@ extension Credentials {
         let now = clock.now
         return try await pool.withTransaction { connection in
             let existing = try await connection.query(
-                "SELECT secret_sealed, confirmed_at FROM account_totp WHERE account_id = $1 FOR UPDATE", [session.accountID]).first
+                "SELECT secret_sealed, confirmed_at, enrolling_session FROM account_totp WHERE account_id = $1 FOR UPDATE", [session.accountID]).first
             let secret: String
-            if let existing {
+            if let existing, try existing.decode([UInt8]?.self, column: "enrolling_session") == token.digest {
                 guard try existing.decode(Date?.self, column: "confirmed_at") == nil else { throw AccountsError.totpAlreadyEnrolled }
-                secret = String(decoding: try secrets.open(try existing.decode([UInt8].self, column: "secret_sealed")), as: UTF8.self)
+                // The same session asks again (a reload): the same key.
+                secret = String(decoding: try secrets.open(try existing.decode([UInt8].self, column: "secret_sealed"), context: Self.context(session.accountID)),
+                                as: UTF8.self)
             } else {
+                if let existing, try existing.decode(Date?.self, column: "confirmed_at") != nil { throw AccountsError.totpAlreadyEnrolled }
+                // A new session: a new key, and any pending one from another session is void.
                 secret = newSecret()
                 try await connection.execute(
-                    "INSERT INTO account_totp (account_id, secret_sealed, created_at) VALUES ($1, $2, $3)",
-                    [session.accountID, try secrets.seal(Array(secret.utf8)), now])
+                    """
+                    INSERT INTO account_totp (account_id, secret_sealed, created_at, enrolling_session) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (account_id) DO UPDATE SET secret_sealed = $2, created_at = $3, enrolling_session = $4, last_step = 0
+                    """,
+                    [session.accountID, try secrets.seal(Array(secret.utf8), context: Self.context(session.accountID)), now, token.digest])
                 try await audit.record(AuditEvent(occurredAt: now, actor: session.userID.value, action: "totp.enrolment_started",
                                                   subject: session.userID.value), on: connection)
             }
@@ -149,9 +156,11 @@ extension Credentials {
         // A wrong code is counted and committed before it is refused.
         let codes = try await pool.withTransaction { connection -> [String]? in
             guard let row = try await connection.query(
-                "SELECT confirmed_at FROM account_totp WHERE account_id = $1 FOR UPDATE", [session.accountID]).first
+                "SELECT confirmed_at, enrolling_session FROM account_totp WHERE account_id = $1 FOR UPDATE", [session.accountID]).first
             else { throw AccountsError.totpNotEnrolled }
             guard try row.decode(Date?.self, column: "confirmed_at") == nil else { throw AccountsError.totpAlreadyEnrolled }
+            // Only the session that was shown the key confirms it.
+            guard try row.decode([UInt8]?.self, column: "enrolling_session") == token.digest else { throw AccountsError.totpNotEnrolled }
             let keys = LoginThrottle.Keys(userID: session.userID.value, address: address)
             if case .locked(let wait) = try await throttle.reserve(keys, at: now, on: connection) {
                 throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
@@ -159,7 +168,8 @@ extension Credentials {
             let accepted = try await acceptTOTP(code, accountID: session.accountID, at: now, on: connection, requireConfirmed: false)
             _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
             guard accepted else { return nil }
-            try await connection.execute("UPDATE account_totp SET confirmed_at = $2 WHERE account_id = $1", [session.accountID, now])
+            try await connection.execute(
+                "UPDATE account_totp SET confirmed_at = $2, enrolling_session = NULL WHERE account_id = $1", [session.accountID, now])
             let codes = try await replaceRecoveryCodes(session.accountID, at: now, on: connection)
             try await connection.execute(
                 "UPDATE sessions SET scope = 'full', stepped_up_at = $2 WHERE token_hash = $1", [token.digest, now])
@@ -222,7 +232,8 @@ extension Credentials {
             "SELECT secret_sealed, confirmed_at, last_step FROM account_totp WHERE account_id = $1 FOR UPDATE", [accountID]).first
         else { return false }
         if requireConfirmed, try row.decode(Date?.self, column: "confirmed_at") == nil { return false }
-        let secret = String(decoding: try secrets.open(try row.decode([UInt8].self, column: "secret_sealed")), as: UTF8.self)
+        let secret = String(decoding: try secrets.open(try row.decode([UInt8].self, column: "secret_sealed"), context: Self.context(accountID)),
+                            as: UTF8.self)
         let lastStep = try row.decode(Int64.self, column: "last_step")
         let current = Int64(now.timeIntervalSince1970 / 30)
         let totp = TOTP(secret: secret)
@@ -270,6 +281,10 @@ extension Credentials {
         }
         return codes
     }
+
+    /// What a sealed TOTP secret is bound to: its purpose and its account, so a copy moved to
+    /// another row or table does not open.
+    static func context(_ accountID: Int64) -> String { "totp-secret:\(accountID)" }
 
     /// 32 letters and digits (≈ 190 bits): hummingbird-auth's TOTP keys HMAC with the secret's UTF-8 bytes.
     func newSecret() -> String {

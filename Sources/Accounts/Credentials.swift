@@ -82,6 +82,8 @@ public struct Credentials: Sendable {
             """, [accountID, replaced.hash, now, replaced.wasTemporary])
         try await LoginThrottle.clear(userID: userID, on: connection)
         try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [accountID, now])
+        // A login half-done before the reset (password given, code due) does not outlive it.
+        try await connection.execute("DELETE FROM login_challenges WHERE account_id = $1", [accountID])
         try await audit.record(
             AuditEvent(occurredAt: now, actor: actor, action: "password.reset", subject: userID, requestID: requestID,
                        details: ["expires_at": .string(ISO8601DateFormatter().string(from: expiresAt))]),

@@ -87,6 +87,17 @@ struct AuthPages {
                 return enrolmentPage(page, try await console.operations.beginTOTPEnrolment(token: token), error: console.t("wrong_code", page))
             }
         }
+        group.post("kode-ulang") { request, context -> Response in
+            let page = console.page(request, context)
+            guard let token = context.token else { return console.redirect("/masuk") }
+            let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+            do {
+                _ = try await console.operations.stepUp(token: token, code: form.raw("code") ?? "", from: context.remoteAddress)
+            } catch AccountsError.invalidCredentials {
+                return console.render("step_up", page, ["error": console.t("wrong_code", page)], status: .unauthorized)
+            }
+            return console.redirect("/beranda", flash: "step_up")
+        }
         group.get("ganti-password") { request, context -> Response in
             let page = console.page(request, context)
             return console.render("password", page, ["forced": context.session?.scope != .full, "flash": console.flash(request, page)])
@@ -125,7 +136,9 @@ struct AuthPages {
             let language = Language(rawValue: (try? request.form["l"]) ?? "") ?? .id
             // Back to where the switch was pressed, on this site only.
             var back = (try? request.form["kembali"]) ?? "/"
-            if !back.hasPrefix("/") || back.hasPrefix("//") || back.contains("\\") { back = "/" }
+            // A path of this site only: no scheme, no host, nothing a browser strips (tabs, line breaks).
+            if !back.hasPrefix("/") || back.hasPrefix("//") || back.contains("\\")
+                || back.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || !$0.isASCII }) { back = "/" }
             var response = console.redirect(back)
             response.setCookie(console.cookies.cookie(ConsoleCookies.language, language.rawValue, maxAge: 365 * 86_400))
             return response

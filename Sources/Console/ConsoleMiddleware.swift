@@ -72,6 +72,9 @@ struct ConsoleMiddleware: RouterMiddleware {
         case "session_invalid", "unauthenticated": return console.redirect("/masuk")
         case "password_change_required": return console.redirect("/ganti-password")
         case "totp_enrolment_required": return console.redirect("/totp")
+        case "step_up_required":
+            // A change that needs a fresh code: ask for it here, then the person repeats the action.
+            return console.render("step_up", page, ["error": text], status: .forbidden)
         default:
             if problem.status == .internalServerError {
                 context.logger.error("console error", metadata: ["error_type": "\(type(of: error))"])

@@ -101,7 +101,7 @@ extension GateService {
             """, [requestID]
         ).map { row in
             NoticeRecord(step: try row.decode(Int.self, column: "step"), channel: try row.decode(String.self, column: "channel"),
-                         recipient: try row.decode(String.self, column: "recipient"), queuedBy: try row.decode(String?.self, column: "queued_by"),
+                         recipient: Self.shownRecipient(try row.decode(String.self, column: "recipient"), step: try row.decode(Int.self, column: "step")), queuedBy: try row.decode(String?.self, column: "queued_by"),
                          queuedAt: try row.decode(Date.self, column: "created_at"), attempts: try row.decode(Int.self, column: "attempts"),
                          deliveredAt: try row.decode(Date?.self, column: "delivered_at"), lastError: try row.decode(String?.self, column: "last_error"),
                          outcome: try row.decode(String.self, column: "outcome"))
@@ -115,6 +115,13 @@ extension GateService {
         }
         let deviations = try await connection.query("\(deviationQuery) WHERE d.request_id = $1 ORDER BY d.id", [requestID]).map(decodeDeviation)
         return RequestRecord(steps: steps, notices: notices, handover: handover, deviations: deviations)
+    }
+
+    /// A sealed half's address is the account's e-mail on file: masked wherever the record is shown.
+    static func shownRecipient(_ recipient: String, step: Int) -> String {
+        guard step == 6 else { return recipient }
+        let at = recipient.firstIndex(of: "@") ?? recipient.endIndex
+        return String(recipient[..<at].prefix(2)) + "…" + String(recipient[at...])
     }
 
     static let deviationQuery = """

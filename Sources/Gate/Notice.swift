@@ -43,6 +43,8 @@ public struct Notice: Sendable, Equatable {
     /// Sealed delivery (step 6): the second half of the temporary password, to the e-mail on
     /// file. `{sealed}` is replaced by the half only when the notice is sent.
     public static let sealedPlaceholder = "{sealed}"
+    /// What a sealed half is bound to: its purpose and its request.
+    public static func sealedContext(_ requestID: Int64) -> String { "sealed-half:\(requestID)" }
     public static func sealedHalf(number: String) -> Notice {
         Notice(
             step: 6,

@@ -39,6 +39,11 @@ public enum NoticeSenderError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
+/// A sealed half the key at hand cannot open (a changed key file): retried, never sent blank.
+struct SealedHalfError: Error, CustomStringConvertible {
+    var description: String { "the sealed half cannot be opened with this secrets key" }
+}
+
 /// Delivers one notice; throws when it could not (the dispatcher retries later).
 public protocol NoticeSender: Sendable {
     func send(_ notice: OutgoingNotice) async throws
@@ -109,29 +114,35 @@ public struct OutboxDispatcher: Sendable {
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE outbox o SET next_attempt_at = $3
                 FROM due, requests r WHERE o.id = due.id AND r.id = o.request_id
-                RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts, o.sealed
+                RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts, o.sealed, o.request_id
                 """, [now, limit, now.addingTimeInterval(Self.claimLease)]
             ).map { row in
                 // A sealed half is opened only in memory, just before the send.
-                let sealed = try row.decode([UInt8]?.self, column: "sealed").map { bytes -> String in
-                    guard let secrets, let opened = try? secrets.open(bytes) else { return "" }
+                // A half that cannot be opened is never sent as a blank: the notice fails and is retried.
+                let sealed = try row.decode([UInt8]?.self, column: "sealed").map { bytes -> String? in
+                    guard let secrets, let opened = try? secrets.open(bytes, context: Notice.sealedContext(try row.decode(Int64.self, column: "request_id")))
+                    else { return nil }
                     return String(decoding: opened, as: UTF8.self)
                 }
-                func fill(_ text: String) -> String { sealed.map { text.replacingOccurrences(of: Notice.sealedPlaceholder, with: $0) } ?? text }
-                return (OutgoingNotice(
+                func fill(_ text: String) -> String {
+                    guard case .some(.some(let half)) = sealed else { return text }
+                    return text.replacingOccurrences(of: Notice.sealedPlaceholder, with: half)
+                }
+                return (sealed == .some(nil), OutgoingNotice(
                     id: try row.decode(Int64.self, column: "id"), requestNumber: try row.decode(String.self, column: "number"),
                     step: try row.decode(Int.self, column: "step"), recipient: try row.decode(String.self, column: "recipient"),
                     channel: try row.decode(String.self, column: "channel"), subjectID: try row.decode(String.self, column: "subject_id"),
                     bodyID: fill(try row.decode(String.self, column: "body_id")), subjectEN: try row.decode(String.self, column: "subject_en"),
                     bodyEN: fill(try row.decode(String.self, column: "body_en"))),
                  try row.decode(Int.self, column: "attempts") + 1)
-            }.sorted { $0.0.id < $1.0.id }
+            }.sorted { $0.1.id < $1.1.id }
         }
         var delivered = 0
         var failed = 0
-        for (notice, attempts) in claimed {
+        for (unopenable, notice, attempts) in claimed {
             let outcome: (sql: String, parameters: [any PostgresEncodable])
             do {
+                if unopenable { throw SealedHalfError() }
                 try await sender.send(notice)
                 // Delivered: the sealed half is erased; the database keeps no copy of it at all.
                 outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL, sealed = NULL WHERE id = $1",
@@ -140,7 +151,7 @@ public struct OutboxDispatcher: Sendable {
             } catch let error as NoticeSenderError {
                 // Given up on: the step's output never reached the requester, a deviation for whoever queued it.
                 outcome = ("""
-                    WITH o AS (UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3 WHERE id = $1
+                    WITH o AS (UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3, sealed = NULL WHERE id = $1
                                RETURNING request_id, step, queued_by)
                     INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at)
                     SELECT request_id, step, 'bounced_notice', coalesce(queued_by, '(system)'), 'the notice could not be delivered: ' || $3, $4

@@ -68,6 +68,7 @@ extension Operations {
     /// `read` reads the door's input only once the caller may create accounts.
     public func createAccount(by caller: Caller, _ read: () async throws -> NewAccountForm) async throws -> EnrolledAccount {
         try AccessPolicy.require(caller.role, .createAccounts)
+        try requireStepUp(caller)
         let form = try await read()
         let new = NewAccount(
             userID: try UserID(form.userID), role: try Role(parsing: form.role), fullName: try FullName(form.fullName),
@@ -78,6 +79,8 @@ extension Operations {
 
     public func setAccountStatus(_ userID: String, to status: AccountStatus, by caller: Caller) async throws {
         try AccessPolicy.require(caller.role, .changeAccountStatus)
+        // Disabling stops harm and needs no code; enabling gives access back, like creating.
+        if status == .active { try requireStepUp(caller) }
         try await directory.setStatus(status, of: try UserID(userID), by: caller.asOperator)
     }
 
@@ -91,6 +94,7 @@ extension Operations {
         -> (password: TemporaryPassword, expiresAt: Date)
     {
         try AccessPolicy.require(caller.role, .resetOperatorPasswords)
+        try requireStepUp(caller)
         let reason = try FreeText(try await read() ?? "", field: "reason").value
         let userID = try UserID(userID)
         return try await credentials.resetOperatorPassword(userID, reason: reason, by: caller.asOperator, directory: directory)
@@ -105,6 +109,7 @@ extension Operations {
     /// `read` reads the reason (a body) only once the caller may reset second factors.
     public func resetSecondFactor(_ userID: String, by caller: Caller, reason read: () async throws -> String?) async throws {
         try AccessPolicy.require(caller.role, .resetSecondFactors)
+        try requireStepUp(caller)
         let userID = try UserID(userID)
         guard let reason = try FreeText.optional(try await read(), field: "reason", maxLength: 500)?.value else {
             throw InputError(field: "reason", reason: "is required: why the authenticator is reset (audited)")

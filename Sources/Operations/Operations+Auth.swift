@@ -63,7 +63,10 @@ extension Operations {
     /// Whether this caller's role needs a recent second factor for SOP step 6 (a door asks for the code).
     public func requiresStepUp(_ caller: Caller) -> Bool { credentials.requiresSecondFactor(caller.role) }
 
-    /// Whether this caller must have stepped up within the window to take SOP step 6 now.
+    /// Whether this caller must have stepped up within the window to take SOP step 6 now — or
+    /// any other change an operator's session could turn into lasting power (new or re-enabled
+    /// accounts, operator password and authenticator resets, a real provisioning run, the purge,
+    /// an early export, the standards): a hijacked session alone can do none of them.
     func requireStepUp(_ caller: Caller) throws {
         guard credentials.requiresSecondFactor(caller.role) else { return }
         guard let at = caller.steppedUpAt, clock.now.timeIntervalSince(at) <= credentials.stepUpWindow else {

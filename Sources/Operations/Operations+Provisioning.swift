@@ -22,6 +22,7 @@ extension Operations {
                           progress: @Sendable (ProvisioningProgress) -> Void = { _ in }) async throws -> BatchReport {
         try AccessPolicy.require(caller.role, .provisionAccounts)
         let form = try await read()
+        if !form.dryRun { try requireStepUp(caller) }
         return try await provisioner.run(form.bytes, format: form.format, dryRun: form.dryRun, credentialsTo: destination(form.dryRun),
                                          by: caller.asOperator, progress: progress)
     }

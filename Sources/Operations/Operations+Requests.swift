@@ -177,6 +177,7 @@ extension Operations {
         let reason = try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value
         if request.state != .archived {
             guard AccessPolicy.allows(caller.role, .manageArchive), reason != nil else { throw GateError.exportBeforeArchive }
+            try requireStepUp(caller)
         }
         let tar = try await gate.export(request.id)
         var details: [String: AuditValue] = ["bytes": .int(tar.count), "state": .string(request.state.rawValue)]
@@ -188,6 +189,7 @@ extension Operations {
     /// Empties the documents of files archived longer ago than the retention setting; audited per file.
     public func purgeDocuments(by caller: Caller) async throws -> [PurgedFile] {
         try AccessPolicy.require(caller.role, .manageArchive)
+        try requireStepUp(caller)
         return try await gate.purgeDocuments(olderThan: documentRetention, by: caller.actor)
     }
 

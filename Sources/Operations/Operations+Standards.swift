@@ -38,6 +38,7 @@ extension Operations {
     /// `read` reads the minutes (a body) only once the caller may edit the standards.
     public func setPriorityLimit(by caller: Caller, priority text: String, _ read: () async throws -> Int?) async throws -> [PriorityLimit] {
         try AccessPolicy.require(caller.role, .editStandards)
+        try requireStepUp(caller)
         let form = PriorityLimitForm(priority: text, minutes: try await read())
         guard let priority = Priority(rawValue: form.priority) else {
             throw InputError(field: "priority", reason: "must be urgent, high, normal or low")

@@ -140,6 +140,10 @@ public struct Settings: Sendable {
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
         secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? secretsKeyFile
         sealedDelivery = try reader.choice("SPSE_SEALED_DELIVERY", ["true", "false"]).map { $0 == "true" } ?? false
+        // The notice file keeps what it is given, in clear: a sealed half goes only by SMTP.
+        if sealedDelivery && smtp == nil {
+            throw SettingsError(variable: "SPSE_SEALED_DELIVERY", accepts: "true only with SPSE_SMTP_HOST set (the notice file would hold the half in clear)")
+        }
         // Operators prove a second factor unless a site says otherwise; managed roles may enrol one.
         if try reader.choice("SPSE_TOTP_OPERATORS", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
         credentials.stepUpWindow = TimeInterval(try reader.int("SPSE_STEP_UP_SECONDS", in: 30...3600) ?? 300)

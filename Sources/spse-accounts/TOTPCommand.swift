@@ -14,19 +14,24 @@ struct TOTPCommand: AsyncParsableCommand {
             SPSE_STEP_UP_SECONDS (a CLI login with a code counts).
 
             Example:
-              spse-accounts totp enrol --operator admin.ppe          # prints the key and the otpauth:// URI
-              spse-accounts totp confirm --operator admin.ppe --code 123456   # prints ten recovery codes, once
+              spse-accounts totp enrol --operator admin.ppe   # the key and otpauth:// URI, then (on a terminal) the first code
             """,
         subcommands: [TOTPEnrolCommand.self, TOTPConfirmCommand.self]
     )
 }
 
-/// Signs in with the password only (the enrolment comes before any code exists).
+/// The session an enrolment runs in: the one `totp enrol` started (its token in
+/// $SPSE_OPERATOR_TOKEN, as `totp enrol` prints it), or a new one from the password. Only the
+/// session that was shown a key can confirm it.
 struct EnrolmentSession {
-    static func run(_ options: OperatorCommandOptions, _ body: (Operations, SessionToken) async throws -> Void) async throws {
+    static func run(_ options: OperatorCommandOptions, keep: Bool = false, _ body: (Operations, SessionToken) async throws -> Void) async throws {
         do {
             try await options.database.withGraph { graph in
                 let environment = options.database.environment
+                if let presented = environment["SPSE_OPERATOR_TOKEN"], !presented.isEmpty {
+                    try await body(graph.operations, SessionToken(presented: presented))
+                    return
+                }
                 guard let userID = options.operatorOptions.operatorID ?? environment["SPSE_OPERATOR"],
                       let password = environment["SPSE_OPERATOR_PASSWORD"] else { throw OperatorAuthenticationError.noPassword }
                 let token: SessionToken
@@ -40,7 +45,7 @@ struct EnrolmentSession {
                     try? await graph.operations.logout(token)
                     throw error
                 }
-                try? await graph.operations.logout(token)
+                if !keep { try? await graph.operations.logout(token) }
             }
         } catch {
             throw ExitStatus.fail(error, json: options.output.json)
@@ -50,39 +55,56 @@ struct EnrolmentSession {
 
 struct TOTPEnrolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "enrol", abstract: "Show the key to put into an authenticator app (the same key until it is confirmed).")
+        commandName: "enrol",
+        abstract: "Show the key to put into an authenticator app; on a terminal, then ask for its first code.",
+        discussion: """
+            On a terminal the command asks for the app's first code and prints the recovery codes. \
+            Otherwise it prints the key and an enrolment token: confirm from the same session with
+              SPSE_OPERATOR_TOKEN=<token> spse-accounts totp confirm --code <6 digits>
+            """)
     @OptionGroup var options: OperatorCommandOptions
 
     func run() async throws {
-        try await EnrolmentSession.run(options) { operations, token in
+        let interactive = isatty(STDIN_FILENO) == 1 && !options.output.json
+        try await EnrolmentSession.run(options, keep: !interactive) { operations, token in
             let enrolment = try await operations.beginTOTPEnrolment(token: token)
             if options.output.json {
-                try OutputOptions.printJSON(["secret": enrolment.secret, "otpauth_uri": enrolment.uri])
-            } else {
-                print("key: \(enrolment.secret)")
-                print("uri: \(enrolment.uri)")
-                print("then: spse-accounts totp confirm --code <the 6 digits the app shows>")
+                try OutputOptions.printJSON(["secret": enrolment.secret, "otpauth_uri": enrolment.uri, "enrolment_token": token.value])
+                return
             }
+            print("key: \(enrolment.secret)")
+            print("uri: \(enrolment.uri)")
+            guard interactive else {
+                print("then: SPSE_OPERATOR_TOKEN=\(token.value) spse-accounts totp confirm --code <the 6 digits the app shows>")
+                return
+            }
+            FileHandle.standardError.write(Data("Code the app shows now: ".utf8))
+            let code = readLine() ?? ""
+            let codes = try await operations.confirmTOTPEnrolment(token: token, code: code)
+            TOTPConfirmCommand.show(codes)
         }
     }
 }
 
 struct TOTPConfirmCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "confirm", abstract: "Confirm the authenticator with a first code; prints ten recovery codes, once.")
+        commandName: "confirm", abstract: "Confirm the authenticator with a first code, in the session `totp enrol` started; prints ten recovery codes, once.")
     @OptionGroup var options: OperatorCommandOptions
     @Option(help: "The 6-digit code the app shows now.") var code: String
 
     func run() async throws {
+        guard ProcessInfo.processInfo.environment["SPSE_OPERATOR_TOKEN"].map({ !$0.isEmpty }) == true else {
+            throw ValidationError("set SPSE_OPERATOR_TOKEN to the enrolment token `totp enrol` printed (only that session may confirm its key)")
+        }
         try await EnrolmentSession.run(options) { operations, token in
             let codes = try await operations.confirmTOTPEnrolment(token: token, code: code)
-            if options.output.json {
-                try OutputOptions.printJSON(["recovery_codes": codes])
-            } else {
-                print("authenticator confirmed. Recovery codes (each works once; keep them safe, they are not shown again):")
-                for code in codes { print("  \(code)") }
-            }
+            if options.output.json { try OutputOptions.printJSON(["recovery_codes": codes]) } else { Self.show(codes) }
         }
+    }
+
+    static func show(_ codes: [String]) {
+        print("authenticator confirmed. Recovery codes (each works once; keep them safe, they are not shown again):")
+        for code in codes { print("  \(code)") }
     }
 }
 

@@ -369,13 +369,17 @@ struct CLISecondFactorTests {
             let required: [String: String?] = ["SPSE_TOTP_OPERATORS": "required"]
             let blocked = try cli.run(["request", "list", "--json"], required)
             #expect(blocked.status == 6 && blocked.stdout.contains("totp_enrolment_required"))
-            let enrol = try cli.run(["totp", "enrol", "--json"], required)
-            #expect(enrol.status == 0)
-            let key = try #require(enrol.json["secret"] as? String)
-            #expect((enrol.json["otpauth_uri"] as? String)?.hasPrefix("otpauth://totp/") == true)
-            #expect(try cli.run(["totp", "enrol", "--json"], required).json["secret"] as? String == key, "the same key until confirmed")
-            #expect(try cli.run(["totp", "confirm", "--code", "000000"], required).status != 0)
-            let confirmed = try cli.run(["totp", "confirm", "--json", "--code", AuthenticatorApp.code(key, at: Date())], required)
+            // Each enrolment is bound to the session that started it: a second one gets a new key, and
+            // the first session can no longer confirm.
+            let first = try cli.run(["totp", "enrol", "--json"], required)
+            let second = try cli.run(["totp", "enrol", "--json"], required)
+            #expect(first.status == 0 && second.status == 0)
+            let (key1, token1) = (try #require(first.json["secret"] as? String), try #require(first.json["enrolment_token"] as? String))
+            let (key, token) = (try #require(second.json["secret"] as? String), try #require(second.json["enrolment_token"] as? String))
+            #expect(key != key1 && (second.json["otpauth_uri"] as? String)?.hasPrefix("otpauth://totp/") == true)
+            #expect(try cli.run(["totp", "confirm", "--code", AuthenticatorApp.code(key1, at: Date())], ["SPSE_OPERATOR_TOKEN": token1]).status != 0)
+            #expect(try cli.run(["totp", "confirm", "--code", "000000"], ["SPSE_OPERATOR_TOKEN": token]).status != 0)
+            let confirmed = try cli.run(["totp", "confirm", "--json", "--code", AuthenticatorApp.code(key, at: Date())], ["SPSE_OPERATOR_TOKEN": token])
             #expect(confirmed.status == 0 && (confirmed.json["recovery_codes"] as? [String])?.count == 10)
 
             let noCode = try cli.run(["request", "list", "--json"], required)

@@ -297,7 +297,8 @@ struct ConsoleTests {
     func language() async throws {
         try await ConsoleFixture.with { _, client, _ in
             let browser = Browser(client)
-            for (back, expected) in [("//evil.example/x", "/"), ("https://evil.example", "/"), ("/masuk", "/masuk"), ("/\\evil.example", "/")] {
+            for (back, expected) in [("//evil.example/x", "/"), ("https://evil.example", "/"), ("/masuk", "/masuk"), ("/\\evil.example", "/"),
+                                     ("/\t/evil.example", "/"), ("/\n/evil.example", "/")] {
                 let switched = try await browser.get("/bahasa?l=en&kembali=\(Browser.encode(back))")
                 #expect(switched.location == expected, "kembali=\(back)")
             }

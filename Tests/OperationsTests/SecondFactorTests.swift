@@ -307,3 +307,60 @@ struct SealedDeliveryTests {
         }
     }
 }
+
+@Suite("Second factor: what an attacker with a password or a session tries")
+struct SecondFactorAttackTests {
+    @Test("a key is shown only to the session that started the enrolment; another session gets a new one, and the first can no longer confirm")
+    func enrolmentBoundToSession() async throws {
+        try await SecondFactorFixture.with { f in
+            try await f.account("staf.adm", .stafAdministrasi)
+            guard case .totpEnrolmentRequired(let attacker, _) = try await f.operations.login(userID: "staf.adm", password: SecondFactorFixture.password),
+                  case .totpEnrolmentRequired(let owner, _) = try await f.operations.login(userID: "staf.adm", password: SecondFactorFixture.password)
+            else { Issue.record("expected totp_enrolment_required"); return }
+            let planted = try await f.operations.beginTOTPEnrolment(token: attacker)
+            let own = try await f.operations.beginTOTPEnrolment(token: owner)
+            #expect(own.secret != planted.secret, "the owner never sees (and confirms) a key someone else started")
+            await #expect(throws: AccountsError.totpNotEnrolled) {
+                try await f.operations.confirmTOTPEnrolment(token: attacker, code: totpCode(planted.secret, at: f.accounts.clock.now))
+            }
+            #expect(try await f.operations.confirmTOTPEnrolment(token: owner, code: totpCode(own.secret, at: f.accounts.clock.now)).count == 10)
+        }
+    }
+
+    @Test("every change a stolen session could turn into lasting power needs a fresh code: new accounts, enabling, resets, purge, standards")
+    func staleSessionChangesNothing() async throws {
+        try await SecondFactorFixture.with { f in
+            try await f.account("admin.ppe", .adminPPE)
+            let (secret, _) = try await f.enrol("admin.ppe")
+            let (token, _) = try await f.signIn("admin.ppe", secret: secret)
+            f.accounts.clock.advance(301)
+            let stale = try await f.operations.caller(for: token)
+            let form = NewAccountForm(userID: "admin.baru", role: "admin_ppe", fullName: "Admin Baru", nip: nil, email: "baru@purbalinggakab.go.id",
+                                      agency: "LPSE")
+            await #expect(throws: AccountsError.stepUpRequired) { try await f.operations.createAccount(form, by: stale) }
+            await #expect(throws: AccountsError.stepUpRequired) { try await f.operations.resetOperatorPassword("admin.ppe", reason: "x", by: stale) }
+            await #expect(throws: AccountsError.stepUpRequired) { try await f.operations.resetSecondFactor("admin.ppe", reason: "x", by: stale) }
+            await #expect(throws: AccountsError.stepUpRequired) { try await f.operations.purgeDocuments(by: stale) }
+            await #expect(throws: AccountsError.stepUpRequired) {
+                try await f.operations.setPriorityLimit(PriorityLimitForm(priority: "urgent", minutes: 5), by: stale)
+            }
+            #expect(try await f.accounts.count("SELECT count(*) FROM accounts WHERE user_id = 'admin.baru'") == 0)
+            _ = try await f.operations.stepUp(token: token, code: totpCode(secret, at: f.accounts.clock.now))
+            let fresh = try await f.operations.caller(for: token)
+            #expect(try await f.operations.createAccount(form, by: fresh).account.userID.value == "admin.baru")
+        }
+    }
+
+    @Test("a code step begun before a password reset does not outlive it")
+    func challengeDiesWithReset() async throws {
+        try await SecondFactorFixture.with { f in
+            let account = try await f.account("admin.ppe", .adminPPE)
+            let (secret, _) = try await f.enrol("admin.ppe")
+            guard case .totpRequired(let challenge) = try await f.operations.login(userID: "admin.ppe", password: SecondFactorFixture.password)
+            else { Issue.record("expected totp_required"); return }
+            _ = try await f.accounts.reset(account)
+            #expect(try await f.operations.completeLogin(challenge: challenge.token, code: totpCode(secret, at: f.accounts.clock.now)).code
+                == "invalid_credentials")
+        }
+    }
+}
