@@ -161,12 +161,7 @@ extension Credentials {
             guard try row.decode(Date?.self, column: "confirmed_at") == nil else { throw AccountsError.totpAlreadyEnrolled }
             // Only the session that was shown the key confirms it.
             guard try row.decode([UInt8]?.self, column: "enrolling_session") == token.digest else { throw AccountsError.totpNotEnrolled }
-            let keys = LoginThrottle.Keys(userID: session.userID.value, address: address)
-            if case .locked(let wait) = try await throttle.reserve(keys, at: now, on: connection) {
-                throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
-            }
-            let accepted = try await acceptTOTP(code, accountID: session.accountID, at: now, on: connection, requireConfirmed: false)
-            _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
+            let accepted = try await judgeCode(code, of: session, from: address, at: now, on: connection, requireConfirmed: false)
             guard accepted else { return nil }
             try await connection.execute(
                 "UPDATE account_totp SET confirmed_at = $2, enrolling_session = NULL WHERE account_id = $1", [session.accountID, now])
@@ -190,12 +185,7 @@ extension Credentials {
         let now = clock.now
         // The refusal's count and audit row are committed before it is answered.
         let accepted = try await pool.withTransaction { connection -> Bool in
-            let keys = LoginThrottle.Keys(userID: session.userID.value, address: address)
-            if case .locked(let wait) = try await throttle.reserve(keys, at: now, on: connection) {
-                throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
-            }
-            let accepted = try await acceptTOTP(code, accountID: session.accountID, at: now, on: connection)
-            _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
+            let accepted = try await judgeCode(code, of: session, from: address, at: now, on: connection)
             try await audit.record(AuditEvent(occurredAt: now, actor: session.userID.value, action: "totp.step_up", subject: session.userID.value,
                                               details: ["accepted": .bool(accepted)]), on: connection)
             if accepted {
@@ -221,6 +211,19 @@ extension Credentials {
     }
 
     // MARK: Codes
+
+    /// A code given within a session (confirming an enrolment, a step-up), under the login
+    /// throttle: reserved before it is judged, settled after, in the caller's transaction.
+    func judgeCode(_ code: String, of session: Session, from address: String?, at now: Date, on connection: PostgresConnection,
+                   requireConfirmed: Bool = true) async throws -> Bool {
+        let keys = LoginThrottle.Keys(userID: session.userID.value, address: address)
+        if case .locked(let wait) = try await throttle.reserve(keys, at: now, on: connection) {
+            throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
+        }
+        let accepted = try await acceptTOTP(code, accountID: session.accountID, at: now, on: connection, requireConfirmed: requireConfirmed)
+        _ = try await throttle.settle(keys, succeeded: accepted, at: now, on: connection)
+        return accepted
+    }
 
     /// Accepts `code` for the account's authenticator at `now` (±1 step) unless that step or a
     /// later one was accepted before; records the step under the row lock.

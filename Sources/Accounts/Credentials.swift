@@ -173,10 +173,7 @@ public struct Credentials: Sendable {
             // The password was right; the session waits for the code (`completeLogin`).
             let challenge = try await pool.withTransaction { connection in
                 try await throttle.release(keys, at: now, on: connection)
-                if let rehash, let old = stored.hash {
-                    try await connection.execute(
-                        "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
-                }
+                try await replaceHash(of: stored, with: rehash, on: connection)
                 return try await issueChallenge(accountID: stored.id, at: now, on: connection)
             }
             return .totpRequired(challenge)
@@ -186,10 +183,7 @@ public struct Credentials: Sendable {
         let token = SessionToken(randomBytes: randomBytes)
         let session = try await pool.withTransaction { connection in
             _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
-            if let rehash, let old = stored.hash {
-                try await connection.execute(
-                    "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
-            }
+            try await replaceHash(of: stored, with: rehash, on: connection)
             let session = try await createSession(token, for: stored, scope: scope, at: now, on: connection)
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.success", subject: stored.userID.value,
@@ -202,6 +196,14 @@ public struct Credentials: Sendable {
         case .changePasswordOnly: return .passwordChangeRequired(token, session)
         case .totpEnrolment: return .totpEnrolmentRequired(token, session)
         }
+    }
+
+    /// Stronger parameters configured since the stored hash was made: the new hash, unless the
+    /// password changed meanwhile.
+    private func replaceHash(of stored: StoredCredentials, with rehash: PasswordHash?, on connection: PostgresConnection) async throws {
+        guard let rehash, let old = stored.hash else { return }
+        try await connection.execute(
+            "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [stored.id, rehash.encoded, old.encoded])
     }
 
     /// Verifies a password someone presents again (the current one, to change it) under the same

@@ -118,12 +118,7 @@ struct ConsoleForm {
                 if part.fileName != nil { form.files[name] = part } else if form.fields[name] == nil { form.fields[name] = part.text }
             }
         } else {
-            let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
-            let query = FormQuery(text)
-            for pair in text.split(separator: "&") {
-                let name = FormQuery.decodeName(pair.split(separator: "=", maxSplits: 1).first ?? "")
-                if let name, form.fields[name] == nil { form.fields[name] = try query[name] }
-            }
+            form.fields = try FormQuery(String(decoding: buffer.readableBytesView, as: UTF8.self)).all()
         }
         guard CSRF.matches(form.fields["csrf"], page.csrf) else { throw ConsoleFormError() }
         return form

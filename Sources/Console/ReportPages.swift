@@ -69,7 +69,7 @@ struct ReportPages {
         }
         group.get("audit/ekspor") { request, context -> Response in
             let page = console.page(request, context)
-            let records = try await operations.auditRecords(AuditForm(period: try Self.period(request, endOfDay: true)), limit: 100_000, export: true,
+            let records = try await operations.auditRecords(AuditForm(period: try Self.period(request)), limit: 100_000, export: true,
                                                             by: try page.caller())
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
@@ -82,11 +82,11 @@ struct ReportPages {
         }
     }
 
-    /// The period from a date picker: `to` is a day, included whole when `endOfDay`.
-    static func period(_ request: Request, endOfDay: Bool = true) throws -> PeriodForm {
+    /// The period from a date picker: `to` is a day, included whole.
+    static func period(_ request: Request) throws -> PeriodForm {
         let from = try request.form["from"].flatMap { $0.isEmpty ? nil : $0 }
         var to = try request.form["to"].flatMap { $0.isEmpty ? nil : $0 }
-        if endOfDay, let day = to, day.count == 10, let date = ISO8601DateFormatter.dayOnly.date(from: day) {
+        if let day = to, day.count == 10, let date = ISO8601DateFormatter.dayOnly.date(from: day) {
             to = ISO8601DateFormatter().string(from: date.addingTimeInterval(86_400))
         }
         return PeriodForm(from: from, to: to)

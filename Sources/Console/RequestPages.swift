@@ -125,13 +125,14 @@ struct RequestPages {
             // A managed user files for themself: their own User ID is the hint.
             if AccessPolicy.managedRoles.contains(caller.role) { form["subject_user_id"] = caller.userID.value }
             form["kind_reset"] = true
-            form["channel_\(caller.role == .stafAdministrasi ? "hardcopy" : "email")"] = true
+            // A managed user files by e-mail for themself; an operator enters a paper file.
+            form["channel_\(AccessPolicy.managedRoles.contains(caller.role) ? "email" : "hardcopy")"] = true
         }
         let role = form["subject_role"] as? String ?? (AccessPolicy.managedRoles.contains(caller.role) ? caller.role.rawValue : "helpdesk")
         let priority = form["priority"] as? String ?? "normal"
         return console.render("request_new", page, [
             "form": form, "fields": fields, "error": error,
-            "roles": [Role.helpdesk, .adminAgency, .verifikator, .auditor].map {
+            "roles": Role.allCases.filter(AccessPolicy.managedRoles.contains).map {
                 ["value": $0.rawValue, "name": console.t("role_\($0.rawValue)", page), "selected": $0.rawValue == role]
             },
             "priorities": ["urgent", "high", "normal", "low"].map {
@@ -217,8 +218,7 @@ struct RequestPages {
         func may(_ action: GateAction) -> Bool {
             r.allowedActions.contains { $0.action == action && ($0.roles.contains(caller.role) || ($0.byRequester && isRequester)) }
         }
-        let mayUpload = [.submitted, .awaitingSupplement].contains(r.state)
-            && (caller.role == .stafAdministrasi || [r.requesterUserID, r.submittedBy].contains(caller.userID.value))
+        let mayUpload = GateService.isOpenForDocuments(r.state) && GateService.mayFileDocuments(r, caller.actor)
         let needsCode = operations.requiresStepUp(caller)
         let can: [String: Bool] = [
             "stepUpCode": needsCode,

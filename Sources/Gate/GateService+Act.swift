@@ -133,8 +133,7 @@ extension GateService {
             "INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at, next_attempt_at, "
                 + "queued_by, sealed) VALUES ($1, 6, $2, 'email', $3, $4, $5, $6, $7, $7, $8, $9)",
             [request.id, email, notice.subjectID, notice.bodyID, notice.subjectEN, notice.bodyEN, now, actor.userID, try box.seal(Array(second.utf8), context: Notice.sealedContext(request.id))])
-        let at = email.firstIndex(of: "@") ?? email.endIndex
-        return (first, String(email[..<at].prefix(2)) + "…" + String(email[at...]))
+        return (first, Notice.masked(email))
     }
 
     /// The account a validity verdict names, through the directory.

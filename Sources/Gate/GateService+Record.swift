@@ -119,9 +119,7 @@ extension GateService {
 
     /// A sealed half's address is the account's e-mail on file: masked wherever the record is shown.
     static func shownRecipient(_ recipient: String, step: Int) -> String {
-        guard step == 6 else { return recipient }
-        let at = recipient.firstIndex(of: "@") ?? recipient.endIndex
-        return String(recipient[..<at].prefix(2)) + "…" + String(recipient[at...])
+        step == 6 ? Notice.masked(recipient) : recipient
     }
 
     static let deviationQuery = """

@@ -26,7 +26,7 @@ extension GateService {
                 """
                 SELECT r.id FROM requests r
                 WHERE r.state IN ('incomplete', 'awaiting_supplement')
-                  AND (SELECT max(ended_at) FROM request_steps s WHERE s.request_id = r.id AND s.step = 2 AND s.outcome = 'incomplete')
+                  AND \(Self.incompleteSince)
                       <= $1
                 ORDER BY r.id LIMIT 500
                 """, [now.addingTimeInterval(-abandonAfter)]

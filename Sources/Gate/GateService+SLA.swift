@@ -69,9 +69,9 @@ extension GateService {
                 """
                 SELECT r.id, r.number, r.state, r.priority, s.step, s.started_at, s.limit_minutes, st.actor_role,
                        r.receipt_confirmed_at IS NOT NULL AS receipt_confirmed,
-                       EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = r.id AND o.step = 8) AS notice_queued,
+                       \(Self.noticeQueued) AS notice_queued,
                        CASE WHEN r.state IN ('incomplete', 'awaiting_supplement') THEN
-                           (SELECT max(ended_at) FROM request_steps i WHERE i.request_id = r.id AND i.step = 2 AND i.outcome = 'incomplete')
+                           \(Self.incompleteSince)
                        END AS incomplete_since
                 FROM requests r
                 JOIN request_steps s ON s.request_id = r.id AND s.ended_at IS NULL

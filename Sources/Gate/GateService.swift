@@ -51,6 +51,15 @@ public struct GateService: Sendable {
         AccessPolicy.allows(actor.role, .readAllRequests) || [request.requesterUserID, request.submittedBy, request.subjectUserID].contains(actor.userID)
     }
 
+    /// Who may file documents for a request (Staf Administrasi, who enters paper, or the person
+    /// who filed it or is its requester), whatever its state.
+    public static func mayFileDocuments(_ request: Request, _ actor: Actor) -> Bool {
+        actor.role == .stafAdministrasi || actor.userID == request.requesterUserID || actor.userID == request.submittedBy
+    }
+
+    /// Whether documents may be added now: before the completeness check, or while a supplement is awaited.
+    public static func isOpenForDocuments(_ state: RequestState) -> Bool { [.submitted, .awaitingSupplement].contains(state) }
+
     // MARK: Step 1
 
     /// Step 1: a helpdesk (or another managed user) submits for themself, or Staf Administrasi
@@ -99,10 +108,10 @@ public struct GateService: Sendable {
         return try await pool.withTransaction { connection in
             let (request, facts) = try await Self.loadFacts(requestID, lock: true, on: connection)
             // Who may file before what state allows: a stranger learns nothing of the request's state.
-            guard actor.role == .stafAdministrasi || actor.userID == request.requesterUserID || actor.userID == request.submittedBy else {
+            guard Self.mayFileDocuments(request, actor) else {
                 throw GateError.notPermitted(role: actor.role, action: .supplement)
             }
-            guard [.submitted, .awaitingSupplement].contains(request.state) else {
+            guard Self.isOpenForDocuments(request.state) else {
                 throw GateError.wrongState(current: request.state, allowed: RequestStateMachine.allowed(in: facts))
             }
             let rows = try await connection.query(
@@ -158,6 +167,12 @@ public struct GateService: Sendable {
         return calendar.component(.year, from: date)
     }
 
+    /// Over `requests r`: whether the step-8 notice is queued (it is step 8's evidence).
+    static let noticeQueued = "EXISTS (SELECT 1 FROM outbox o8 WHERE o8.request_id = r.id AND o8.step = 8)"
+    /// Over `requests r`: when step 2 last found the file incomplete (the abandonment clock).
+    static let incompleteSince =
+        "(SELECT max(i2.ended_at) FROM request_steps i2 WHERE i2.request_id = r.id AND i2.step = 2 AND i2.outcome = 'incomplete')"
+
     /// The request's columns, named, over `requests r` joined to the subject's account `a`.
     static let requestColumns = """
         r.id, r.number, array_to_string(r.kinds, ',') AS kinds, r.state, r.subject_role, r.subject_hint::text AS subject_hint,
@@ -165,7 +180,7 @@ public struct GateService: Sendable {
         r.submitted_by, r.completeness_checked_by, array_to_string(r.missing_documents, ',') AS missing_documents,
         r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id, r.receipt_confirmed_at, r.receipt_confirmed_by, r.created_at,
         r.updated_at, r.subject_account_id, r.completeness_note, array_to_string(r.hint_mismatch, ',') AS hint_mismatch,
-        r.mismatch_acknowledgement, EXISTS (SELECT 1 FROM outbox WHERE request_id = r.id AND step = 8) AS notice_queued
+        r.mismatch_acknowledgement, \(noticeQueued) AS notice_queued
         """
 
     /// Opens step $2 of request $1 at $3 with the limit it has now: step 6's from the request's
@@ -182,7 +197,7 @@ public struct GateService: Sendable {
         (SELECT coalesce(string_agg(DISTINCT type, ','), '') FROM request_documents WHERE request_id = r.id) AS document_types,
         (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = r.subject_role) AS required_types,
         (SELECT started_at FROM request_steps WHERE request_id = r.id AND ended_at IS NULL) AS due_since,
-        (SELECT max(ended_at) FROM request_steps WHERE request_id = r.id AND step = 2 AND outcome = 'incomplete') AS incomplete_since
+        \(incompleteSince) AS incomplete_since
         """
 
     public func request(_ id: Int64) async throws -> Request {

@@ -43,6 +43,12 @@ public struct Notice: Sendable, Equatable {
     /// Sealed delivery (step 6): the second half of the temporary password, to the e-mail on
     /// file. `{sealed}` is replaced by the half only when the notice is sent.
     public static let sealedPlaceholder = "{sealed}"
+    /// An e-mail address as shown to people who need not read it: `he…@purbalinggakab.go.id`.
+    public static func masked(_ address: String) -> String {
+        let at = address.firstIndex(of: "@") ?? address.endIndex
+        return String(address[..<at].prefix(2)) + "…" + String(address[at...])
+    }
+
     /// What a sealed half is bound to: its purpose and its request.
     public static func sealedContext(_ requestID: Int64) -> String { "sealed-half:\(requestID)" }
     public static func sealedHalf(number: String) -> Notice {

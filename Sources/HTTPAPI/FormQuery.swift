@@ -28,8 +28,11 @@ public struct FormQuery {
         }
     }
 
-    /// A field's name as a form encodes it.
-    public static func decodeName(_ text: Substring) -> String? { decode(text) }
+    /// Every field (a form body read whole); refused by name when any value is not UTF-8.
+    public func all() throws(InputError) -> [String: String] {
+        if let name = undecodable.sorted().first { throw InputError(field: name, reason: "must be UTF-8 text") }
+        return values
+    }
 
     static func decode(_ text: Substring) -> String? {
         String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding

@@ -21,6 +21,6 @@ public struct Caller: Sendable, Equatable {
         steppedUpAt = session.steppedUpAt
     }
 
-    var actor: Actor { Actor(userID: userID.value, role: role) }
+    public var actor: Actor { Actor(userID: userID.value, role: role) }
     var asOperator: Operator { Operator(userID: userID, role: role) }
 }

@@ -8,15 +8,20 @@ extension Operations {
     /// temporary password confirms receipt of the step-8 notices of the user's requests (SOP 004:
     /// the helpdesk has the password), whichever door it came through.
     public func login(userID: String, password: String, from clientAddress: String? = nil) async throws -> LoginOutcome {
-        if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
-            throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
-        }
+        try await spendLoginBudget(clientAddress)
         let outcome = try await credentials.login(userID: userID, password: password, from: clientAddress)
         if case .passwordChangeRequired(_, let session) = outcome {
             // A receipt that cannot be confirmed now is confirmed by hand later; the login stands.
             _ = try? await gate.confirmReceiptOnFirstLogin(userID: session.userID.value)
         }
         return outcome
+    }
+
+    /// An attempt from a network client spends a token of its address's budget first.
+    private func spendLoginBudget(_ clientAddress: String?) async throws {
+        if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
+            throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
+        }
     }
 
     /// The session a bearer token stands for (any scope), or `sessionInvalid`.
@@ -40,9 +45,7 @@ extension Operations {
     /// The login's second step: a TOTP code or a recovery code for the challenge the password
     /// step returned. An address spends its budget here too.
     public func completeLogin(challenge: String, code: String, from clientAddress: String? = nil) async throws -> LoginOutcome {
-        if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
-            throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
-        }
+        try await spendLoginBudget(clientAddress)
         return try await credentials.completeLogin(challenge: challenge, code: code, from: clientAddress)
     }
 
