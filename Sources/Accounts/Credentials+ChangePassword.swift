@@ -25,7 +25,8 @@ extension Credentials {
             throw AccountsError.invalidCredentials
         }
         let mustChange = try row.decode(Bool.self, at: 1)
-        let currentNormalized = policy.normalize(current)
+        // A temporary password is compared as it was dictated: separators and case do not count.
+        let currentNormalized = mustChange ? TemporaryPassword.canonical(current) ?? policy.normalize(current) : policy.normalize(current)
         guard try await verifyThrottled(currentNormalized, against: stored, userID: session.userID, address: address) else {
             throw AccountsError.invalidCredentials
         }

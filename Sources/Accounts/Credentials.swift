@@ -134,22 +134,31 @@ public struct Credentials: Sendable {
         let now = clock.now
         // One transaction reserves the attempt and reads the account: a user ID that does not
         // exist costs the same statements as one that does.
-        let (reservation, stored) = try await pool.withTransaction { connection in
+        let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
             let reservation = try await throttle.reserve(keys, at: now, on: connection)
             guard reservation == .reserved, let userID = try? UserID(text) else { return (reservation, StoredCredentials?.none) }
             return (reservation, try await load(userID, on: connection))
         }
         if case .locked(let wait) = reservation { return .locked(retryAfter: wait) }
-        let verified: Bool
         do {
-            verified = try await hasher.verify(normalized, against: stored?.hash ?? dummyHash)
+            return try await judge(password, normalized: normalized, of: stored, keys: keys, at: now)
         } catch {
+            // No verdict reached (overload, a database fault, a cancelled request): the attempt
+            // is given back; if even that fails, its lease ends it. It never counts as a guess.
             try? await throttle.release(keys, at: now)
             throw error
         }
+    }
+
+    /// The verdict on a reserved attempt, settled with its session or its failure.
+    private func judge(_ password: String, normalized: String, of stored: StoredCredentials?, keys: LoginThrottle.Keys,
+                       at now: Date) async throws -> LoginOutcome {
+        // A temporary password is compared as it was dictated: separators and case do not count.
+        let presented = stored?.mustChange == true ? TemporaryPassword.canonical(password) ?? normalized : normalized
+        let verified = try await hasher.verify(presented, against: stored?.hash ?? dummyHash)
         let matches = verified && stored?.hash != nil
         guard let stored, matches else {
-            try await pool.withTransaction { connection in
+            try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                 let failure = try await throttle.settle(keys, succeeded: false, at: now, on: connection)
                 if let stored { try await auditFailure(stored, failure, at: now, on: connection) }
             }
@@ -160,7 +169,7 @@ public struct Credentials: Sendable {
         let refusal: LoginOutcome? = stored.status == .disabled ? .disabled
             : stored.mustChange && (stored.temporaryExpiresAt.map { $0 <= now } ?? false) ? .temporaryPasswordExpired : nil
         if let refusal {
-            try await pool.withTransaction { connection in
+            try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                 _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
                 try await audit.record(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.refused",
                                                   subject: stored.userID.value, details: ["reason": .string(refusal.code)]), on: connection)
@@ -168,10 +177,10 @@ public struct Credentials: Sendable {
             return refusal
         }
         // Stronger parameters configured since this hash was made: replace it while we hold the password.
-        let rehash = stored.hash.map(hasher.needsRehash) == true ? try await hasher.hash(normalized) : nil
+        let rehash = stored.hash.map(hasher.needsRehash) == true ? try await hasher.hash(presented) : nil
         if stored.hasTOTP && !stored.mustChange {
             // The password was right; the session waits for the code (`completeLogin`).
-            let challenge = try await pool.withTransaction { connection in
+            let challenge = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
                 try await throttle.release(keys, at: now, on: connection)
                 try await replaceHash(of: stored, with: rehash, on: connection)
                 return try await issueChallenge(accountID: stored.id, at: now, on: connection)
@@ -181,7 +190,7 @@ public struct Credentials: Sendable {
         let scope: SessionScope = stored.mustChange ? .changePasswordOnly
             : requiresSecondFactor(stored.role) ? .totpEnrolment : .full
         let token = SessionToken(randomBytes: randomBytes)
-        let session = try await pool.withTransaction { connection in
+        let session = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
             _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
             try await replaceHash(of: stored, with: rehash, on: connection)
             let session = try await createSession(token, for: stored, scope: scope, at: now, on: connection)
@@ -212,9 +221,14 @@ public struct Credentials: Sendable {
         let keys = LoginThrottle.Keys(userID: userID.value, address: address)
         let now = clock.now
         if case .locked(let wait) = try await throttle.reserve(keys, at: now) { throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up))) }
-        let matches = try await hasher.verify(password, against: stored)
-        _ = try await throttle.settle(keys, succeeded: matches, at: now)
-        return matches
+        do {
+            let matches = try await hasher.verify(password, against: stored)
+            _ = try await throttle.settle(keys, succeeded: matches, at: now)
+            return matches
+        } catch {
+            try? await throttle.release(keys, at: now)
+            throw error
+        }
     }
 
     /// The audit rows of a failed login of an existing account, and of the lock it caused.

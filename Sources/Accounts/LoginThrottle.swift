@@ -47,52 +47,74 @@ public struct LoginThrottle: Sendable {
         case locked(retryAfter: TimeInterval)
     }
 
+    /// How long a reserved attempt counts while its verdict is awaited. Longer than any login takes
+    /// (pool wait + Argon2 + statements, bounded by the statement timeout), so parallel guesses
+    /// cannot outrun the count; short enough that an attempt whose verdict never came — a stalled
+    /// database, a timeout, a killed process — stops counting by itself and locks nobody.
+    public static let reservationLease: TimeInterval = 30
+
+    /// The rows of `keys` locked in one order (by key) by every statement that touches both:
+    /// two attempts on the same pair can never deadlock each other.
+    static let lockedRows = "SELECT key FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE"
+
     /// Counts the attempt before its verification, under the rows' locks: of 30 parallel guesses
     /// only as many as the budget allows are verified at all.
     public func reserve(_ keys: Keys, at now: Date) async throws -> Reservation {
-        try await pool.withTransaction { try await reserve(keys, at: now, on: $0) }
+        try await pool.withRetryingTransaction(isolation: .readCommitted) { try await reserve(keys, at: now, on: $0) }
     }
 
     /// The same inside the caller's transaction (a login reads the account in it too).
     public func reserve(_ keys: Keys, at now: Date, on connection: PostgresConnection) async throws -> Reservation {
+        // Inserted in key order too (the pair's "p:" sorts before the user's "u:").
         try await connection.execute(
-            "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $3), ($2, $3) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO login_throttle (key, updated_at) VALUES ($2, $3), ($1, $3) ON CONFLICT (key) DO NOTHING",
             [keys.user, keys.pair, now])
         let rows = try await connection.query(
-            "SELECT key, failures, lockouts, locked_until FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE",
-            [keys.user, keys.pair])
+            """
+            SELECT key, failures, lockouts, locked_until, CASE WHEN pending_until > $3 THEN pending ELSE 0 END AS pending, pending_until
+            FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE
+            """, [keys.user, keys.pair, now])
         var wait: TimeInterval = 0
         for row in rows {
             let key = try row.decode(String.self, column: "key")
             let failures = try row.decode(Int.self, column: "failures")
+            let pending = try row.decode(Int.self, column: "pending")
             let lockouts = try row.decode(Int.self, column: "lockouts")
+            let limit = key == keys.pair ? settings.failuresBeforeLockout : settings.failuresBeforeAccountLock
             if let until = try row.decode(Date?.self, column: "locked_until"), until > now {
                 wait = max(wait, until.timeIntervalSince(now))
-            } else if key == keys.pair, failures >= settings.failuresBeforeLockout {
-                // Enough guesses are being verified right now to lock the pair when they fail.
-                wait = max(wait, settings.lockoutDuration(afterLockouts: lockouts + 1))
-            } else if key == keys.user, failures >= settings.failuresBeforeAccountLock {
-                wait = max(wait, settings.maximumLockout)
+            } else if pending > 0, failures + pending >= limit {
+                // Enough guesses are being verified right now to lock when they fail: wait for
+                // their verdicts, at most until their lease ends.
+                let leaseEnds = try row.decode(Date?.self, column: "pending_until")?.timeIntervalSince(now) ?? Self.reservationLease
+                let lock = key == keys.pair ? settings.lockoutDuration(afterLockouts: lockouts + 1) : settings.maximumLockout
+                wait = max(wait, max(1, min(leaseEnds, lock)))
             }
         }
         if wait > 0 { return .locked(retryAfter: wait) }
         try await connection.execute(
-            "UPDATE login_throttle SET failures = failures + 1, updated_at = $3 WHERE key IN ($1, $2)", [keys.user, keys.pair, now])
+            """
+            UPDATE login_throttle SET pending = CASE WHEN pending_until > $3 THEN pending + 1 ELSE 1 END, pending_until = $4, updated_at = $3
+            WHERE key IN ($1, $2)
+            """, [keys.user, keys.pair, now, now.addingTimeInterval(Self.reservationLease)])
         return .reserved
     }
 
     /// Gives back a reserved attempt that was never judged (the hashing pool refused it, the
-    /// database failed): a refusal for load must not count as a guess.
+    /// database failed): a refusal for load must not count as a guess. When even this fails, the
+    /// reservation's lease ends it.
     public func release(_ keys: Keys, at now: Date) async throws {
-        try await pool.withConnection { try await release(keys, at: now, on: $0) }
+        try await pool.withRetryingTransaction(isolation: .readCommitted) { try await release(keys, at: now, on: $0) }
     }
 
     /// The same inside the caller's transaction: also a right password whose second factor is
     /// still due — it is no guess, and no success either, so the count of wrong codes goes on.
     public func release(_ keys: Keys, at now: Date, on connection: PostgresConnection) async throws {
         try await connection.execute(
-            "UPDATE login_throttle SET failures = greatest(failures - 1, 0), updated_at = $3 WHERE key IN ($1, $2)",
-            [keys.user, keys.pair, now])
+            """
+            UPDATE login_throttle t SET pending = greatest(t.pending - 1, 0), updated_at = $3
+            FROM (\(Self.lockedRows)) l WHERE t.key = l.key
+            """, [keys.user, keys.pair, now])
     }
 
     /// What a failed attempt's settlement did.
@@ -103,10 +125,10 @@ public struct LoginThrottle: Sendable {
         public let lockedFor: TimeInterval?
     }
 
-    /// Settles a reserved attempt: a success clears both counts, a failure (already counted)
-    /// locks what reached its limit.
+    /// Settles a reserved attempt: a success clears both counts, a failure counts and locks what
+    /// reached its limit.
     public func settle(_ keys: Keys, succeeded: Bool, at now: Date) async throws -> Failure? {
-        try await pool.withTransaction { try await settle(keys, succeeded: succeeded, at: now, on: $0) }
+        try await pool.withRetryingTransaction(isolation: .readCommitted) { try await settle(keys, succeeded: succeeded, at: now, on: $0) }
     }
 
     /// The same inside the caller's transaction (a login's session, a failure's audit rows).
@@ -114,16 +136,20 @@ public struct LoginThrottle: Sendable {
         if succeeded {
             try await connection.execute(
                 """
-                UPDATE login_throttle SET failures = 0, lockouts = 0, locked_until = NULL, updated_at = $3
-                WHERE key IN ($1, $2) AND (failures <> 0 OR lockouts <> 0 OR locked_until IS NOT NULL)
+                UPDATE login_throttle t SET failures = 0, lockouts = 0, locked_until = NULL, pending = greatest(t.pending - 1, 0), updated_at = $3
+                FROM (\(Self.lockedRows)) l WHERE t.key = l.key
                 """, [keys.user, keys.pair, now])
             return nil
         }
         let rows = try await connection.query(
-            "SELECT key, failures, lockouts FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE", [keys.user, keys.pair])
+            """
+            UPDATE login_throttle t SET failures = t.failures + 1, pending = greatest(t.pending - 1, 0), updated_at = $3
+            FROM (\(Self.lockedRows)) l WHERE t.key = l.key
+            RETURNING t.key, t.failures, t.lockouts
+            """, [keys.user, keys.pair, now])
         var consecutive = 0
         var lockedFor: TimeInterval?
-        for row in rows {
+        for row in rows.sorted(by: { (try? $0.decode(String.self, column: "key")) ?? "" < (try? $1.decode(String.self, column: "key")) ?? "" }) {
             let key = try row.decode(String.self, column: "key")
             let failures = try row.decode(Int.self, column: "failures")
             let lockouts = try row.decode(Int.self, column: "lockouts")

@@ -23,6 +23,13 @@ public struct SecretBox: Sendable {
     /// A key for this process only (tests, and a CLI that only reads): nothing it seals outlives it.
     public static func ephemeral() -> SecretBox { SecretBox(key: SymmetricKey(size: .bits256)) }
 
+    /// The key in `path`, or nil when there is no such file (a file that exists but is not a key is an error).
+    public static func loadExisting(path: String) throws -> SecretBox? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else { throw SecretBoxError.badKeyFile(path) }
+        return SecretBox(key: SymmetricKey(data: data))
+    }
+
     /// The key in `path` (32 bytes), made with mode 0600 when the file does not exist yet.
     /// A file that exists but cannot be read is an error, never a reason to make a new key: a new
     /// key would silently void every enrolled authenticator.

@@ -23,6 +23,16 @@ public struct TemporaryPassword: Sendable, CustomStringConvertible {
         reveal = stride(from: 0, to: letters.count, by: 4).map { String(letters[$0..<min($0 + 4, letters.count)]) }.joined(separator: "-")
     }
 
+    /// A temporary password as typed after dictation — with spaces, without the hyphens, in
+    /// capitals — in the form it was issued (`k7mq-xh3d-…`), or nil when it cannot be one. The
+    /// alphabet has no confusable letters, so nothing but separators and case is forgiven.
+    public static func canonical(_ typed: String) -> String? {
+        let letters = typed.lowercased().filter { !($0 == "-" || $0.isWhitespace) }
+        guard letters.count == length, letters.allSatisfy(alphabet.contains) else { return nil }
+        let array = Array(letters)
+        return stride(from: 0, to: length, by: 4).map { String(array[$0..<min($0 + 4, length)]) }.joined(separator: "-")
+    }
+
     /// Entropy in bits: log2(31) × 20 ≈ 99.
     public static var entropyBits: Double { Double(length) * log2(Double(alphabet.count)) }
 

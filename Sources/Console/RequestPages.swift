@@ -76,7 +76,6 @@ struct RequestPages {
         let page = console.page(request, context)
         let caller = try page.caller()
         var typed: [String: Any] = [:]
-        var files: [(DocumentType, MultipartForm.Part)] = []
         do {
             let created = try await operations.submitRequest(by: caller) {
                 let form = try await ConsoleForm.read(request, page, limit: 2 * operations.documentLimit + 64 * 1024)
@@ -86,14 +85,16 @@ struct RequestPages {
                 typed["channel_\(form["channel"] ?? "hardcopy")"] = true
                 typed["subject_role"] = form["subject_role"] ?? "helpdesk"
                 typed["priority"] = form["priority"] ?? "normal"
-                // Both documents are checked (type, size, magic bytes) before anything is filed.
+                // Both documents are checked (type, size, magic bytes) here, to name the field, and
+                // filed with the request in one transaction.
+                var documents: [DocumentForm] = []
                 for type in [DocumentType.suratPermohonan, .skPengangkatan] {
                     guard let file = form.file(type.rawValue) else { continue }
                     do {
                         _ = try DocumentUpload(type: type, fileName: file.fileName ?? "", mediaType: file.contentType ?? "",
                                                content: file.body, limit: operations.documentLimit)
                     } catch { throw InputError(field: type.rawValue, reason: console.message(for: error, page).text) }
-                    files.append((type, file))
+                    documents.append(DocumentForm(type: type.rawValue, fileName: file.fileName, mediaType: file.contentType ?? "", content: file.body))
                 }
                 let kinds = (form["kind_reset"] != nil ? ["reset_password"] : []) + (form["kind_user_id"] != nil ? ["user_id_info"] : [])
                 return SubmitForm(
@@ -101,12 +102,8 @@ struct RequestPages {
                     subject: SubjectHint(userID: form["subject_user_id"], fullName: form["subject_full_name"], nip: form["subject_nip"],
                                          email: form["subject_email"]),
                     subjectRole: form["subject_role"], requesterName: form.raw("requester_name") ?? "",
-                    requesterContact: form.raw("requester_contact") ?? "", channel: form["channel"] ?? "hardcopy", priority: form["priority"])
-            }
-            for (type, file) in files {
-                _ = try await operations.addDocument(
-                    DocumentForm(type: type.rawValue, fileName: file.fileName, mediaType: file.contentType ?? "", content: file.body),
-                    to: created.number, by: caller)
+                    requesterContact: form.raw("requester_contact") ?? "", channel: form["channel"] ?? "hardcopy", priority: form["priority"],
+                    documents: documents)
             }
             return console.redirect("/permohonan/\(created.number)", flash: "submit")
         } catch let error where !(error is ConsoleFormError) && !(error is AccountsError) {

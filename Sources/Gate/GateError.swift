@@ -28,6 +28,8 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     case exportBeforeArchive
     /// The document's content was purged after the retention period; its record stays.
     case documentPurged
+    /// The request kept moving under this step (every retry lost a race): nothing was done; try again.
+    case busy
 
     public var description: String {
         switch self {
@@ -49,6 +51,7 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .deviationExplained: return "this deviation is already explained"
         case .exportBeforeArchive: return "the file is not archived yet: only an admin_ppe may export it now, with a reason"
         case .documentPurged: return "the document's content was purged after the retention period"
+        case .busy: return "the request changed while this step was taken; nothing was done, try again"
         }
     }
 }

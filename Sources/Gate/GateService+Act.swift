@@ -4,31 +4,57 @@ import Foundation
 import Postgres
 
 extension GateService {
-    /// Takes one SOP step on a request. `RequestStateMachine` decides — state, role, separation of
-    /// duties, then the event's content — and returns the effects; this carries them out with
-    /// the SLA clock, the notice and the audit row in one transaction, deciding nothing itself.
+    /// Takes one SOP step on a request. The request's facts are read once, without a lock;
+    /// `RequestStateMachine` decides — state, role, separation of duties, then the event's
+    /// content — and returns the effects; Argon2 runs only when they ask for it, before any
+    /// transaction; then one transaction opens with a guarded write on the request's version and
+    /// carries the effects out with the SLA clock, the notice and the audit row. A step that
+    /// loses the guarded write to a concurrent one (the version moved, or the database's
+    /// one-notice-per-step constraint refused it) re-reads and is judged again on what the
+    /// winner left: it does nothing and gets the machine's refusal.
     public func act(_ event: GateEvent, on requestID: Int64, by actor: Actor) async throws -> ActionResult {
-        // Argon2 runs before the transaction (never while it holds the row lock), and only once a
-        // decision on a snapshot says this actor may execute this request: a refused execute
-        // costs no hash. Under the lock the machine decides again on fresh facts.
         var prepared: Credentials.PreparedTemporaryPassword?
-        if event == .execute {
-            let (_, snapshot) = try await pool.withConnection { try await Self.loadFacts(requestID, on: $0) }
-            if try RequestStateMachine.apply(event, to: snapshot, by: actor).get().resetsPassword {
-                prepared = try await credentials.prepareTemporaryPassword()
+        for _ in 0..<Self.raceRetries {
+            let now = clock.now
+            let (request, fresh) = try await pool.withConnection { connection in
+                var (request, facts) = try await Self.loadFacts(requestID, on: connection)
+                if case .validity(true, let subject?, _, _) = event {
+                    // Resolve the named account only for an actor who may take step 5, so nobody else
+                    // learns from the answer whether an account exists.
+                    if let refusal = RequestStateMachine.authorize(event, facts: facts, actor: actor) { throw refusal }
+                    facts.namedSubject = try await resolveSubject(subject, on: connection)
+                }
+                return (request, facts)
+            }
+            var facts = fresh
+            facts.now = now
+            let decision = try RequestStateMachine.apply(event, to: facts, by: actor).get()
+            if decision.resetsPassword, prepared == nil { prepared = try await credentials.prepareTemporaryPassword() }
+            do {
+                if let result = try await carryOut(decision, event: event, request: request, prepared: prepared, by: actor, at: now) {
+                    return result
+                }
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation && error.constraint == "outbox_one_notice_per_step" {
+                // Another step queued this step's notice first: judged again below, on its result.
             }
         }
-        let now = clock.now
-        return try await pool.withTransaction { connection in
-            var (request, facts) = try await Self.loadFacts(requestID, lock: true, on: connection)
-            facts.now = now
-            if case .validity(true, let subject?, _, _) = event {
-                // Resolve the named account only for an actor who may take step 5, so nobody else
-                // learns from the answer whether an account exists.
-                if let refusal = RequestStateMachine.authorize(event, facts: facts, actor: actor) { throw refusal }
-                facts.namedSubject = try await resolveSubject(subject, on: connection)
-            }
-            let decision = try RequestStateMachine.apply(event, to: facts, by: actor).get()
+        throw GateError.busy
+    }
+
+    /// How often a step that lost a race is judged again before the caller is asked to retry.
+    static let raceRetries = 4
+
+    /// The step's one transaction; nil when the request moved since its facts were read.
+    private func carryOut(_ decision: Decision, event: GateEvent, request: Request, prepared: Credentials.PreparedTemporaryPassword?,
+                          by actor: Actor, at now: Date) async throws -> ActionResult? {
+        let requestID = request.id
+        let version = request.version
+        return try await pool.withTransaction { connection -> ActionResult? in
+            // The guard first: a loser finds no row and has written nothing. The state itself moves
+            // last, after the steps (an archived request refuses changes to its steps).
+            let moved = try await connection.execute(
+                "UPDATE requests SET version = version + 1 WHERE id = $1 AND version = $2", [requestID, version])
+            guard moved == 1 else { return nil }
             var temporary: (TemporaryPassword, Date)?
             var sealed: (firstHalf: String, sentTo: String)?
             var disclosed: String?
@@ -79,8 +105,9 @@ extension GateService {
                     try await connection.execute(
                         """
                         INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at,
-                                            next_attempt_at, queued_by)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
+                                            next_attempt_at, queued_by, step_id)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10,
+                                (SELECT id FROM request_steps WHERE request_id = $1 AND ended_at IS NULL))
                         """,
                         [requestID, notice.step, request.requesterContact, request.channel.rawValue, notice.subjectID, notice.bodyID,
                          notice.subjectEN, notice.bodyEN, now, actor.userID])
@@ -106,13 +133,13 @@ extension GateService {
             }
 
             try await recordSteps(decision.transition, requestID: requestID, actor: actor, outcome: decision.outcome, at: now, on: connection)
-            request = try await Self.update(requestID, to: decision.to, at: now, on: connection)
+            let stored = try await Self.update(requestID, to: decision.to, at: now, on: connection)
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: actor.userID, action: "request.\(event.action.rawValue)", subject: request.number,
                            requestID: request.number, details: details),
                 on: connection)
             return ActionResult(
-                request: request, transition: decision.transition,
+                request: stored, transition: decision.transition,
                 temporaryPassword: sealed == nil ? temporary?.0 : nil, temporaryPasswordExpiresAt: temporary?.1, disclosedUserID: disclosed,
                 firstHalf: sealed?.firstHalf, secondHalfSentTo: sealed?.sentTo)
         }
@@ -129,6 +156,12 @@ extension GateService {
         guard let email = try await connection.query("SELECT email FROM accounts WHERE id = $1", [accountID]).first?
             .decode(String.self, column: "email") else { throw GateError.subjectNotFound }
         let notice = Notice.sealedHalf(number: request.number)
+        // A re-issue voids the half of the password it replaces, if it has not gone yet.
+        try await connection.execute(
+            """
+            UPDATE outbox SET sealed = NULL, next_attempt_at = 'infinity', last_error = 'replaced by a re-issue'
+            WHERE request_id = $1 AND step = 6 AND delivered_at IS NULL
+            """, [request.id])
         try await connection.execute(
             "INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at, next_attempt_at, "
                 + "queued_by, sealed) VALUES ($1, 6, $2, 'email', $3, $4, $5, $6, $7, $7, $8, $9)",

@@ -64,7 +64,8 @@ public struct GateService: Sendable {
 
     /// Step 1: a helpdesk (or another managed user) submits for themself, or Staf Administrasi
     /// enters a file handed in on paper.
-    public func submit(_ new: NewRequest, by actor: Actor) async throws -> Request {
+    /// `documents` are filed in the same transaction: the request exists with all of them or not at all.
+    public func submit(_ new: NewRequest, documents: [DocumentUpload] = [], by actor: Actor) async throws -> Request {
         try AccessPolicy.require(actor.role, .submitRequests)
         let hint = try new.subject.validated()
         let (name, contact) = (try FreeText(new.requesterName, field: "requester_name").value, try FreeText(new.requesterContact, field: "requester_contact").value)
@@ -95,6 +96,9 @@ public struct GateService: Sendable {
                 AuditEvent(occurredAt: now, actor: actor.userID, action: "request.submit", subject: number, requestID: number,
                            details: ["kinds": .strings(new.kinds.names), "channel": .string(new.channel.rawValue)]),
                 on: connection)
+            for upload in documents {
+                _ = try await fileDocument(upload, requestID: id, number: number, by: actor, at: now, on: connection)
+            }
             return try await Self.load(id, on: connection)
         }
     }
@@ -114,23 +118,31 @@ public struct GateService: Sendable {
             guard Self.isOpenForDocuments(request.state) else {
                 throw GateError.wrongState(current: request.state, allowed: RequestStateMachine.allowed(in: facts))
             }
-            let rows = try await connection.query(
-                """
-                INSERT INTO request_documents (request_id, type, file_name, media_type, size, sha256, content, uploaded_by, uploaded_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
-                """,
-                [requestID, upload.type.rawValue, upload.fileName, upload.mediaType, upload.content.count, upload.sha256,
-                 upload.content, actor.userID, now])
-            let id = try Self.first(rows).decode(Int64.self, column: "id")
-            let hex = upload.sha256.map { String(format: "%02x", $0) }.joined()
-            try await audit.record(
-                AuditEvent(occurredAt: now, actor: actor.userID, action: "request.document", subject: request.number, requestID: request.number,
-                           details: ["type": .string(upload.type.rawValue), "file_name": .string(upload.fileName),
-                                     "size": .int(upload.content.count), "sha256": .string(hex)]),
-                on: connection)
-            return DocumentInfo(id: id, type: upload.type, fileName: upload.fileName, mediaType: upload.mediaType, size: upload.content.count,
-                                sha256Hex: hex, uploadedBy: actor.userID, uploadedAt: now)
+            // The request's version moves: a step decided before this document arrived is judged again.
+            try await connection.execute("UPDATE requests SET version = version + 1 WHERE id = $1", [requestID])
+            return try await fileDocument(upload, requestID: requestID, number: request.number, by: actor, at: now, on: connection)
         }
+    }
+
+    /// Files one document with its audit row, in the caller's transaction.
+    private func fileDocument(_ upload: DocumentUpload, requestID: Int64, number: String, by actor: Actor, at now: Date,
+                              on connection: PostgresConnection) async throws -> DocumentInfo {
+        let rows = try await connection.query(
+            """
+            INSERT INTO request_documents (request_id, type, file_name, media_type, size, sha256, content, uploaded_by, uploaded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+            """,
+            [requestID, upload.type.rawValue, upload.fileName, upload.mediaType, upload.content.count, upload.sha256,
+             upload.content, actor.userID, now])
+        let id = try Self.first(rows).decode(Int64.self, column: "id")
+        let hex = upload.sha256.map { String(format: "%02x", $0) }.joined()
+        try await audit.record(
+            AuditEvent(occurredAt: now, actor: actor.userID, action: "request.document", subject: number, requestID: number,
+                       details: ["type": .string(upload.type.rawValue), "file_name": .string(upload.fileName),
+                                 "size": .int(upload.content.count), "sha256": .string(hex)]),
+            on: connection)
+        return DocumentInfo(id: id, type: upload.type, fileName: upload.fileName, mediaType: upload.mediaType, size: upload.content.count,
+                            sha256Hex: hex, uploadedBy: actor.userID, uploadedAt: now)
     }
 
     /// The documents of a request, without content.
@@ -180,7 +192,7 @@ public struct GateService: Sendable {
         r.submitted_by, r.completeness_checked_by, array_to_string(r.missing_documents, ',') AS missing_documents,
         r.validated_by, r.rejection_reason, r.executed_by, r.disclosed_user_id, r.receipt_confirmed_at, r.receipt_confirmed_by, r.created_at,
         r.updated_at, r.subject_account_id, r.completeness_note, array_to_string(r.hint_mismatch, ',') AS hint_mismatch,
-        r.mismatch_acknowledgement, \(noticeQueued) AS notice_queued
+        r.mismatch_acknowledgement, r.version, \(noticeQueued) AS notice_queued
         """
 
     /// Opens step $2 of request $1 at $3 with the limit it has now: step 6's from the request's
@@ -291,7 +303,7 @@ public struct GateService: Sendable {
             noticeQueued: try value("notice_queued"), createdAt: try value("created_at"),
             updatedAt: try value("updated_at"), subjectAccountID: try optional("subject_account_id"),
             completenessNote: try optional("completeness_note"), hintMismatch: list(try optional("hint_mismatch", as: String.self)),
-            mismatchAcknowledgement: try optional("mismatch_acknowledgement"))
+            mismatchAcknowledgement: try optional("mismatch_acknowledgement"), version: try value("version"))
     }
 
     static let documentColumns = "id, type, file_name, media_type, size, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at, purged_at"

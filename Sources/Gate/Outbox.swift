@@ -47,6 +47,13 @@ struct SealedHalfError: Error, CustomStringConvertible {
 /// Delivers one notice; throws when it could not (the dispatcher retries later).
 public protocol NoticeSender: Sendable {
     func send(_ notice: OutgoingNotice) async throws
+    /// Whether this sender is the sealed channel (SMTP to the address on file): only such a sender
+    /// is ever handed the sealed half of a temporary password, whichever instance runs it.
+    var isSealedChannel: Bool { get }
+}
+
+extension NoticeSender {
+    public var isSealedChannel: Bool { false }
 }
 
 /// The default sender: one JSON line per notice appended to a file, for an operator (or a mail
@@ -100,6 +107,8 @@ public struct OutboxDispatcher: Sendable {
     public static let claimLease: TimeInterval = 600
 
     /// Tries every notice that is due; returns how many were delivered and how many failed.
+    /// A sealed half is claimed only by a dispatcher whose sender is the sealed channel and that
+    /// holds the key: any other leaves it for one that is, so it is never written in clear.
     /// No transaction, connection or row lock is held while a sender talks to the outside: one
     /// short statement claims the due notices (moving them past the lease, so other dispatchers
     /// skip them), each is sent with nothing open, and each outcome is one more short statement.
@@ -111,11 +120,12 @@ public struct OutboxDispatcher: Sendable {
                 """
                 WITH due AS (
                     SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                      AND ($4 OR (step <> 6 AND sealed IS NULL))
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE outbox o SET next_attempt_at = $3
                 FROM due, requests r WHERE o.id = due.id AND r.id = o.request_id
                 RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts, o.sealed, o.request_id
-                """, [now, limit, now.addingTimeInterval(Self.claimLease)]
+                """, [now, limit, now.addingTimeInterval(Self.claimLease), sender.isSealedChannel && secrets != nil]
             ).map { row in
                 // A sealed half is opened only in memory, just before the send.
                 // A half that cannot be opened is never sent as a blank: the notice fails and is retried.

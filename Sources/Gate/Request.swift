@@ -131,13 +131,16 @@ public struct Request: Sendable, Equatable {
     /// The hint fields the account chosen at step 5 does not match, and the Admin PPE's reason.
     public var hintMismatch: [String] = []
     public var mismatchAcknowledgement: String? = nil
+    /// Moves with every step: the guard of the step's one write (see `GateService.act`).
+    public var version: Int64 = 0
 
     /// What may be done next, and by whom, judged from the request alone. Document checks and
     /// separation of duties are the state machine's when an action is actually taken.
     public var allowedActions: [AllowedAction] {
         RequestStateMachine.allowed(in: RequestFacts(
             state: state, requester: requesterUserID, subject: subjectUserID, completenessCheckedBy: completenessCheckedBy,
-            documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil, noticeQueued: noticeQueued))
+            documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil, number: number, kinds: kinds,
+            noticeQueued: noticeQueued))
     }
 }
 

@@ -8,6 +8,7 @@ public enum GateAction: String, Sendable, Codable, CaseIterable {
     case supplement            // step 4
     case validity              // step 5
     case execute               // step 6
+    case reissue               // step 6's temporary password again, when the first was never seen
     case handover              // step 8: the Admin PPE told the helpdesk
     case confirmReceipt = "confirm_receipt"
     case archive               // step 9
@@ -72,6 +73,9 @@ public enum GateEvent: Sendable, Equatable {
     /// `acknowledgement`: why the account is right although the requester's hint differs from it.
     case validity(valid: Bool, subject: String?, reason: String? = nil, acknowledgement: String? = nil)
     case execute
+    /// Step 6's result was lost (a cut connection, a shutdown): a new temporary password replaces
+    /// the one nobody saw, until the hand-over is recorded.
+    case reissue
     case handover(Handover)
     case confirmReceipt
     case archive
@@ -85,6 +89,7 @@ public enum GateEvent: Sendable, Equatable {
         case .supplement: return .supplement
         case .validity: return .validity
         case .execute: return .execute
+        case .reissue: return .reissue
         case .handover: return .handover
         case .confirmReceipt: return .confirmReceipt
         case .archive: return .archive
@@ -274,6 +279,12 @@ public enum RequestStateMachine {
             let effects: [GateEffect] = (facts.kinds.contains(.resetPassword) ? [.resetPassword] : [])
                 + (facts.kinds.contains(.userIDInfo) ? [.discloseUserID(subject)] : []) + [.recordExecution]
             decided = (.executed, effects, "execute")
+        case (.executed, .reissue):
+            // Only a reset has something to issue again; a disclosed user ID is on the request's record.
+            guard facts.kinds.contains(.resetPassword) else { return .failure(.wrongState(current: facts.state, allowed: allowed(in: facts))) }
+            // No step ends or opens: the SLA and its deviations still count from the first execution.
+            let transition = Transition(from: facts.state, to: .executed, endsStep: nil, opensStep: nil)
+            return .success(Decision(transition: transition, effects: [.resetPassword], outcome: "reissue"))
         case (.invalid, .notify):
             decided = (.rejected, [.queueNotice(.rejection(number: facts.number, reason: facts.rejectionReason ?? "-"))], "sent")
         case (.executed, .notify):
@@ -332,6 +343,7 @@ public enum RequestStateMachine {
         case .executed:
             return [AllowedAction(action: .handover, roles: admin, byRequester: false)]
                 + (facts.noticeQueued ? [] : [AllowedAction(action: .notify, roles: admin, byRequester: false)])
+                + (facts.kinds.contains(.resetPassword) ? [AllowedAction(action: .reissue, roles: admin, byRequester: false)] : [])
         case .notified:
             return [AllowedAction(action: .archive, roles: staf, byRequester: false)]
                 + (facts.receiptConfirmed ? [] : [AllowedAction(action: .confirmReceipt, roles: admin, byRequester: true)])
@@ -359,7 +371,7 @@ public enum RequestStateMachine {
         if permitted.byRequester && isRequester { return nil }
         guard permitted.roles.contains(actor.role) else { return .notPermitted(role: actor.role, action: action) }
         // Separation of duties, most specific rule first.
-        if action == .execute, actor.userID == facts.subject {
+        if action == .execute || action == .reissue, actor.userID == facts.subject {
             return .separationOfDuties(rule: "nobody resets or looks up their own account through the gate")
         }
         if case .validity(_, let subject, _, _) = event, subject == actor.userID {

@@ -47,10 +47,17 @@ public struct HealthController: Sendable {
 
     /// Checks the database and the migrations; never throws, so the probe always gets an answer.
     func readiness() async -> HealthReport {
+        // Ready means writable: a standby, a demoted primary or a maintenance switch answers
+        // SELECT 1 but refuses every step, so the probe asks what a write would meet.
         do {
-            try await pool.withConnection { connection in
-                try await connection.query("SELECT 1")
+            let writable = try await pool.withConnection { connection in
+                let writable = try await connection.query(
+                    "SELECT NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off' AS writable"
+                ).first?.decode(Bool.self, column: "writable") ?? false
+                if !writable { await connection.discardOnRelease() }
+                return writable
             }
+            if !writable { return HealthReport(status: "unavailable", checks: ["database": "read_only", "migrations": "unknown"]) }
         } catch {
             return HealthReport(status: "unavailable", checks: ["database": "unreachable", "migrations": "unknown"])
         }

@@ -30,20 +30,12 @@ public enum ProblemMapping {
             // A last line behind the typed inputs: text PostgreSQL cannot store (a NUL byte).
             return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Teks mengandung karakter NUL.",
                            detailEN: "Text may not contain NUL characters.")
-        case let error as PostgresError where error.sqlState == .queryCanceled:
-            // statement_timeout: the database is slow or a lock is held; the request may be retried.
-            return Problem(status: .serviceUnavailable, code: "database_busy", detailID: "Basis data sedang sibuk; coba lagi sebentar.",
-                           detailEN: "The database is busy; try again shortly.", retryAfter: 2)
-        case PostgresError.poolTimeout:
-            return Problem(status: .serviceUnavailable, code: "database_busy", detailID: "Basis data sedang sibuk; coba lagi sebentar.",
-                           detailEN: "The database is busy; try again shortly.", retryAfter: 2)
         case let error as PostgresError where error.sqlState?.errorClass == "23":
             // A constraint the typed inputs did not anticipate: the request conflicts with what is stored.
             return Problem(status: .conflict, code: "conflict", detailID: "Permintaan bertentangan dengan data yang tersimpan.",
                            detailEN: "The request conflicts with the stored data.", extra: ["constraint": Self.constraint(of: error)])
-        case let error as PostgresError where error.isConnectionProblem:
-            return Problem(status: .serviceUnavailable, code: "database_unavailable", detailID: "Basis data tidak dapat dihubungi.",
-                           detailEN: "The database cannot be reached.", retryAfter: 5)
+        case let error as PostgresError where error.fault != nil:
+            return database(error.fault ?? .unavailable)
         case is NIOTooManyBytesError:
             return Problem(status: .contentTooLarge, code: "body_too_large", detailID: "Isi permintaan terlalu besar.",
                            detailEN: "The request body is too large.")
@@ -54,6 +46,21 @@ public enum ProblemMapping {
             return Problem(status: status, code: code, detailID: message, detailEN: message)
         default:
             return internalError
+        }
+    }
+
+    /// Every database failure class, once: a statement or lock timeout, a deadlock that outlived
+    /// its retries, a full pool are "busy" (seconds); read-only, out of space, shut down or gone
+    /// are "unavailable" (until it is mended or fails over). Never a 500.
+    static func database(_ fault: DatabaseFault) -> Problem {
+        switch fault {
+        case .busy:
+            return Problem(status: .serviceUnavailable, code: "database_busy", detailID: "Basis data sedang sibuk; coba lagi sebentar.",
+                           detailEN: "The database is busy; try again shortly.", retryAfter: 2)
+        case .unavailable:
+            return Problem(status: .serviceUnavailable, code: "database_unavailable",
+                           detailID: "Basis data sedang tidak dapat menerima perubahan; coba lagi nanti.",
+                           detailEN: "The database cannot take changes right now; try again later.", retryAfter: 5)
         }
     }
 
@@ -203,6 +210,8 @@ public enum ProblemMapping {
         case .exportBeforeArchive:
             return Problem(status: .conflict, code: "not_archived",
                            detailID: "Berkas belum diarsipkan: hanya Admin PPE yang dapat mengekspor sekarang, dengan alasan.", detailEN: error.description)
+        case .busy:
+            return database(.busy)
         case .documentPurged:
             return Problem(status: .gone, code: "document_purged", detailID: "Isi dokumen sudah dimusnahkan setelah masa retensi.", detailEN: error.description)
         }

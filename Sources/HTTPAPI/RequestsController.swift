@@ -104,7 +104,7 @@ struct RequestsController: Sendable {
             return .handover(channel: body.channel, recipient: body.recipient, handedAt: body.handedAt)
         }
         let bodiless: [(String, StepForm)] = [
-            ("supplement", .supplement), ("execute", .execute), ("notify", .notify), ("confirm-receipt", .confirmReceipt), ("archive", .archive),
+            ("supplement", .supplement), ("execute", .execute), ("reissue", .reissue), ("notify", .notify), ("confirm-receipt", .confirmReceipt), ("archive", .archive),
         ]
         for (path, form) in bodiless {
             step(group, path) { request, _ in

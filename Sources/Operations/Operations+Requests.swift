@@ -13,8 +13,11 @@ public struct SubmitForm: Sendable {
     public var requesterContact: String
     public var channel: String
     public var priority: String?
+    /// Filed with the request, all or nothing.
+    public var documents: [DocumentForm]
     public init(kinds: [String], subject: SubjectHint, subjectRole: String?, requesterName: String, requesterContact: String,
-                channel: String, priority: String?) {
+                channel: String, priority: String?, documents: [DocumentForm] = []) {
+        self.documents = documents
         self.kinds = kinds
         self.subject = subject
         self.subjectRole = subjectRole
@@ -47,6 +50,8 @@ public enum StepForm: Sendable {
     /// Step 8: `channel` phone, in_person, email or letter; `handedAt` ISO 8601, now when absent.
     case handover(channel: String?, recipient: String?, handedAt: String?)
     case notify, supplement, execute, confirmReceipt, archive
+    /// Step 6 again: the temporary password was never seen (the answer was lost).
+    case reissue
 }
 
 /// A request with its documents and its record (timeline, notices, hand-over, deviations), for whoever may read it.
@@ -79,7 +84,8 @@ extension Operations {
         let new = try NewRequest(
             kinds: form.kinds, subject: form.subject, subjectRole: form.subjectRole, requesterName: form.requesterName,
             requesterContact: form.requesterContact, channel: form.channel, priority: form.priority)
-        return try await gate.submit(new, by: caller.actor)
+        let uploads = try form.documents.map(upload)
+        return try await gate.submit(new, documents: uploads, by: caller.actor)
     }
 
     public func request(_ reference: String, by caller: Caller) async throws -> RequestDetails {
@@ -114,13 +120,16 @@ extension Operations {
     /// `read` receives the document (up to 10 MiB) only once the caller may see the request.
     public func addDocument(to reference: String, by caller: Caller, _ read: () async throws -> DocumentForm) async throws -> DocumentInfo {
         let request = try await readable(reference, by: caller)
-        let form = try await read()
+        return try await gate.addDocument(try upload(try await read()), to: request.id, by: caller.actor)
+    }
+
+    /// A document as the gate files it: type, name, size and magic bytes checked.
+    func upload(_ form: DocumentForm) throws -> DocumentUpload {
         guard let type = form.type.flatMap(DocumentType.init(rawValue:)) else {
             throw InputError(field: "type", reason: "must be surat_permohonan, sk_pengangkatan or other")
         }
         guard let fileName = form.fileName else { throw InputError(field: "file_name", reason: "is required: the document's file name") }
-        let upload = try DocumentUpload(type: type, fileName: fileName, mediaType: form.mediaType, content: form.content, limit: gate.documentLimit)
-        return try await gate.addDocument(upload, to: request.id, by: caller.actor)
+        return try DocumentUpload(type: type, fileName: fileName, mediaType: form.mediaType, content: form.content, limit: gate.documentLimit)
     }
 
     public func document(_ documentID: String, of reference: String, by caller: Caller) async throws -> (DocumentInfo, [UInt8]) {
@@ -163,6 +172,9 @@ extension Operations {
             // A hijacked session alone resets nobody: step 6 needs a recent second factor.
             try requireStepUp(caller)
             event = .execute
+        case .reissue:
+            try requireStepUp(caller)
+            event = .reissue
         case .confirmReceipt: event = .confirmReceipt
         case .archive: event = .archive
         }

@@ -34,7 +34,15 @@ public struct ServiceGraph: Sendable {
             ?? HashingPool(queueLimit: settings.hashQueueLimit, admissionWait: settings.hashAdmissionWait, waitObserver: hashWait)
         let hasher = try PasswordHasher(parameters: settings.argon2, pool: hashingPool, randomBytes: randomBytes)
         let audit = AuditTrail()
-        let secrets = try settings.secretsKeyFile.map { try SecretBox.load(path: $0) } ?? .ephemeral()
+        // A deployment (a key file configured) checks that its key and delivery mode are the
+        // database's before anything is served; tests run with a key of their own and skip it.
+        let secrets: SecretBox
+        if let path = settings.secretsKeyFile {
+            secrets = try await DeploymentFacts.secretsKey(at: path, pool: pool, now: clock.now)
+            try await DeploymentFacts.agreeOnSealedDelivery(settings.sealedDelivery, pool: pool, now: clock.now)
+        } else {
+            secrets = .ephemeral()
+        }
         let credentials = try await Credentials(
             pool: pool, hasher: hasher, policy: try PasswordPolicy.standard(minimumLength: settings.passwordMinimumLength),
             settings: settings.credentials, clock: clock, randomBytes: randomBytes, audit: audit,

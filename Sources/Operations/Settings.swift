@@ -66,9 +66,10 @@ public struct Settings: Sendable {
     /// The console's cookies carry `Secure`: over TLS always; behind a TLS proxy when told
     /// (`SPSE_COOKIE_SECURE=true`).
     public var cookieSecure = false
-    /// The 32-byte key that seals TOTP secrets (`SPSE_SECRETS_KEY_FILE`, made 0600 when missing);
-    /// nil: a key for this process only (tests).
-    public var secretsKeyFile: String? = ".data/secrets.key"
+    /// The 32-byte key that seals TOTP secrets (`SPSE_SECRETS_KEY_FILE`, made 0600 when missing
+    /// and the database holds nothing sealed); by default in the service's state directory, never
+    /// relative to the working directory. nil: a key for this process only (tests).
+    public var secretsKeyFile: String?
     /// Step 6 splits a temporary password: the Admin PPE sees the first half, the second goes
     /// sealed to the e-mail address on file (`SPSE_SEALED_DELIVERY=true`; off: the SOP's hand-over).
     public var sealedDelivery = false
@@ -138,7 +139,7 @@ public struct Settings: Sendable {
         smtp = try SMTPConfiguration.fromEnvironment(environment)
         abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false
-        secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? secretsKeyFile
+        secretsKeyFile = reader.text("SPSE_SECRETS_KEY_FILE") ?? Self.stateDirectory(environment) + "/secrets.key"
         sealedDelivery = try reader.choice("SPSE_SEALED_DELIVERY", ["true", "false"]).map { $0 == "true" } ?? false
         // The notice file keeps what it is given, in clear: a sealed half goes only by SMTP.
         if sealedDelivery && smtp == nil {
@@ -156,6 +157,17 @@ public struct Settings: Sendable {
     }
 
     /// Refuses plain HTTP on a network address unless told so (as Keycloak's production mode does).
+    /// Where the service keeps its own files by default, whatever the working directory:
+    /// systemd's `STATE_DIRECTORY`, then `$XDG_STATE_HOME/spse-accounts`, `~/.local/state/spse-accounts`,
+    /// and `/var/lib/spse-accounts` for a process without a home.
+    static func stateDirectory(_ environment: [String: String]) -> String {
+        func absolute(_ key: String) -> String? { environment[key].flatMap { $0.hasPrefix("/") ? $0 : nil } }
+        if let state = absolute("STATE_DIRECTORY") { return state.split(separator: ":").first.map(String.init) ?? state }
+        if let xdg = absolute("XDG_STATE_HOME") { return xdg + "/spse-accounts" }
+        if let home = absolute("HOME") { return home + "/.local/state/spse-accounts" }
+        return "/var/lib/spse-accounts"
+    }
+
     public func checkTransport() throws {
         guard tlsCertificateFile == nil, !listensOnLoopback, !allowPlainHTTP else { return }
         throw SettingsError(variable: "SPSE_HOST",

@@ -13,6 +13,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// service runs is a fixed text, so the cache stays small, and PostgreSQL parses each text once
     /// per connection instead of once per call (parsing was a third of its CPU under load).
     private var prepared: [String: String] = [:]
+    /// Set (on `queue`) when the server answered in a way that makes this session useless to the
+    /// next borrower — read-only, or gone: the pool closes it instead of lending it again.
+    private var poisoned = false
 
     private init(handle: OpaquePointer, queue: DispatchQueue) {
         self.handle = handle
@@ -94,8 +97,14 @@ public final class PostgresConnection: @unchecked Sendable {
         (try? await onQueue {
             // First read collects the server's farewell message, the second sees the EOF.
             for _ in 0..<2 where PQconsumeInput(self.handle) == 0 { break }
-            return PQstatus(self.handle) == CONNECTION_OK && PQtransactionStatus(self.handle) == PQTRANS_IDLE
+            return !self.poisoned && PQstatus(self.handle) == CONNECTION_OK && PQtransactionStatus(self.handle) == PQTRANS_IDLE
         }) ?? false
+    }
+
+    /// Keeps this session from the next borrower (it reported itself read-only): the pool closes
+    /// it on return, and a new session may find a primary that takes writes.
+    public func discardOnRelease() async {
+        _ = try? await onQueue { self.poisoned = true }
     }
 
     /// The server's process id for this session (for `pg_terminate_backend` in tests and admin).
@@ -141,7 +150,12 @@ public final class PostgresConnection: @unchecked Sendable {
         } else {
             result = PQexec(handle, sql)
         }
-        return try Self.consume(result, connection: handle)
+        do {
+            return try Self.consume(result, connection: handle)
+        } catch let error as PostgresError where error.poisonsConnection {
+            poisoned = true
+            throw error
+        }
     }
 
     /// The name `sql` is prepared under on this session, preparing it the first time. A failed

@@ -28,11 +28,39 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The constraint the server named (a unique index, a check), when it named one.
+    public var constraint: String? {
+        if case .server(let error) = self { return error.constraint }
+        return nil
+    }
+
     /// True when a retry on a new connection may succeed: the server went away or is starting up.
     public var isConnectionProblem: Bool {
         switch self {
         case .connectionFailed, .connectionLost: return true
         case .server(let error): return error.sqlState.isConnectionException
+        default: return false
+        }
+    }
+
+    /// What a failure says of the database, for the one mapping to 503: nil when it is about the
+    /// request (a constraint, bad text) or a bug.
+    public var fault: DatabaseFault? {
+        switch self {
+        case .connectionFailed, .connectionLost, .poolClosed: return .unavailable
+        case .poolTimeout: return .busy
+        case .server(let error): return error.sqlState.fault
+        default: return nil
+        }
+    }
+
+    /// True when the connection that reported this must not serve another borrower: it lost its
+    /// server, or its session is read-only (a demoted primary, a standby, a maintenance switch) —
+    /// a new connection may reach a primary that takes writes, so the pool heals by itself.
+    public var poisonsConnection: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost: return true
+        case .server(let error): return error.sqlState == .readOnlyTransaction || error.sqlState.isConnectionException
         default: return false
         }
     }
@@ -104,6 +132,9 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let insufficientPrivilege = SQLState("42501")
     public static let raiseException = SQLState("P0001")
     public static let queryCanceled = SQLState("57014")
+    public static let readOnlyTransaction = SQLState("25006")
+    public static let lockNotAvailable = SQLState("55P03")
+    public static let tooManyConnections = SQLState("53300")
 
     /// The two-character class ("23" integrity constraint violation, "40" transaction rollback, …).
     public var errorClass: Substring { code.prefix(2) }
@@ -118,5 +149,24 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
         self == .serializationFailure || self == .deadlockDetected
     }
 
+    /// Every failure class that says the database, not the request, is the problem: busy (a
+    /// statement or lock timeout, a deadlock or serialization failure that outlived its retries,
+    /// no free server slot) or unavailable (read-only, out of disk or memory, shutting down, gone).
+    public var fault: DatabaseFault? {
+        if self == .queryCanceled || self == .lockNotAvailable || self == .tooManyConnections || isTransactionRetryable { return .busy }
+        if self == .readOnlyTransaction || errorClass == "53" || errorClass == "57" || errorClass == "58" || isConnectionException {
+            return .unavailable
+        }
+        return nil
+    }
+
     public var description: String { code }
+}
+
+/// The two things a database failure can mean to a caller: retry shortly, or retry later.
+public enum DatabaseFault: Sendable, Equatable {
+    /// Overloaded or contended: seconds.
+    case busy
+    /// Not taking writes or not there: until an operator or a failover mends it.
+    case unavailable
 }

@@ -8,6 +8,8 @@ import NIOSSL
 /// Sends notices through an SMTP relay: EHLO, STARTTLS (required unless configured `none`),
 /// AUTH PLAIN when credentials are set, one message per connection.
 public struct SMTPNoticeSender: NoticeSender {
+    /// The sealed channel: a sealed half goes to the e-mail on file, and nowhere else.
+    public var isSealedChannel: Bool { true }
     let configuration: SMTPConfiguration
     let group: any EventLoopGroup
 

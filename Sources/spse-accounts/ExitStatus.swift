@@ -52,8 +52,8 @@ enum ExitStatus {
             return (refused, "migrations")
         case PostgresError.invalidText:
             return (usage, "invalid_input")
-        case let error as PostgresError where error.isConnectionProblem:
-            return (databaseUnavailable, "database_unavailable")
+        case let error as PostgresError where error.fault != nil:
+            return (databaseUnavailable, error.fault == .busy ? "database_busy" : "database_unavailable")
         case is InputError:
             return (usage, "invalid_input")
         case is SettingsError:
@@ -78,6 +78,7 @@ enum ExitStatus {
             case .wrongState: return (refused, "wrong_state")
             case .notPermitted: return (refused, "not_permitted")
             case .separationOfDuties: return (refused, "separation_of_duties")
+            case .busy: return (databaseUnavailable, "database_busy")
             default: return (refused, "refused")
             }
         case let error as ProvisioningError:

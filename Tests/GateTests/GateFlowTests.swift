@@ -153,7 +153,7 @@ struct GateFlowTests {
                     Issue.record("unexpected refusal \(error)"); continue
                 }
                 #expect(current == .executed)
-                #expect(allowed.map(\.action) == [.handover, .notify])
+                #expect(allowed.map(\.action) == [.handover, .notify, .reissue])
             }
             #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'password.reset'") == 1)
             #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE step = 6") == 1)

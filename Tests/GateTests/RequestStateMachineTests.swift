@@ -49,7 +49,7 @@ struct RequestStateMachineTests {
         let notice = RequestStateMachine.apply(.notify, to: f, by: admin)
         #expect(to(notice) == .executed && (try! notice.get().endsStep) == nil)
         f.noticeQueued = true
-        #expect(RequestStateMachine.allowed(in: f).map(\.action) == [.handover])
+        #expect(RequestStateMachine.allowed(in: f).map(\.action) == [.handover, .reissue])
         let handover = Handover(channel: .phone, recipient: "Sekar", handedAt: Date(timeIntervalSince1970: 1_000))
         let t8 = RequestStateMachine.apply(.handover(handover), to: f, by: admin)
         #expect(to(t8) == .notified && (try! t8.get().endsStep) == 8 && (try! t8.get().opensStep) == 9)
@@ -112,7 +112,7 @@ struct RequestStateMachineTests {
         let archived = refusal(RequestStateMachine.apply(.archive, to: facts(.archived), by: staf))
         #expect(archived?.description == "the request is archived; allowed now: nothing: the request is archived")
         let executed = refusal(RequestStateMachine.apply(.execute, to: facts(.executed), by: admin))
-        #expect(executed?.description == "the request is executed; allowed now: handover by admin_ppe; notify by admin_ppe")
+        #expect(executed?.description == "the request is executed; allowed now: handover by admin_ppe; notify by admin_ppe; reissue by admin_ppe")
     }
 
     @Test("each step belongs to its role", arguments: [

@@ -192,7 +192,7 @@ struct SOPTableTests {
             let since = f.accounts.clock.now
             minutes(f, 3)
             let noticed = try await f.operations.act(.notify, on: request.number, by: f.admin2)
-            #expect(noticed.request.state == .executed && noticed.request.allowedActions.map(\.action) == [.handover])
+            #expect(noticed.request.state == .executed && noticed.request.allowedActions.map(\.action) == [.handover, .reissue])
             await #expect(throws: InputError.self) {
                 try await f.operations.act(.handover(channel: "phone", recipient: nil, handedAt: nil), on: request.number, by: f.admin2)
             }

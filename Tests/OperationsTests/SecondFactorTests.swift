@@ -245,6 +245,9 @@ final class CapturingSender: NoticeSender, @unchecked Sendable {
     private var notices: [OutgoingNotice] = []
     var sent: [OutgoingNotice] { lock.withLock { notices } }
     func send(_ notice: OutgoingNotice) async throws { lock.withLock { notices.append(notice) } }
+    /// Stands where SMTP stands: the sealed channel.
+    let isSealedChannel: Bool
+    init(isSealedChannel: Bool = true) { self.isSealedChannel = isSealedChannel }
 }
 
 @Suite("Sealed delivery")
