@@ -36,6 +36,9 @@ public enum ProblemMapping {
                            detailEN: "The request conflicts with the stored data.", extra: ["constraint": Self.constraint(of: error)])
         case let error as PostgresError where error.fault != nil:
             return database(error.fault ?? .unavailable)
+        case is CancellationError:
+            // The work was cut off (a shutdown past its deadline): nothing was done; another instance may serve it.
+            return database(.unavailable)
         case is NIOTooManyBytesError:
             return Problem(status: .contentTooLarge, code: "body_too_large", detailID: "Isi permintaan terlalu besar.",
                            detailEN: "The request body is too large.")

@@ -17,13 +17,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// next borrower — read-only, or gone: the pool closes it instead of lending it again.
     private var poisoned = false
 
+    /// libpq's cancel request for this session: safe to send from any thread while a statement
+    /// runs on `queue` (PQcancel is thread-safe), so a cancelled task stops its statement at once.
+    private let cancelRequest: OpaquePointer?
+
     private init(handle: OpaquePointer, queue: DispatchQueue) {
         self.handle = handle
         self.queue = queue
+        self.cancelRequest = PQgetCancel(handle)
     }
 
     deinit {
         if !closed { PQfinish(handle) }
+        if let cancelRequest { PQfreeCancel(cancelRequest) }
     }
 
     /// Settings every connection starts with, so that decoding never depends on server defaults.
@@ -75,6 +81,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one parameterized statement (`$1`, `$2`, …) and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        // A cancelled task (a shutdown past its deadline) starts nothing new: its transaction
+        // cannot reach COMMIT, so a step cut off leaves nothing behind.
+        try Task.checkCancellation()
         let binds = parameters.map(\.postgresBind)
         return try await onQueue { try self.executeBlocking(sql, binds: binds) }
     }
@@ -88,6 +97,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs trusted SQL text that may hold several statements and no parameters: migration files
     /// and transaction control only, never text that carries a value.
     public func executeScript(_ sql: String) async throws {
+        if sql != "ROLLBACK" { try Task.checkCancellation() }
         _ = try await onQueue { try self.executeBlocking(sql, binds: nil) }
     }
 
@@ -124,10 +134,24 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: Blocking core (runs on `queue` only)
 
+    /// Runs `work` on the connection's queue. When the calling task is cancelled meanwhile, the
+    /// server is asked to cancel the statement in flight (it then fails with 57014), so no task
+    /// waits on the database past its cancellation.
     func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async { continuation.resume(with: Result { try work() }) }
+            }
+        } onCancel: {
+            self.cancelInFlight()
         }
+    }
+
+    /// Asks the server to cancel what this session runs now; harmless when it runs nothing.
+    private func cancelInFlight() {
+        guard let cancelRequest else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelRequest, &buffer, Int32(buffer.count))
     }
 
     var rawHandle: OpaquePointer {

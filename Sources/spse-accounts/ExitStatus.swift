@@ -56,6 +56,8 @@ enum ExitStatus {
             return (databaseUnavailable, error.fault == .busy ? "database_busy" : "database_unavailable")
         case is InputError:
             return (usage, "invalid_input")
+        case is CancellationError:
+            return (databaseUnavailable, "cancelled")
         case is SettingsError:
             return (usage, "configuration")
         case let error as OperatorAuthenticationError:

@@ -24,7 +24,7 @@ final class LogLines: Sendable {
             set { metadata[key] = newValue }
         }
         func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            sink.lines.withLock { $0.append("\(level) \(message)") }
+            sink.lines.withLock { $0.append("\(level) \(message)" + (metadata.map { " \($0)" } ?? "")) }
         }
     }
 

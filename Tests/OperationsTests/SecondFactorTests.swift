@@ -294,6 +294,17 @@ struct SealedDeliveryTests {
             let body = try stored.decode(String.self, column: "body")
             #expect(isSealed && body.contains("{sealed}"))
 
+            // Another instance without the sealed channel (notices to a file) runs its round first:
+            // it leaves the sealed half for the one that is, and never writes it in clear.
+            let file = NSTemporaryDirectory() + "spse-notices-\(UUID().uuidString).jsonl"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            _ = try await OutboxDispatcher(pool: accounts.pool, sender: FileNoticeSender(path: file), clock: accounts.clock.serviceClock,
+                                           secrets: graph.secrets).deliverDue()
+            let plain = CapturingSender(isSealedChannel: false)
+            _ = try await OutboxDispatcher(pool: accounts.pool, sender: plain, clock: accounts.clock.serviceClock, secrets: graph.secrets).deliverDue()
+            #expect(!((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("Bagian kedua") && plain.sent.allSatisfy { $0.step != 6 })
+            #expect(try await accounts.count("SELECT count(*) FROM outbox WHERE step = 6 AND delivered_at IS NULL AND sealed IS NOT NULL") == 1)
+
             let sender = CapturingSender()
             _ = try await OutboxDispatcher(pool: accounts.pool, sender: sender, clock: accounts.clock.serviceClock, secrets: graph.secrets).deliverDue()
             let mail = try #require(sender.sent.first { $0.step == 6 })
