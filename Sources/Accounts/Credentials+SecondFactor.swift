@@ -56,7 +56,9 @@ extension Credentials {
     public func completeLogin(challenge: String, code: String, from address: String? = nil) async throws -> LoginOutcome {
         let now = clock.now
         let digest = Array(SHA256.hash(data: Data(challenge.utf8)))
-        return try await pool.withTransaction { connection -> LoginOutcome in
+        // Everything, the reservation included, in one transaction: a code that reaches no verdict
+        // rolls its reservation back; a deadlock is run again.
+        return try await pool.withRetryingTransaction(isolation: .readCommitted) { connection -> LoginOutcome in
             guard let row = try await connection.query(
                 """
                 SELECT c.account_id, a.user_id, a.role, a.status, c.attempts FROM login_challenges c JOIN accounts a ON a.id = c.account_id

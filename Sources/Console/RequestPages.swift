@@ -149,7 +149,7 @@ struct RequestPages {
         do {
             // Step 6's form carries the step-up code: proved first, so the operation sees a fresh second factor.
             var early: ConsoleForm?
-            if action == "execute", let token = page.token {
+            if action == "execute" || action == "reissue", let token = page.token {
                 let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
                 if let code = form["code"] {
                     do {
@@ -173,6 +173,7 @@ struct RequestPages {
                 case "notify": return .notify
                 case "supplement": return .supplement
                 case "execute": return .execute
+                case "reissue": return .reissue
                 case "confirm-receipt": return .confirmReceipt
                 case "archive": return .archive
                 default: throw HTTPError(.notFound)
@@ -182,7 +183,7 @@ struct RequestPages {
             return try await detailPage(request, page, reference: reference, error: console.message(for: error, page).text,
                                         status: ProblemMapping.problem(for: error).status)
         }
-        if action == "execute" {
+        if action == "execute" || action == "reissue" {
             // The one page that shows the temporary password: never cached (the middleware says
             // no-store), and not reachable again — reloading it does not re-run step 6.
             var data: [String: Any?] = ["heading": console.t("executed_heading", page), "forUser": result.request.subjectUserID]
@@ -220,7 +221,7 @@ struct RequestPages {
         let can: [String: Bool] = [
             "stepUpCode": needsCode,
             "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
-            "validity": may(.validity), "execute": may(.execute), "handover": may(.handover),
+            "validity": may(.validity), "execute": may(.execute), "handover": may(.handover), "reissue": may(.reissue),
             "confirmReceipt": may(.confirmReceipt) && !isRequester, "archive": may(.archive),
             "export": r.state == .archived && AccessPolicy.allows(caller.role, .readAllRequests),
             "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
