@@ -24,7 +24,7 @@ public struct AuditCheckpoint: Codable, Sendable, Equatable {
 
     /// The head of the chain now, signed; nil when the trail is empty.
     public static func make(signingWith key: Curve25519.Signing.PrivateKey, at now: Date, on connection: PostgresConnection) async throws -> AuditCheckpoint? {
-        guard let head = try await connection.query("SELECT id, encode(hash, 'hex') AS hash FROM audit_events ORDER BY id DESC LIMIT 1").first
+        guard let head = try await connection.query("SELECT seq AS id, encode(hash, 'hex') AS hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").first
         else { return nil }
         let row = try head.decode(Int64.self, column: "id")
         let hash = try head.decode(String.self, column: "hash")
@@ -53,7 +53,7 @@ public struct AuditCheckpoint: Codable, Sendable, Equatable {
         guard let signatureBytes = Data(base64Encoded: signature),
               publicKey.isValidSignature(signatureBytes, for: Self.message(row: row, hash: hash, at: at))
         else { return .badSignature(row: row) }
-        guard let stored = try await connection.query("SELECT encode(hash, 'hex') AS hash FROM audit_events WHERE id = $1", [row]).first
+        guard let stored = try await connection.query("SELECT encode(hash, 'hex') AS hash FROM audit_events WHERE seq = $1", [row]).first
         else { return .rowGone(row: row) }
         return try stored.decode(String.self, column: "hash") == hash ? nil : .rowChanged(row: row)
     }

@@ -3,26 +3,46 @@ import Foundation
 import Postgres
 
 /// Appends to and checks the hash-chained `audit_events` table. `record` takes the caller's
-/// connection so the row is written in the same transaction as the change it records.
+/// connection so the row is written in the same transaction as the change it records — unsealed,
+/// with no lock and no read of the chain, so audited writes run in parallel. `seal` (one sealer at
+/// a time: `serve` every `SPSE_AUDIT_SEAL_INTERVAL_MS`, or `audit seal`) chains the committed rows
+/// in the order it finds them (`sql/014_audit_sequencer.sql`).
 public struct AuditTrail: Sendable {
-    /// Serializes appends so each row sees its true predecessor; held until the caller commits.
-    static let chainLockKey: Int64 = 0x5350_5345_4155_4454  // "SPSEAUDT"
+    /// A row left unsealed longer than this is reported by `verify`: no sealer is running.
+    public static let unsealedBound: TimeInterval = 60
 
     public init() {}
 
     /// Appends `event`; must run inside the caller's transaction.
     public func record(_ event: AuditEvent, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock($1)", [Self.chainLockKey])
+        try await record([event], on: connection)
+    }
+
+    /// Appends `events` in one statement (a step's rows, at its end), in the caller's transaction.
+    public func record(_ events: [AuditEvent], on connection: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        var parameters: [any PostgresEncodable] = []
+        var rows: [String] = []
+        for (index, event) in events.enumerated() {
+            let base = index * 6
+            rows.append("($\(base + 1)::timestamptz, $\(base + 2)::text, $\(base + 3)::text, $\(base + 4)::text, $\(base + 5)::text, $\(base + 6)::jsonb)")
+            parameters += [event.occurredAt, event.actor, event.action, event.subject, event.requestID, JSONB(event.details)] as [any PostgresEncodable]
+        }
         try await connection.execute(
-            """
-            INSERT INTO audit_events (occurred_at, actor, action, subject, request_id, details, prev_hash, hash)
-            SELECT e.occurred_at, e.actor, e.action, e.subject, e.request_id, e.details, p.hash,
-                   sha256(coalesce(p.hash, ''::bytea) || audit_canonical(e.occurred_at, e.actor, e.action, e.subject, e.request_id, e.details))
-            FROM (SELECT $1::timestamptz AS occurred_at, $2::text AS actor, $3::text AS action, $4::text AS subject,
-                         $5::text AS request_id, $6::jsonb AS details) e
-            LEFT JOIN (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) p ON true
-            """,
-            [event.occurredAt, event.actor, event.action, event.subject, event.requestID, JSONB(event.details)])
+            "INSERT INTO audit_events (occurred_at, actor, action, subject, request_id, details) VALUES " + rows.joined(separator: ", "),
+            parameters)
+    }
+
+    /// Chains every committed unsealed row; returns how many. Another sealer at work makes this a
+    /// no-op (0): its round seals them.
+    @discardableResult
+    public func seal(on connection: PostgresConnection, batch: Int = 5000) async throws -> Int {
+        var total = 0
+        while true {
+            let sealed = try await connection.query("SELECT audit_seal($1) AS sealed", [batch]).first?.decode(Int.self, column: "sealed") ?? 0
+            total += sealed
+            if sealed < batch { return total }
+        }
     }
 
     /// The outcome of `verify`: how many rows were checked and the first one that is wrong.
@@ -42,17 +62,18 @@ public struct AuditTrail: Sendable {
 
     /// Recomputes the chain in Swift, independently of the SQL that wrote it, and names the first
     /// row that was edited, or that follows a removed row.
-    public func verify(on connection: PostgresConnection, batchSize: Int = 5000) async throws -> Verification {
+    public func verify(on connection: PostgresConnection, batchSize: Int = 5000,
+                       unsealedBound: TimeInterval = AuditTrail.unsealedBound) async throws -> Verification {
         var previous: [UInt8]? = nil
-        var lastID: Int64 = 0
+        var lastSeq: Int64 = 0
         var checked = 0
         while true {
             let rows = try await connection.query(
                 """
                 SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor, action, subject, request_id,
-                       details::text, prev_hash, hash
-                FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2
-                """, [lastID, batchSize])
+                       details::text, prev_hash, hash, seq
+                FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2
+                """, [lastSeq, batchSize])
             if rows.count == 0 { break }
             for row in rows {
                 let id = try row.decode(Int64.self, at: 0)
@@ -64,6 +85,7 @@ public struct AuditTrail: Sendable {
                 let details = try row.decode(String.self, at: 6)
                 let prevHash = try row.decode([UInt8]?.self, at: 7)
                 let hash = try row.decode([UInt8].self, at: 8)
+                let seq = try row.decode(Int64.self, at: 9)
                 if prevHash != previous {
                     return Verification(rowsChecked: checked, firstBrokenRow: id, reason: "does not follow its predecessor (a row before it was removed or edited)")
                 }
@@ -73,11 +95,43 @@ public struct AuditTrail: Sendable {
                     return Verification(rowsChecked: checked, firstBrokenRow: id, reason: "its content does not match its hash (the row was edited)")
                 }
                 previous = hash
-                lastID = id
+                lastSeq = seq
                 checked += 1
             }
         }
+        if let stale = try await staleUnsealed(on: connection, bound: unsealedBound) { return stale.verification(checked: checked) }
         return Verification(rowsChecked: checked, firstBrokenRow: nil, reason: nil)
+    }
+
+    /// What `audit verify` (CLI and API) reports: a row that waited past the bound, even though
+    /// this check then seals it as a sealer would; else the chain as it stands once sealed.
+    public func sealAndVerify(on connection: PostgresConnection) async throws -> Verification {
+        let stale = try await staleUnsealed(on: connection)
+        try await seal(on: connection)
+        let verification = try await verify(on: connection)
+        if let stale, verification.isIntact { return stale.verification(checked: verification.rowsChecked) }
+        return verification
+    }
+
+    /// A row left unsealed longer than `bound`.
+    public struct Stale: Sendable {
+        public let id: Int64
+        public let waited: Int
+        public let bound: Int
+        public func verification(checked: Int) -> Verification {
+            Verification(rowsChecked: checked, firstBrokenRow: id,
+                         reason: "unsealed for \(waited) s, longer than \(bound) s (is a sealer — serve, or `audit seal` — running?)")
+        }
+    }
+
+    /// The oldest row the sealer should long have chained: no sealer runs, or none keeps up.
+    public func staleUnsealed(on connection: PostgresConnection, bound: TimeInterval = AuditTrail.unsealedBound) async throws -> Stale? {
+        guard let row = try await connection.query(
+            """
+            SELECT id, extract(epoch FROM now() - recorded_at)::float8 AS waited FROM audit_events
+            WHERE seq IS NULL AND recorded_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 1
+            """, [bound]).first else { return nil }
+        return Stale(id: try row.decode(Int64.self, column: "id"), waited: Int(try row.decode(Double.self, column: "waited")), bound: Int(bound))
     }
 
     /// Mirrors `audit_canonical` in sql/002_audit_trail.sql; lengths are in characters, as there.

@@ -3,8 +3,8 @@ import Crypto
 import Foundation
 import Postgres
 
-/// Writes a checkpoint: an `audit.checkpoint` row, then the signed head (that very row), in one
-/// transaction, appended to `path` (or returned only) — for the CLI and for `serve`'s timer.
+/// Writes a checkpoint: an `audit.checkpoint` row, then — once the chain is sealed up to it — the
+/// signed head, appended to `path` (or returned only) — for the CLI and for `serve`'s timer.
 public enum AuditCheckpointWriter {
     public struct Empty: Error, CustomStringConvertible {
         public init() {}
@@ -13,11 +13,14 @@ public enum AuditCheckpointWriter {
 
     public static func write(signingWith key: Curve25519.Signing.PrivateKey, to path: String?, pool: ConnectionPool,
                              now: Date = Date()) async throws -> AuditCheckpoint? {
-        let checkpoint = try await pool.withTransaction { connection in
+        try await pool.withTransaction { connection in
             try await AuditTrail().record(
                 AuditEvent(occurredAt: now, actor: "system", action: "audit.checkpoint",
                            details: ["public_key": .string(key.publicKey.rawRepresentation.base64EncodedString())]),
                 on: connection)
+        }
+        let checkpoint = try await pool.withConnection { connection in
+            try await AuditTrail().seal(on: connection)
             return try await AuditCheckpoint.make(signingWith: key, at: now, on: connection)
         }
         if let checkpoint, let path { try AuditSigningKey.append(checkpoint, to: path) }

@@ -75,6 +75,6 @@ extension Operations {
 
     public func verifyAudit(by caller: Caller) async throws -> AuditTrail.Verification {
         try AccessPolicy.require(caller.role, .readAudit)
-        return try await pool.withConnection { try await audit.verify(on: $0) }
+        return try await pool.withConnection { try await audit.sealAndVerify(on: $0) }
     }
 }

@@ -6,6 +6,6 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check and export the audit trail.",
-        subcommands: [AuditVerifyCommand.self, AuditExportCommand.self, AuditCheckpointCommand.self]
+        subcommands: [AuditVerifyCommand.self, AuditSealCommand.self, AuditExportCommand.self, AuditCheckpointCommand.self]
     )
 }

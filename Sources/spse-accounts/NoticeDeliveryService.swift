@@ -1,4 +1,5 @@
 import Accounts
+import Audit
 import Foundation
 import Gate
 import Logging
@@ -65,5 +66,31 @@ struct AbandonmentService: Service {
                 try await Task.sleep(for: .seconds(60))
             }
         }
+    }
+}
+
+/// Chains the audit rows committed since its last round, every `interval` (`SPSE_AUDIT_SEAL_INTERVAL_MS`).
+/// Every instance runs one; the database lets one seal at a time and the others skip their round,
+/// so a row is sealed within about one interval of its commit whichever instances are alive.
+struct AuditSealerService: Service {
+    let pool: ConnectionPool
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var paused = false
+            while !Task.isCancelled {
+                do {
+                    try await pool.withConnection { try await AuditTrail().seal(on: $0) }
+                    if paused { logger.notice("audit sealing resumed"); paused = false }
+                } catch {
+                    if !paused { logger.warning("audit sealing paused", metadata: ["error": "\(error)"]); paused = true }
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+        // The rows of the last requests, sealed before the pools close.
+        _ = try? await pool.withConnection { try await AuditTrail().seal(on: $0) }
     }
 }

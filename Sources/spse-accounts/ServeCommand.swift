@@ -81,6 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
                 services: graph.lifecycleServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) } + [
                     .init(service: NoticeDeliveryService.make(graph: graph, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: AbandonmentService(operations: graph.operations, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: AuditSealerService(pool: pool, interval: settings.auditSealInterval, logger: logger),
+                          successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: DatabaseMonitor(pool: pool, state: state, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
                 ] + checkpoints + [
                     .init(service: application),

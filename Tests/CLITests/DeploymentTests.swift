@@ -8,7 +8,7 @@ import TestSupport
 
 /// Issue 20 #2, #3 and issue 21 #4, #5: the facts a deployment's instances share, and a shutdown
 /// that keeps its deadline and leaves no half-done step.
-@Suite("One deployment: shared facts, shutdown")
+@Suite("One deployment: shared facts, shutdown", .serialized)
 struct DeploymentTests {
     @Test("a secrets key that is not the database's stops the CLI and serve with exit 1 naming SPSE_SECRETS_KEY_FILE; a missing one is not made anew")
     func secretsKeyCheck() async throws {

@@ -50,7 +50,7 @@ public struct AccountsFixture: Sendable {
     public let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
 
     public static func with(parameters: Argon2Parameters = cheapArgon2, _ body: (AccountsFixture) async throws -> Void) async throws {
-        try await TestDatabase.with(prefix: "acc") { database in
+        try await TestDatabase.with(prefix: "acc", migratedBy: projectMigrations) { database in
             let fixture = try await AccountsFixture(database: database, parameters: parameters)
             do {
                 try await body(fixture)

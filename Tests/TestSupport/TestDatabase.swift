@@ -1,4 +1,5 @@
 import Foundation
+import Migrations
 import Postgres
 
 /// A throwaway database on the PostgreSQL that `scripts/test` started (its address in
@@ -17,15 +18,28 @@ public struct TestDatabase: Sendable {
         }
     }
 
-    /// Creates an empty database with a random name.
-    public static func create(prefix: String = "t") async throws -> TestDatabase {
+    /// Creates an empty database with a random name, or a copy of `template`.
+    public static func create(prefix: String = "t", template: String? = nil) async throws -> TestDatabase {
         let server = try server
         // Identifiers cannot be parameters; this one is built only from a prefix and hex digits.
         let name = "spse_\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         precondition(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" })
         let admin = try await PostgresConnection.connect(server)
-        try await admin.executeScript("CREATE DATABASE \(name)")
-        await admin.close()
+        defer { Task { await admin.close() } }
+        if let template {
+            precondition(template.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" })
+            // A clone waits while another clone of the same template is being made (the template is "in use").
+            for attempt in 1...50 {
+                do {
+                    try await admin.executeScript("CREATE DATABASE \(name) TEMPLATE \(template)")
+                    break
+                } catch let error as PostgresError where error.sqlState == SQLState("55006") && attempt < 50 {
+                    try await Task.sleep(for: .milliseconds(20 * attempt))
+                }
+            }
+        } else {
+            try await admin.executeScript("CREATE DATABASE \(name)")
+        }
         return TestDatabase(name: name, configuration: server.database(name))
     }
 
@@ -38,9 +52,10 @@ public struct TestDatabase: Sendable {
 
     /// Runs `body` with a fresh database and drops it afterwards, pass or fail.
     public static func with<T: Sendable>(
-        prefix: String = "t", _ body: (TestDatabase) async throws -> T
+        prefix: String = "t", migratedBy migrator: Migrator? = nil, _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
-        let database = try await create(prefix: prefix)
+        let database: TestDatabase
+        if let migrator { database = try await migrated(migrator, prefix: prefix) } else { database = try await create(prefix: prefix) }
         do {
             let value = try await body(database)
             await database.drop()
