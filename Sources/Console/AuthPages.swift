@@ -24,7 +24,10 @@ struct AuthPages {
             do {
                 outcome = try await console.operations.login(userID: userID, password: form.raw("password") ?? "", from: context.remoteAddress)
             } catch {
-                return signInPage(request, context, userID: userID, error: console.message(for: error, page).text, status: .tooManyRequests)
+                // What the API answers, in the reader's words: a throttle is 429, an overloaded or
+                // unavailable service 503 with its Retry-After — never "too many attempts" for a fault.
+                let (problem, text) = console.message(for: error, page)
+                return console.retrying(signInPage(request, context, userID: userID, error: text, status: problem.status), problem)
             }
             let refusal: String
             switch outcome {
@@ -54,7 +57,8 @@ struct AuthPages {
             do {
                 outcome = try await console.operations.completeLogin(challenge: challenge, code: form.raw("code") ?? "", from: context.remoteAddress)
             } catch {
-                return console.render("login_code", page, ["error": console.message(for: error, page).text], status: .tooManyRequests)
+                let (problem, text) = console.message(for: error, page)
+                return console.retrying(console.render("login_code", page, ["error": text], status: problem.status), problem)
             }
             switch outcome {
             case .ok(let token, _):

@@ -141,10 +141,14 @@ extension Console {
         default: break
         }
         if let input = error as? InputError, input.field == "kinds" { return (problem, t("kinds_required", page)) }
+        if let input = error as? InputError, ["complete", "valid"].contains(input.field) { return (problem, t("verdict_required", page)) }
         if !english, case .invalidField(let field, _)? = error as? AccountsError {
             // The account rules explain themselves in English; name the field in the reader's words.
             let label = field.rawValue == "nip" ? "NIP" : t(field.rawValue, page)
             return (problem, "\(t("invalid_value", page)): \(label).")
+        }
+        if problem.status == .serviceUnavailable {
+            return (problem, t("service_unavailable", page, ["n": String(problem.retryAfter ?? 5)]))
         }
         switch problem.code {
         case "invalid_credentials": text = t("wrong_credentials", page)
@@ -164,6 +168,13 @@ extension Console {
         default: text = english ? problem.detailEN : problem.detailID
         }
         return (problem, text)
+    }
+
+    /// `response` with the problem's `Retry-After`, when it has one.
+    func retrying(_ response: Response, _ problem: Problem) -> Response {
+        var response = response
+        if let seconds = problem.retryAfter { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     /// The flash message a redirect carried (`?ok=…`), only from the catalogue's `done_*` keys.

@@ -140,6 +140,15 @@ struct RequestPages {
 
     // MARK: Steps
 
+    /// A verdict given explicitly: "true" or "false". A form posted without one decides nothing.
+    static func verdict(_ form: ConsoleForm, _ field: String) throws -> Bool {
+        switch form[field] {
+        case "true": return true
+        case "false": return false
+        default: throw InputError(field: field, reason: "is required: choose a verdict")
+        }
+    }
+
     func step(_ request: Request, _ context: APIContext) async throws -> Response {
         let page = console.page(request, context)
         var caller = try page.caller()
@@ -165,9 +174,9 @@ struct RequestPages {
                 let form: ConsoleForm
                 if let early { form = early } else { form = try await ConsoleForm.read(request, page, limit: console.formLimit) }
                 switch action {
-                case "completeness": return .completeness(complete: form["complete"] != "false", note: form["note"])
+                case "completeness": return .completeness(complete: try Self.verdict(form, "complete"), note: form["note"])
                 case "validity":
-                    return .validity(valid: form["valid"] != "false", subjectUserID: form["subject_user_id"], reason: form["reason"],
+                    return .validity(valid: try Self.verdict(form, "valid"), subjectUserID: form["subject_user_id"], reason: form["reason"],
                                      acknowledgement: form["acknowledgement"])
                 case "handover": return .handover(channel: form["channel"], recipient: form["recipient"], handedAt: form["handed_at"])
                 case "notify": return .notify

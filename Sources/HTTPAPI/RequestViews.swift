@@ -69,7 +69,9 @@ public struct ActionView: Encodable, Sendable {
     /// Sealed delivery: the half to tell, and where the other half went.
     var temporaryPasswordFirstHalf: String? = nil
     var secondHalfSentTo: String? = nil
-    enum CodingKeys: String, CodingKey {
+    /// Every field this answer can carry, for the test that holds docs/openapi.yaml to it.
+    public static var fields: [String] { CodingKeys.allCases.map(\.stringValue) }
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case request, temporaryPassword = "temporary_password", temporaryPasswordExpiresAt = "temporary_password_expires_at", userID = "user_id"
         case temporaryPasswordFirstHalf = "temporary_password_first_half", secondHalfSentTo = "second_half_sent_to"
     }

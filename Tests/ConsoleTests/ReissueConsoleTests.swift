@@ -2,10 +2,11 @@ import Accounts
 import Foundation
 import Gate
 import Operations
+import Postgres
 import Testing
 import TestSupport
 
-@Suite("Web console: step 6 again, and filing in one piece")
+@Suite("Web console: verdicts given, faults told, step 6 again, filing in one piece")
 struct ReissueConsoleTests {
     @Test("an executed request offers the Admin PPE 'Terbitkan ulang'; it shows a new password and the old one stops working")
     func reissueFromTheConsole() async throws {
@@ -50,6 +51,52 @@ struct ReissueConsoleTests {
                            }),
                 by: staf)
             #expect(try await f.accounts.count("SELECT count(*) FROM request_documents WHERE request_id = $1", [filed.id]) == 2)
+        }
+    }
+
+    @Test("steps 2 and 5 preselect no verdict; a form posted without one is refused at the field and changes nothing")
+    func verdictsAreExplicit() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let request = try await f.request()
+            let staf = Browser(client)
+            try await staf.signIn("staf.adm", ConsoleFixture.password)
+            let page = try await staf.get("/permohonan/\(request.number)")
+            #expect(page.body.contains(#"name="complete" value="true""#) && !page.body.contains(#"name="complete" value="true" checked"#))
+            let refused = try await staf.post("/permohonan/\(request.number)/langkah/completeness", ["note": "dicek"])
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.body.contains("Pilih keputusannya dulu"), "the refusal says a verdict is required")
+            #expect(try await f.graph.gate.request(request.id).state == .submitted)
+            _ = try await staf.get("/permohonan/\(request.number)")
+            #expect(try await staf.post("/permohonan/\(request.number)/langkah/completeness", ["complete": "yes"]).status == .unprocessableContent)
+            _ = try await staf.get("/permohonan/\(request.number)")
+            _ = try await staf.post("/permohonan/\(request.number)/langkah/completeness", ["complete": "true"])
+            #expect(try await f.graph.gate.request(request.id).state == .complete)
+
+            let admin = Browser(client)
+            try await admin.signIn("admin.ppe", ConsoleFixture.password)
+            let validity = try await admin.get("/permohonan/\(request.number)")
+            #expect(!validity.body.contains(#"name="valid" value="true" checked"#))
+            let noVerdict = try await admin.post("/permohonan/\(request.number)/langkah/validity", ["subject_user_id": "helpdesk01"])
+            #expect(noVerdict.status == .unprocessableContent)
+            #expect(try await f.graph.gate.request(request.id).state == .complete)
+        }
+    }
+
+    @Test("sign-in against a database that takes no writes says the service is unavailable (503, Retry-After), not 'too many attempts'")
+    func signInFaultIsNotAThrottle() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let browser = Browser(client)
+            _ = try await browser.get("/masuk")
+            let admin = try await PostgresConnection.connect(try TestDatabase.server)
+            try await admin.executeScript("ALTER DATABASE \(f.accounts.database.name) SET default_transaction_read_only = on")
+            try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [f.accounts.database.name])
+            let page = try await browser.post("/masuk", ["user_id": "staf.adm", "password": ConsoleFixture.password])
+            try await admin.executeScript("ALTER DATABASE \(f.accounts.database.name) SET default_transaction_read_only = off")
+            try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [f.accounts.database.name])
+            await admin.close()
+            #expect(page.status == .serviceUnavailable && page.headers[.retryAfter] == "5")
+            #expect(page.body.contains("Layanan sedang sibuk atau tidak tersedia; coba lagi dalam 5 detik."))
+            #expect(!page.body.contains("Terlalu banyak percobaan"))
         }
     }
 }

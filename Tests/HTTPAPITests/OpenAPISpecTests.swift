@@ -41,6 +41,23 @@ struct OpenAPISpecTests {
         #expect(routed.subtracting(specified).isEmpty, "routed but not in the spec: \(routed.subtracting(specified).sorted())")
         #expect(specified.subtracting(routed).isEmpty, "in the spec but not routed: \(specified.subtracting(routed).sorted())")
     }
+
+    @Test("every field the step answer can carry (sealed delivery's halves included) is declared in ActionResult, which forbids others")
+    func actionResultDeclaresEveryField() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/openapi.yaml").standardized
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let start = try #require(lines.firstIndex(of: "    ActionResult:"))
+        var declared = Set<String>()
+        var inProperties = false
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("    "), !line.hasPrefix("     ") { break }  // the next schema
+            if line == "      properties:" { inProperties = true; continue }
+            if inProperties, line.hasPrefix("        "), !line.hasPrefix("         ") {
+                declared.insert(String(line.trimmingCharacters(in: .whitespaces).prefix { $0 != ":" }))
+            }
+        }
+        #expect(Set(ActionView.fields).subtracting(declared).isEmpty, "sent but not declared: \(Set(ActionView.fields).subtracting(declared).sorted())")
+    }
 }
 
 import Postgres
