@@ -42,6 +42,9 @@ public struct AddressBudget: Sendable {
     static func forgetIdle(before cutoff: Date, on connection: PostgresConnection) async throws {
         try await connection.execute("DELETE FROM address_budget WHERE updated_at < $1", [cutoff])
         try await connection.execute(
-            "DELETE FROM login_throttle WHERE updated_at < $1 AND failures = 0 AND (locked_until IS NULL OR locked_until < $1)", [cutoff])
+            """
+            DELETE FROM login_throttle WHERE updated_at < $1 AND failures = 0 AND (locked_until IS NULL OR locked_until < $1)
+              AND (pending = 0 OR pending_until < $1)
+            """, [cutoff])
     }
 }

@@ -132,6 +132,11 @@ public struct Credentials: Sendable {
         let normalized = policy.normalize(password)
         let keys = LoginThrottle.Keys(userID: text, address: address)
         let now = clock.now
+        // Admission to the hashing pool comes first: a login that has to wait for room waits here,
+        // holding no pooled connection and no throttle row, and a flood is paced before it
+        // reaches the database. The place is released on every path (`release`, or when dropped).
+        let admission = try await hasher.pool.admit()
+        defer { admission.release() }
         // One transaction reserves the attempt and reads the account: a user ID that does not
         // exist costs the same statements as one that does.
         let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
@@ -141,7 +146,7 @@ public struct Credentials: Sendable {
         }
         if case .locked(let wait) = reservation { return .locked(retryAfter: wait) }
         do {
-            return try await judge(password, normalized: normalized, of: stored, keys: keys, at: now)
+            return try await judge(password, normalized: normalized, of: stored, keys: keys, at: now, admission: admission)
         } catch {
             // No verdict reached (overload, a database fault, a cancelled request): the attempt
             // is given back; if even that fails, its lease ends it. It never counts as a guess.
@@ -152,10 +157,10 @@ public struct Credentials: Sendable {
 
     /// The verdict on a reserved attempt, settled with its session or its failure.
     private func judge(_ password: String, normalized: String, of stored: StoredCredentials?, keys: LoginThrottle.Keys,
-                       at now: Date) async throws -> LoginOutcome {
+                       at now: Date, admission: HashingPool.Admission) async throws -> LoginOutcome {
         // A temporary password is compared as it was dictated: separators and case do not count.
         let presented = stored?.mustChange == true ? TemporaryPassword.canonical(password) ?? normalized : normalized
-        let verified = try await hasher.verify(presented, against: stored?.hash ?? dummyHash)
+        let verified = try await hasher.verify(presented, against: stored?.hash ?? dummyHash, in: admission)
         let matches = verified && stored?.hash != nil
         guard let stored, matches else {
             try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in

@@ -25,7 +25,8 @@ public enum DeploymentFacts {
             box = existing
         } else {
             // A new key beside secrets sealed with another would void them all, silently.
-            if recorded != nil || sealedRow != nil { throw refused("\(path) does not exist, and the database holds secrets sealed with a key") }
+            if recorded != nil { throw refused("\(path) does not exist, and the database records another key's check value") }
+            if sealedRow != nil { throw refused("\(path) does not exist, and the database holds secrets sealed with a key") }
             box = try SecretBox.load(path: path)
         }
         let check = checkValue(of: box)

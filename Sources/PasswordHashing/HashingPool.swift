@@ -11,8 +11,8 @@ public final class HashingPool: Sendable {
     public let width: Int
     /// Jobs that may wait for a worker, beyond the ones running.
     public let queueLimit: Int
-    private let queue: JobQueue
-    private let jobsRunCount = Atomic<Int>(0)
+    fileprivate let queue: JobQueue
+    fileprivate let jobsRunCount = Atomic<Int>(0)
 
     /// Called with each job's time in the queue, for metrics.
     private let waitObserver: (@Sendable (Duration) -> Void)?
@@ -67,6 +67,45 @@ public final class HashingPool: Sendable {
         return try result.get()
     }
 
+    /// Takes a place in the queue before the work that precedes the hash (a login's database
+    /// read), waiting for room like `run`: a login that must wait, waits here, holding no
+    /// database connection. The place is used by `Admission.run` or given back by `release`.
+    public func admit() async throws(PasswordHashingError) -> Admission {
+        let result: Result<Admission, PasswordHashingError> = await withCheckedContinuation { continuation in
+            queue.enqueue({ continuation.resume(returning: .success(Admission(pool: self))) }, reservation: true,
+                          refuse: { continuation.resume(returning: .failure($0)) })
+        }
+        return try result.get()
+    }
+
+    /// A reserved place in the pool's queue (`admit`): run one job in it, or give it back.
+    public final class Admission: Sendable {
+        let pool: HashingPool
+        private let used = Atomic<Bool>(false)
+        init(pool: HashingPool) { self.pool = pool }
+
+        /// Runs `job` in this place (once); a second call throws `.shutDown`.
+        public func run<T: Sendable>(_ job: @escaping @Sendable () throws(PasswordHashingError) -> T) async throws(PasswordHashingError) -> T {
+            guard !used.exchange(true, ordering: .acquiringAndReleasing) else { throw .shutDown }
+            let pool = pool
+            let result: Result<T, PasswordHashingError> = await withCheckedContinuation { continuation in
+                pool.queue.enqueueReserved {
+                    pool.jobsRunCount.add(1, ordering: .relaxed)
+                    continuation.resume(returning: Result { () throws(PasswordHashingError) -> T in try job() })
+                }
+            }
+            return try result.get()
+        }
+
+        /// Gives the place back unused (the login was refused before its hash); idempotent.
+        public func release() {
+            guard !used.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            pool.queue.leave()
+        }
+
+        deinit { release() }
+    }
+
     /// Stops the workers once the queued jobs are done; later `run` calls throw `.shutDown`.
     public func shutDown() { queue.shutDown() }
 }
@@ -77,7 +116,10 @@ public final class HashingPool: Sendable {
 private final class JobQueue: @unchecked Sendable {
     private struct Waiter {
         let id: UInt64
+        /// What to do when room is made: queue a job for a worker, or hand a reserved place to its
+        /// holder (who queues its job later, or gives the place back).
         let job: () -> Void
+        let isReservation: Bool
         let refuse: (PasswordHashingError) -> Void
     }
 
@@ -116,7 +158,7 @@ private final class JobQueue: @unchecked Sendable {
 
     /// Queues `job`, or has it wait for room, or refuses it: `refuse` is called (at once or when
     /// the wait is over) instead of `job`, never as well.
-    func enqueue(_ job: @escaping () -> Void, refuse: @escaping (PasswordHashingError) -> Void) {
+    func enqueue(_ job: @escaping () -> Void, reservation: Bool = false, refuse: @escaping (PasswordHashingError) -> Void) {
         condition.lock()
         if stopped {
             condition.unlock()
@@ -124,6 +166,10 @@ private final class JobQueue: @unchecked Sendable {
         }
         if inFlight < capacity {
             inFlight += 1
+            if reservation {
+                condition.unlock()
+                return job()
+            }
             jobs.append(job)
             condition.signal()
             condition.unlock()
@@ -136,7 +182,7 @@ private final class JobQueue: @unchecked Sendable {
         }
         nextWaiter += 1
         let id = nextWaiter
-        waiting.append(Waiter(id: id, job: job, refuse: refuse))
+        waiting.append(Waiter(id: id, job: job, isReservation: reservation, refuse: refuse))
         condition.unlock()
         let (seconds, attoseconds) = admissionWait.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
@@ -156,15 +202,31 @@ private final class JobQueue: @unchecked Sendable {
     func workLoop() {
         while let job = next() {
             job()
-            condition.lock()
-            inFlight -= 1
-            // The room this job leaves goes to the longest-waiting job, before any newcomer.
-            if !waiting.isEmpty, !stopped {
-                inFlight += 1
-                jobs.append(waiting.removeFirst().job)
-            }
-            condition.unlock()
+            leave()
         }
+    }
+
+    /// A place in flight is free again (a job ran, or a reserved place was given back): it goes
+    /// to the longest-waiting job or reservation, before any newcomer.
+    func leave() {
+        condition.lock()
+        inFlight -= 1
+        var granted: (() -> Void)?
+        if !waiting.isEmpty, !stopped {
+            inFlight += 1
+            let waiter = waiting.removeFirst()
+            if waiter.isReservation { granted = waiter.job } else { jobs.append(waiter.job); condition.signal() }
+        }
+        condition.unlock()
+        granted?()
+    }
+
+    /// Queues the job of a place reserved earlier (already counted in flight).
+    func enqueueReserved(_ job: @escaping () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
     }
 
     private func next() -> (() -> Void)? {

@@ -23,15 +23,16 @@ public struct PasswordHasher: Sendable {
     }
 
     /// Whether `password` matches `hash`, whatever Argon2 variant and parameters `hash` carries.
-    public func verify(_ password: String, against hash: PasswordHash) async throws(PasswordHashingError) -> Bool {
+    public func verify(_ password: String, against hash: PasswordHash,
+                       in admission: HashingPool.Admission? = nil) async throws(PasswordHashingError) -> Bool {
         // A stored string asking for absurd memory would let one row exhaust the server.
         guard hash.memoryKiB <= 4 * 1024 * 1024, hash.iterations <= 1024, hash.parallelism <= 255 else {
             throw .invalidParameters("stored hash asks for \(hash.memoryKiB) KiB, t=\(hash.iterations), p=\(hash.parallelism)")
         }
         let bytes = Array(password.utf8)
-        return try await pool.run { () throws(PasswordHashingError) in
-            try Argon2.verify(password: bytes, against: hash)
-        }
+        let job = { @Sendable () throws(PasswordHashingError) -> Bool in try Argon2.verify(password: bytes, against: hash) }
+        if let admission { return try await admission.run(job) }
+        return try await pool.run(job)
     }
 
     /// True when `hash` was made with weaker settings than the configured ones (or another

@@ -135,6 +135,25 @@ struct HashingPoolTests {
         #expect(ran.entries.isEmpty, "a refused job does not run later")
     }
 
+    @Test("an admission holds a place before its work: others wait for it, first come first served; given back unused, the place goes to the next")
+    func admissionBeforeWork() async throws {
+        let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30), waitingLimit: 4)
+        let held = try await pool.admit()
+        #expect(pool.isSaturated == false, "room to wait remains")
+        let order = Log()
+        let waiting = Task { try await pool.run { order.append(1); return 1 } }
+        try await untilQueued(1, in: pool)
+        let second = Task { try await pool.admit() }
+        try await untilQueued(2, in: pool)
+        held.release()                                   // refused before its hash: the place moves on
+        #expect(try await waiting.value == 1)
+        let admitted = try await second.value
+        #expect(try await admitted.run { 7 } == 7, "an admission runs its one job in its place")
+        await #expect(throws: PasswordHashingError.shutDown) { try await admitted.run { 8 } }
+        #expect(try await pool.run { 9 } == 9, "every place came back")
+        #expect(order.entries == [1])
+    }
+
     @Test("shutting down refuses the work still waiting for room")
     func shutDownRefusesWaiting() async throws {
         let pool = HashingPool(width: 1, queueLimit: 0, admissionWait: .seconds(30))
