@@ -269,14 +269,18 @@ public struct Credentials: Sendable {
     public func session(for token: SessionToken, requireFull: Bool = true) async throws -> Session {
         let now = clock.now
         return try await pool.withConnection { connection in
+            // The idle clock is touched at most every `Self.touchGranularity`: a request within it
+            // writes nothing, so a step costs one commit (its own), not two.
             let rows = try await connection.query(
                 """
-                UPDATE sessions s SET last_seen_at = greatest(s.last_seen_at, $2)
-                FROM accounts a
-                WHERE s.token_hash = $1 AND a.id = s.account_id AND s.revoked_at IS NULL AND a.status = 'active'
-                  AND s.expires_at > $2 AND s.last_seen_at > $3
-                RETURNING s.account_id, a.user_id, a.role, s.scope, s.expires_at, s.stepped_up_at
-                """, [token.digest, now, now.addingTimeInterval(-settings.sessionIdleTimeout)])
+                WITH s AS (
+                    SELECT s.token_hash, s.account_id, a.user_id, a.role, s.scope, s.expires_at, s.stepped_up_at
+                    FROM sessions s JOIN accounts a ON a.id = s.account_id
+                    WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.status = 'active' AND s.expires_at > $2 AND s.last_seen_at > $3),
+                touched AS (
+                    UPDATE sessions t SET last_seen_at = $2 FROM s WHERE t.token_hash = s.token_hash AND t.last_seen_at < $4)
+                SELECT account_id, user_id, role, scope, expires_at, stepped_up_at FROM s
+                """, [token.digest, now, now.addingTimeInterval(-settings.sessionIdleTimeout), now.addingTimeInterval(-Self.touchGranularity)])
             guard let row = rows.first else { throw AccountsError.sessionInvalid }
             let session = Session(
                 accountID: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
@@ -289,6 +293,10 @@ public struct Credentials: Sendable {
             return session
         }
     }
+
+    /// How stale a session's `last_seen_at` may get before a request writes it again: the idle
+    /// timeout is then exact to within this.
+    static let touchGranularity: TimeInterval = 30
 
     /// Ends the session; unknown tokens are answered the same way.
     public func logout(_ token: SessionToken) async throws {

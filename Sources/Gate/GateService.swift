@@ -232,9 +232,10 @@ public struct GateService: Sendable {
     /// The request with this number (`REQ-2026-000123`).
     public func request(number: String) async throws -> Request {
         try await pool.withConnection { connection in
-            let rows = try await connection.query("SELECT id FROM requests WHERE number = $1", [number])
-            guard let id = try rows.first?.decode(Int64.self, column: "id") else { throw GateError.requestNotFound }
-            return try await Self.load(id, on: connection)
+            let rows = try await connection.query(
+                "SELECT \(Self.requestColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id WHERE r.number = $1", [number])
+            guard let row = rows.first else { throw GateError.requestNotFound }
+            return try Self.decodeRequest(row)
         }
     }
 

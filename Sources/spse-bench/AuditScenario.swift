@@ -40,10 +40,6 @@ struct AuditScenario: AsyncParsableCommand {
                 CREATE TABLE audit_bound (LIKE audit_events INCLUDING DEFAULTS INCLUDING INDEXES);
                 CREATE TABLE audit_locked (LIKE audit_events INCLUDING DEFAULTS INCLUDING INDEXES);
                 """)
-            let settings = try await setup.query(
-                "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync").first
-            print("PostgreSQL fsync=\(try settings?.decode(String.self, column: "fsync") ?? "?") "
-                  + "synchronous_commit=\(try settings?.decode(String.self, column: "sync") ?? "?")")
             for flush in diskOnly ? ["disk"] : ["disk", "1ms flush"] {
                 for count in counts {
                     var rates: [Design: Double] = [:]

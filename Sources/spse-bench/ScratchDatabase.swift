@@ -22,6 +22,13 @@ struct ScratchDatabase {
         let server = ConnectionConfiguration.fromEnvironment(environment)
         let name = "spse_bench_\(UInt32.random(in: 0...UInt32.max))"
         let admin = try await PostgresConnection.connect(server)
+        // Figures mean what an LPSE gets only against the server's default durability: say which it was.
+        if let row = try await admin.query(
+            "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync").first {
+            let (fsync, sync) = (try row.decode(String.self, column: "fsync"), try row.decode(String.self, column: "sync"))
+            print("PostgreSQL fsync=\(fsync) synchronous_commit=\(sync)"
+                  + (fsync == "on" && sync == "on" ? " (durable, as deployed)" : " — NOT DURABLE: an upper bound, not what an LPSE gets"))
+        }
         try await admin.executeScript("CREATE DATABASE \(name)")
         let scratch = ScratchDatabase(name: name, server: server, environment: environment)
         do {
