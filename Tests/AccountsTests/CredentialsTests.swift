@@ -281,6 +281,9 @@ struct CredentialsTests {
             #expect(try await f.count("SELECT count(*) FROM login_throttle") == 0, "refused before any attempt was counted")
             release.signal()
             _ = try await holder.value
+            // The worker frees its place just after the job's result is handed back.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while pool.isSaturated, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
             #expect(try await credentials.login(userID: "helpdesk01", password: "whatever it is").code == "invalid_credentials")
             pool.shutDown()
         }

@@ -33,6 +33,15 @@ struct FaultTests {
         }
     }
 
+    /// An account `userID` whose own password is "soto sokaraja pedas".
+    static func signedUp(_ f: AccountsFixture, _ userID: String) async throws -> Account {
+        let account = try await f.directory.create(
+            NewAccount(userID: try UserID(userID), role: .helpdesk, fullName: try FullName("Pegawai \(userID)"), nip: nil,
+                       email: try EmailAddress("\(userID)@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: f.admin)
+        _ = try await f.firstLogin(userID, temporary: try await f.reset(account), password: "soto sokaraja pedas")
+        return account
+    }
+
     /// Ends the sessions of `pool` (not the caller's), so that its next connections start afresh.
     static func endSessions(of database: TestDatabase, on connection: PostgresConnection) async throws {
         try await connection.query(
@@ -42,10 +51,7 @@ struct FaultTests {
     @Test("a read-only database answers 503 database_unavailable with Retry-After, /readyz says read_only, and the service heals by itself")
     func readOnly() async throws {
         try await AccountsFixture.with { f in
-            let helpdesk = try await f.directory.create(
-                NewAccount(userID: try UserID("helpdesk01"), role: .helpdesk, fullName: try FullName("Sekar Ayu"), nip: nil,
-                           email: try EmailAddress("sekar@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: f.admin)
-            _ = try await f.firstLogin("helpdesk01", temporary: try await f.reset(helpdesk), password: "soto sokaraja pedas")
+            _ = try await Self.signedUp(f, "helpdesk01")
             let graph = try await Self.graph(f)
             let admin = try await PostgresConnection.connect(TestDatabase.server)
             defer { Task { await admin.close() } }
@@ -95,10 +101,7 @@ struct FaultTests {
         }
         let tablespace = "spse_full_\(UInt32.random(in: 1...UInt32.max))"
         try await AccountsFixture.with { f in
-            let helpdesk = try await f.directory.create(
-                NewAccount(userID: try UserID("helpdesk01"), role: .helpdesk, fullName: try FullName("Sekar Ayu"), nip: nil,
-                           email: try EmailAddress("sekar@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: f.admin)
-            _ = try await f.firstLogin("helpdesk01", temporary: try await f.reset(helpdesk), password: "soto sokaraja pedas")
+            let helpdesk = try await Self.signedUp(f, "helpdesk01")
             let graph = try await Self.graph(f)
             let admin = try await PostgresConnection.connect(f.database.configuration)
             try await admin.executeScript("CREATE TABLESPACE \(tablespace) LOCATION '\(mount)'")
@@ -148,10 +151,7 @@ struct FaultTests {
             var users: [String] = []
             for index in 1...2 {
                 let userID = "helpdesk0\(index)"
-                let account = try await f.directory.create(
-                    NewAccount(userID: try UserID(userID), role: .helpdesk, fullName: try FullName("Pegawai \(index)"), nip: nil,
-                               email: try EmailAddress("\(userID)@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: f.admin)
-                _ = try await f.firstLogin(userID, temporary: try await f.reset(account), password: "soto sokaraja pedas")
+                _ = try await Self.signedUp(f, userID)
                 users.append(userID)
             }
             let graph = try await Self.graph(f, statementTimeout: .milliseconds(300), maxConnections: 4)
@@ -200,10 +200,7 @@ struct FaultTests {
     func noDeadlocks() async throws {
         try await AccountsFixture.with { f in
             for index in 1...4 {
-                let account = try await f.directory.create(
-                    NewAccount(userID: try UserID("helpdesk0\(index)"), role: .helpdesk, fullName: try FullName("Pegawai \(index)"), nip: nil,
-                               email: try EmailAddress("hd\(index)@purbalinggakab.go.id"), agency: try Agency("Dinas Kominfo")), by: f.admin)
-                _ = try await f.firstLogin("helpdesk0\(index)", temporary: try await f.reset(account), password: "soto sokaraja pedas")
+                _ = try await Self.signedUp(f, "helpdesk0\(index)")
             }
             let credentials = f.credentials
             let errors = await withTaskGroup(of: String?.self) { group in
