@@ -121,8 +121,10 @@ public final class ConnectionPool: Sendable {
     }
 
     private func release(_ connection: PostgresConnection) async {
-        // A connection still inside a transaction or broken must not reach the next borrower.
-        guard await connection.isHealthy() else {
+        // A connection still inside a transaction or broken must not reach the next borrower; nor
+        // one a cancelled task used: a cancel request sent for its statement may still be on its
+        // way to the server, and must not land on someone else's.
+        guard !Task.isCancelled, await connection.isHealthy() else {
             await connection.close()
             handBackSlot()
             return
