@@ -30,7 +30,7 @@ public struct Bootstrap: Sendable {
                 NewAccount(userID: userID, role: .adminPPE, fullName: fullName, nip: nip, email: email, agency: agency),
                 by: "bootstrap", on: connection)
             let expiresAt = try await credentials.installTemporaryPassword(
-                prepared, accountID: account.id, actor: "bootstrap", requestID: nil, on: connection)
+                prepared, accountID: account.id, userID: account.userID.value, actor: "bootstrap", requestID: nil, on: connection)
             return (account, prepared.password, expiresAt)
         }
     }

@@ -12,7 +12,7 @@ extension Credentials {
         let prepared = try await prepareTemporaryPassword()
         let (account, expiresAt) = try await pool.withTransaction { connection in
             let account = try await directory.create(new, by: actor.userID.value, on: connection)
-            let expiresAt = try await installTemporaryPassword(prepared, accountID: account.id, actor: actor.userID.value, requestID: nil, on: connection)
+            let expiresAt = try await installTemporaryPassword(prepared, accountID: account.id, userID: account.userID.value, actor: actor.userID.value, requestID: nil, on: connection)
             return (account, expiresAt)
         }
         return (account, prepared.password, expiresAt)

@@ -19,7 +19,7 @@ extension Credentials {
         }
         let prepared = try await prepareTemporaryPassword()
         let expiresAt = try await pool.withTransaction { connection in
-            let expiresAt = try await installTemporaryPassword(prepared, accountID: target.id, actor: actor.userID.value, requestID: nil, on: connection)
+            let expiresAt = try await installTemporaryPassword(prepared, accountID: target.id, userID: target.userID.value, actor: actor.userID.value, requestID: nil, on: connection)
             try await audit.record(
                 AuditEvent(occurredAt: clock.now, actor: actor.userID.value, action: "operator.password_reset", subject: userID.value,
                            details: ["reason": .string(reason), "role": .string(target.role.rawValue)]),
@@ -42,7 +42,7 @@ extension Bootstrap {
             guard try owner.first?.decode(Bool.self, column: "owner") == true else { throw AccountsError.notDatabaseOwner }
             guard let account = try await directory.find(userID, on: connection), account.role == .adminPPE else { throw AccountsError.accountNotFound }
             try await connection.execute("UPDATE accounts SET status = 'active' WHERE id = $1", [account.id])
-            let expiresAt = try await credentials.installTemporaryPassword(prepared, accountID: account.id, actor: "database-owner", requestID: nil,
+            let expiresAt = try await credentials.installTemporaryPassword(prepared, accountID: account.id, userID: account.userID.value, actor: "database-owner", requestID: nil,
                                                                           on: connection)
             try await directory.audit.record(
                 AuditEvent(occurredAt: directory.clock.now, actor: "database-owner", action: "bootstrap.recover", subject: userID.value,

@@ -52,43 +52,57 @@ public struct Credentials: Sendable {
         return PreparedTemporaryPassword(password: password, hash: try await hasher.hash(password.reveal))
     }
 
-    /// Installs a prepared temporary password inside the caller's transaction (SOP step 6,
-    /// bootstrap, provisioning): replaces any earlier one, marks the account must-change, revokes
-    /// its sessions and audits the reset. Returns when the password expires.
+    /// Installs a prepared temporary password inside the caller's transaction (bootstrap,
+    /// enrolment, operator recovery): replaces any earlier one, marks the account must-change,
+    /// revokes its sessions and audits the reset, in one statement. Returns when it expires.
     @discardableResult
     public func installTemporaryPassword(
-        _ prepared: PreparedTemporaryPassword, accountID: Int64, actor: String, requestID: String?,
+        _ prepared: PreparedTemporaryPassword, accountID: Int64, userID: String, actor: String, requestID: String?,
         on connection: PostgresConnection
     ) async throws -> Date {
-        let now = clock.now
-        let expiresAt = now.addingTimeInterval(settings.temporaryPasswordLifetime)
-        let current = try await connection.query(
-            "SELECT password_hash, must_change_password FROM accounts WHERE id = $1 FOR UPDATE", [accountID]).first
-        let replaced = (hash: try current?.decode(String?.self, column: "password_hash"),
-                        wasTemporary: try current?.decode(Bool.self, column: "must_change_password") ?? true)
-        let rows = try await connection.query(
-            """
-            UPDATE accounts SET password_hash = $2, must_change_password = true, temp_password_expires_at = $3,
-                   failed_attempts = 0, locked_until = NULL, updated_at = $4
-            WHERE id = $1 RETURNING user_id, password_hash AS replaced
-            """, [accountID, prepared.hash.encoded, expiresAt, now])
-        let userID = try require(rows.first).decode(String.self, column: "user_id")
-        // The replaced password enters the history (unless it was itself temporary, never chosen),
-        // so the user cannot pick the pre-reset password again.
-        try await connection.execute(
-            """
-            INSERT INTO password_history (account_id, password_hash, replaced_at)
-            SELECT id, $2, $3 FROM accounts WHERE id = $1 AND $2::text IS NOT NULL AND NOT $4::boolean
-            """, [accountID, replaced.hash, now, replaced.wasTemporary])
-        try await LoginThrottle.clear(userID: userID, on: connection)
-        try await connection.execute("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", [accountID, now])
-        // A login half-done before the reset (password given, code due) does not outlive it.
-        try await connection.execute("DELETE FROM login_challenges WHERE account_id = $1", [accountID])
-        try await audit.record(
-            AuditEvent(occurredAt: now, actor: actor, action: "password.reset", subject: userID, requestID: requestID,
-                       details: ["expires_at": .string(ISO8601DateFormatter().string(from: expiresAt))]),
-            on: connection)
+        var statement = CompositeStatement()
+        let (expiresAt, event) = addTemporaryPassword(prepared, accountID: accountID, userID: userID, actor: actor, requestID: requestID,
+                                                      at: clock.now, to: &statement)
+        statement.add("reset_audit", AuditTrail.insert([event], into: &statement))
+        let rows = try await connection.query(statement, returning: "SELECT count(*) AS reset FROM \(Self.resetAccount)")
+        guard try rows.first?.decode(Int.self, column: "reset") == 1 else { throw AccountsError.accountNotFound }
         return expiresAt
+    }
+
+    /// The part of a statement whose `RETURNING` holds the reset account's `user_id` and `email`.
+    public static let resetAccount = "reset_account"
+
+    /// Adds a temporary password's writes to the caller's statement (SOP step 6 puts them in its
+    /// one transaction): the hash, must-change and expiry; the replaced password into the history
+    /// (unless it was itself temporary, never chosen), so the user cannot pick the pre-reset one
+    /// again; every throttle count and lock of the user ID lifted; every session revoked; a login
+    /// half-done before the reset (password given, code due) dropped. Returns the expiry and the
+    /// audit row the caller appends with its own.
+    public func addTemporaryPassword(
+        _ prepared: PreparedTemporaryPassword, accountID: Int64, userID: String, actor: String, requestID: String?,
+        at now: Date, to statement: inout CompositeStatement
+    ) -> (expiresAt: Date, audit: AuditEvent) {
+        let expiresAt = now.addingTimeInterval(settings.temporaryPasswordLifetime)
+        let account = statement.bind(accountID, as: "bigint")
+        let at = statement.bind(now, as: "timestamptz")
+        // The old values come from a locked read of the same row in the UPDATE's FROM: the newest
+        // committed version, even when a change raced this reset.
+        statement.add(Self.resetAccount, """
+            UPDATE accounts x SET password_hash = \(statement.bind(prepared.hash.encoded, as: "text")), must_change_password = true,
+                   temp_password_expires_at = \(statement.bind(expiresAt, as: "timestamptz")), failed_attempts = 0, locked_until = NULL, updated_at = \(at)
+            FROM (SELECT id, password_hash, must_change_password FROM accounts WHERE id = \(account) FOR UPDATE) old
+            WHERE x.id = old.id RETURNING x.id, x.user_id, x.email, old.password_hash AS replaced, old.must_change_password AS was_temporary
+            """)
+        statement.add("reset_history", """
+            INSERT INTO password_history (account_id, password_hash, replaced_at)
+            SELECT id, replaced, \(at) FROM \(Self.resetAccount) WHERE replaced IS NOT NULL AND NOT was_temporary
+            """)
+        LoginThrottle.addClear(userID: userID, to: &statement)
+        statement.add("reset_sessions", "UPDATE sessions SET revoked_at = \(at) WHERE account_id = \(account) AND revoked_at IS NULL")
+        statement.add("reset_challenges", "DELETE FROM login_challenges WHERE account_id = \(account)")
+        let event = AuditEvent(occurredAt: now, actor: actor, action: "password.reset", subject: userID, requestID: requestID,
+                               details: ["expires_at": .string(ISO8601DateFormatter().string(from: expiresAt))])
+        return (expiresAt, event)
     }
 
     // MARK: Login

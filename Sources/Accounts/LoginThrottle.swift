@@ -170,4 +170,10 @@ public struct LoginThrottle: Sendable {
         let keys = Keys(userID: userID, address: nil)
         try await connection.execute("DELETE FROM login_throttle WHERE key = $1 OR key LIKE $2", [keys.user, keys.pairPattern])
     }
+
+    /// The same as a part of the caller's statement.
+    static func addClear(userID: String, to statement: inout CompositeStatement) {
+        let keys = Keys(userID: userID, address: nil)
+        statement.add("throttle_clear", "DELETE FROM login_throttle WHERE key = \(statement.bind(keys.user, as: "text")) OR key LIKE \(statement.bind(keys.pairPattern, as: "text"))")
+    }
 }

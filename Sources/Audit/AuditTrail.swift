@@ -21,16 +21,20 @@ public struct AuditTrail: Sendable {
     /// Appends `events` in one statement (a step's rows, at its end), in the caller's transaction.
     public func record(_ events: [AuditEvent], on connection: PostgresConnection) async throws {
         guard !events.isEmpty else { return }
-        var parameters: [any PostgresEncodable] = []
-        var rows: [String] = []
-        for (index, event) in events.enumerated() {
-            let base = index * 6
-            rows.append("($\(base + 1)::timestamptz, $\(base + 2)::text, $\(base + 3)::text, $\(base + 4)::text, $\(base + 5)::text, $\(base + 6)::jsonb)")
-            parameters += [event.occurredAt, event.actor, event.action, event.subject, event.requestID, JSONB(event.details)] as [any PostgresEncodable]
+        var statement = CompositeStatement()
+        let insert = Self.insert(events, into: &statement)
+        try await connection.execute(insert, statement.parameters)
+    }
+
+    /// The INSERT of `events`, its values bound into `statement`: as a part of a larger statement
+    /// (a step's one write) or alone. Rows go in unsealed; the sealer chains them once committed.
+    public static func insert(_ events: [AuditEvent], into statement: inout CompositeStatement) -> String {
+        let rows = events.map { event in
+            "(" + [statement.bind(event.occurredAt, as: "timestamptz"), statement.bind(event.actor, as: "text"),
+                   statement.bind(event.action, as: "text"), statement.bind(event.subject, as: "text"),
+                   statement.bind(event.requestID, as: "text"), statement.bind(JSONB(event.details), as: "jsonb")].joined(separator: ", ") + ")"
         }
-        try await connection.execute(
-            "INSERT INTO audit_events (occurred_at, actor, action, subject, request_id, details) VALUES " + rows.joined(separator: ", "),
-            parameters)
+        return "INSERT INTO audit_events (occurred_at, actor, action, subject, request_id, details) VALUES " + rows.joined(separator: ", ")
     }
 
     /// Chains every committed unsealed row; returns how many. Another sealer at work makes this a

@@ -48,7 +48,7 @@ public struct GateService: Sendable {
     /// Who may see a request at all: those who read every request, the person who filed it or is
     /// its requester, and the account it was resolved to (who confirms receipt).
     public static func mayRead(_ request: Request, _ actor: Actor) -> Bool {
-        AccessPolicy.allows(actor.role, .readAllRequests) || [request.requesterUserID, request.submittedBy, request.subjectUserID].contains(actor.userID)
+        RequestStateMachine.mayRead(requester: request.requesterUserID, submittedBy: request.submittedBy, subject: request.subjectUserID, actor)
     }
 
     /// Who may file documents for a request (Staf Administrasi, who enters paper, or the person
@@ -208,7 +208,6 @@ public struct GateService: Sendable {
     static let factColumns = """
         (SELECT coalesce(string_agg(DISTINCT type, ','), '') FROM request_documents WHERE request_id = r.id) AS document_types,
         (SELECT coalesce(string_agg(document_type, ','), '') FROM document_requirements WHERE subject_role = r.subject_role) AS required_types,
-        (SELECT started_at FROM request_steps WHERE request_id = r.id AND ended_at IS NULL) AS due_since,
         \(incompleteSince) AS incomplete_since
         """
 
@@ -246,12 +245,29 @@ public struct GateService: Sendable {
         return try decodeRequest(row)
     }
 
-    /// The request and the state machine's facts in one read; `lock` holds the row until commit,
-    /// so concurrent steps on one request take turns.
+    /// The request and the state machine's facts in one read; `lock` holds the row until commit
+    /// (a document upload takes turns with the steps this way).
     static func loadFacts(_ id: Int64, lock: Bool = false, on connection: PostgresConnection) async throws -> (Request, RequestFacts) {
+        let snapshot = try await loadSnapshot(.id(id), lock: lock, on: connection)
+        return (snapshot.request, snapshot.facts)
+    }
+
+    func loadSnapshot(_ reference: RequestReference, on connection: PostgresConnection) async throws -> RequestSnapshot {
+        try await Self.loadSnapshot(reference, on: connection)
+    }
+
+    static func loadSnapshot(_ reference: RequestReference, lock: Bool = false, on connection: PostgresConnection) async throws -> RequestSnapshot {
+        let (condition, key): (String, any PostgresEncodable) = switch reference {
+        case .id(let id): ("r.id = $1", id)
+        case .number(let number): ("r.number = $1", number)
+        }
         let rows = try await connection.query(
-            "SELECT \(requestColumns), \(factColumns) FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id WHERE r.id = $1"
-                + (lock ? " FOR UPDATE OF r" : ""), [id])
+            """
+            SELECT \(requestColumns), \(factColumns), due.step AS due_step, due.limit_minutes AS due_limit, due.started_at AS due_since
+            FROM requests r LEFT JOIN accounts a ON a.id = r.subject_account_id
+            LEFT JOIN LATERAL (SELECT step, limit_minutes, started_at FROM request_steps WHERE request_id = r.id AND ended_at IS NULL LIMIT 1) due ON true
+            WHERE \(condition)
+            """ + (lock ? " FOR UPDATE OF r" : ""), [key])
         guard let row = rows.first else { throw GateError.requestNotFound }
         let request = try decodeRequest(row)
         func set(_ text: String) -> Set<DocumentType> { Set(text.split(separator: ",").compactMap { DocumentType(rawValue: String($0)) }) }
@@ -262,8 +278,9 @@ public struct GateService: Sendable {
             number: request.number, kinds: request.kinds, subjectRole: request.subjectRole, missingDocuments: request.missingDocuments,
             rejectionReason: request.rejectionReason, hint: request.subject,
             noticeQueued: request.noticeQueued, dueSince: try row.decode(Date?.self, column: "due_since"),
-            incompleteSince: try row.decode(Date?.self, column: "incomplete_since"))
-        return (request, facts)
+            incompleteSince: try row.decode(Date?.self, column: "incomplete_since"), submittedBy: request.submittedBy,
+            dueStep: try row.decode(Int?.self, column: "due_step"), dueLimitMinutes: try row.decode(Int?.self, column: "due_limit"))
+        return RequestSnapshot(request: request, facts: facts)
     }
 
     /// Moves the request to `state` and returns it as stored, in one statement.

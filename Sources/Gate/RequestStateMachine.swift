@@ -161,13 +161,24 @@ public struct RequestFacts: Sendable, Equatable {
     public var incompleteSince: Date?
     /// The time the facts were read: nothing is recorded as happening after it.
     public var now: Date?
+    /// Who filed the request (they may see it, whatever their role).
+    public var submittedBy: String?
+    /// The step whose SLA row is open, and its limit in minutes (nil: none, or no standard).
+    public var dueStep: Int?
+    public var dueLimitMinutes: Int?
+    /// The site splits temporary passwords (sealed delivery): half goes sealed by e-mail.
+    public var sealedDelivery: Bool
 
     public init(state: RequestState, requester: String?, subject: String?, completenessCheckedBy: String?,
                 documents: Set<DocumentType>, requiredDocuments: Set<DocumentType>, receiptConfirmed: Bool,
                 number: String = "REQ", kinds: RequestKinds = [.resetPassword], subjectRole: Role = .helpdesk,
                 missingDocuments: [DocumentType] = [], rejectionReason: String? = nil, namedSubject: SubjectAccount? = nil,
                 hint: SubjectHint = SubjectHint(), noticeQueued: Bool = false, dueSince: Date? = nil, incompleteSince: Date? = nil,
-                now: Date? = nil) {
+                now: Date? = nil, submittedBy: String? = nil, dueStep: Int? = nil, dueLimitMinutes: Int? = nil, sealedDelivery: Bool = false) {
+        self.submittedBy = submittedBy
+        self.dueStep = dueStep
+        self.dueLimitMinutes = dueLimitMinutes
+        self.sealedDelivery = sealedDelivery
         self.hint = hint
         self.noticeQueued = noticeQueued
         self.dueSince = dueSince
@@ -210,6 +221,9 @@ public enum GateEffect: Sendable, Equatable {
     case recordValidity(valid: Bool, subject: SubjectAccount?, reason: String?, mismatch: [String] = [], acknowledgement: String? = nil)
     /// Step 6: a new temporary password for the subject (Argon2 before the transaction).
     case resetPassword
+    /// Sealed delivery: the password's second half goes sealed to the account's e-mail, and a
+    /// half not sent yet (of the password a re-issue replaces) is voided.
+    case sealSecondHalf
     /// Step 6: the subject's user ID handed over.
     case discloseUserID(String)
     /// Step 6: who executed.
@@ -223,6 +237,9 @@ public enum GateEffect: Sendable, Equatable {
     case recordDeviation(DeviationKind, step: Int, detail: String)
     /// A file left incomplete too long is rejected by the service, with this reason.
     case recordAbandonment(reason: String)
+    /// The step due has no open SLA row (steps recorded before a standard existed): it is
+    /// recorded as taken now, so the clock has no hole.
+    case recordUntimedStep(Int)
 }
 
 /// The state machine's answer to an accepted event: the transition, the effects, and the
@@ -245,6 +262,34 @@ public struct Decision: Sendable, Equatable {
 /// own content, so an actor who may not act learns nothing from the content of their refusal.
 public enum RequestStateMachine {
     public static func apply(_ event: GateEvent, to facts: RequestFacts, by actor: Actor) -> Result<Decision, GateError> {
+        decide(event, facts: facts, actor: actor).map { decision in
+            Decision(transition: decision.transition, effects: completed(decision, facts: facts, actor: actor), outcome: decision.outcome)
+        }
+    }
+
+    /// What every accepted step adds to the event's own effects: the second half sealed, the
+    /// SLA clock's deviation when the step took longer than its limit, and a step with no open row.
+    private static func completed(_ decision: Decision, facts: RequestFacts, actor: Actor) -> [GateEffect] {
+        var effects: [GateEffect] = []
+        for effect in decision.effects {
+            effects.append(effect)
+            if effect == .resetPassword, facts.sealedDelivery { effects.append(.sealSecondHalf) }
+        }
+        guard let ended = decision.endsStep else { return effects }
+        guard facts.dueStep == ended else { return effects + [.recordUntimedStep(ended)] }
+        // The one clock rule: a step never ends before it started, even when this instance's clock
+        // is behind the one that opened it. The service's own abandonment is not a person's step.
+        if let limit = facts.dueLimitMinutes, let since = facts.dueSince, let now = facts.now, !actor.isSystem {
+            let seconds = max(0, now.timeIntervalSince(since))
+            if seconds > Double(limit * 60) {
+                effects.append(.recordDeviation(.late, step: ended,
+                                                detail: "took \(Int(seconds / 60)) min \(Int(seconds) % 60) s against a limit of \(limit) min"))
+            }
+        }
+        return effects
+    }
+
+    private static func decide(_ event: GateEvent, facts: RequestFacts, actor: Actor) -> Result<Decision, GateError> {
         if let refusal = authorize(event, facts: facts, actor: actor) { return .failure(refusal) }
         let decided: (RequestState, [GateEffect], String)
         switch (facts.state, event) {
@@ -352,10 +397,20 @@ public enum RequestStateMachine {
         }
     }
 
+    /// Who may see a request at all: those who read every request, the person who filed it or is
+    /// its requester, and the account it was resolved to (who confirms receipt).
+    public static func mayRead(requester: String?, submittedBy: String?, subject: String?, _ actor: Actor) -> Bool {
+        AccessPolicy.allows(actor.role, .readAllRequests) || [requester, submittedBy, subject].contains(actor.userID)
+    }
+
     /// Whether `actor` may take `event` on the request now: its state, the actor's role and
     /// separation of duties. Nil when they may; `apply` then judges the event's content.
     public static func authorize(_ event: GateEvent, facts: RequestFacts, actor: Actor) -> GateError? {
         let action = event.action
+        // First: to whoever may not see the request, it does not exist.
+        guard actor.isSystem || mayRead(requester: facts.requester, submittedBy: facts.submittedBy, subject: facts.subject, actor) else {
+            return .requestNotFound
+        }
         // Abandonment is the service's alone, and nobody else's action is the service's.
         if action == .abandon || actor.isSystem {
             guard action == .abandon, actor.isSystem else { return .notPermitted(role: actor.role, action: action) }

@@ -149,7 +149,8 @@ extension Operations {
 
     /// `read` reads the step's fields (a body) only once the caller may see the request.
     public func act(on reference: String, by caller: Caller, _ read: () async throws -> StepForm) async throws -> ActionResult {
-        let request = try await readable(reference, by: caller)
+        // One read: the gate judges the step on the facts that decided the caller may see it.
+        let snapshot = try await gate.snapshot(try Self.reference(reference), for: caller.actor)
         let event: GateEvent
         switch try await read() {
         case .completeness(let complete, let note):
@@ -178,7 +179,7 @@ extension Operations {
         case .confirmReceipt: event = .confirmReceipt
         case .archive: event = .archive
         }
-        return try await gate.act(event, on: request.id, by: caller.actor)
+        return try await gate.act(event, on: snapshot, by: caller.actor)
     }
 
     /// The archive's tar of one request: once archived, for whoever reads every request; before
@@ -231,6 +232,13 @@ extension Operations {
 
     /// A request by id (`42`) or number (`REQ-2026-000042`).
     func load(_ reference: String) async throws -> Request {
+        switch try Self.reference(reference) {
+        case .number(let number): return try await gate.request(number: number)
+        case .id(let id): return try await gate.request(id)
+        }
+    }
+
+    static func reference(_ reference: String) throws(InputError) -> RequestReference {
         let text = reference.uppercased()
         if text.hasPrefix("REQ-") {
             let digits = Array(text.utf8.dropFirst(4))
@@ -238,9 +246,9 @@ extension Operations {
                   digits.enumerated().allSatisfy({ $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }) else {
                 throw InputError(field: "id", reason: "must be a request id or a REQ-YYYY-NNNNNN number")
             }
-            return try await gate.request(number: text)
+            return .number(text)
         }
         guard let id = Int64(text), id > 0 else { throw InputError(field: "id", reason: "must be a request id or a REQ-YYYY-NNNNNN number") }
-        return try await gate.request(id)
+        return .id(id)
     }
 }

@@ -10,9 +10,13 @@ public final class ConnectionPool: Sendable {
     /// A lock held on a hot table then costs callers a quick 503, not a queue of stalled requests.
     public let acquireTimeout: Duration?
     private let state: Mutex<PoolState>
+    /// Told every statement the pool's connections run (tests count a step's round trips with it).
+    let observer: (@Sendable (String) -> Void)?
 
-    public init(configuration: ConnectionConfiguration, maxConnections: Int = 8, acquireTimeout: Duration? = nil) {
+    public init(configuration: ConnectionConfiguration, maxConnections: Int = 8, acquireTimeout: Duration? = nil,
+                observer: (@Sendable (String) -> Void)? = nil) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
+        self.observer = observer
         self.configuration = configuration
         self.maxConnections = maxConnections
         self.acquireTimeout = acquireTimeout
@@ -72,7 +76,7 @@ public final class ConnectionPool: Sendable {
     /// Opens a connection for a slot already counted in `open`; gives the slot back on failure.
     private func openInSlot() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(configuration)
+            return try await PostgresConnection.connect(configuration, observer: observer)
         } catch {
             handBackSlot()
             throw error

@@ -20,10 +20,14 @@ public final class PostgresConnection: @unchecked Sendable {
     /// libpq's cancel request for this session: safe to send from any thread while a statement
     /// runs on `queue` (PQcancel is thread-safe), so a cancelled task stops its statement at once.
     private let cancelRequest: OpaquePointer?
+    /// Told the text of every statement this session runs (the pool's observer, for tests that
+    /// count a step's round trips); nil in service.
+    private let observer: (@Sendable (String) -> Void)?
 
-    private init(handle: OpaquePointer, queue: DispatchQueue) {
+    private init(handle: OpaquePointer, queue: DispatchQueue, observer: (@Sendable (String) -> Void)?) {
         self.handle = handle
         self.queue = queue
+        self.observer = observer
         self.cancelRequest = PQgetCancel(handle)
     }
 
@@ -39,17 +43,19 @@ public final class PostgresConnection: @unchecked Sendable {
         """
 
     /// Opens a connection; libpq reads `PG*` variables, service files and `.pgpass` itself.
-    public static func connect(_ configuration: ConnectionConfiguration) async throws -> PostgresConnection {
+    public static func connect(_ configuration: ConnectionConfiguration,
+                               observer: (@Sendable (String) -> Void)? = nil) async throws -> PostgresConnection {
         let queue = DispatchQueue(label: "spse.postgres.connection")
         let connection = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
             queue.async {
-                continuation.resume(with: Result { try openBlocking(configuration, queue: queue) })
+                continuation.resume(with: Result { try openBlocking(configuration, queue: queue, observer: observer) })
             }
         }
         return connection
     }
 
-    private static func openBlocking(_ configuration: ConnectionConfiguration, queue: DispatchQueue) throws -> PostgresConnection {
+    private static func openBlocking(_ configuration: ConnectionConfiguration, queue: DispatchQueue,
+                                     observer: (@Sendable (String) -> Void)?) throws -> PostgresConnection {
         // The first `dbname` is expanded as a conninfo string; later keywords override it.
         let pairs = [("dbname", configuration.conninfo), ("fallback_application_name", "spse-accounts")]
             + configuration.overrides.map { ($0.keyword, $0.value) }
@@ -71,7 +77,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // Server notices ("relation already exists, skipping") are not errors; keep them off stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        let connection = PostgresConnection(handle: handle, queue: queue)
+        let connection = PostgresConnection(handle: handle, queue: queue, observer: observer)
         _ = try connection.executeBlocking(sessionSetup, binds: nil)
         return connection
     }
@@ -84,6 +90,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // A cancelled task (a shutdown past its deadline) starts nothing new: its transaction
         // cannot reach COMMIT, so a step cut off leaves nothing behind.
         try Task.checkCancellation()
+        observer?(sql)
         let binds = parameters.map(\.postgresBind)
         return try await onQueue { try self.executeBlocking(sql, binds: binds) }
     }
@@ -98,6 +105,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// and transaction control only, never text that carries a value.
     public func executeScript(_ sql: String) async throws {
         if sql != "ROLLBACK" { try Task.checkCancellation() }
+        observer?(sql)
         _ = try await onQueue { try self.executeBlocking(sql, binds: nil) }
     }
 

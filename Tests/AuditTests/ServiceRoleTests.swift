@@ -25,7 +25,7 @@ struct ServiceRoleTests {
                     by: f.admin)
                 let prepared = try await credentials.prepareTemporaryPassword()
                 try await service.withTransaction { connection in
-                    try await credentials.installTemporaryPassword(prepared, accountID: account.id, actor: "admin.ppe", requestID: nil, on: connection)
+                    try await credentials.installTemporaryPassword(prepared, accountID: account.id, userID: account.userID.value, actor: "admin.ppe", requestID: nil, on: connection)
                 }
                 #expect(try await credentials.login(userID: "helpdesk01", password: prepared.password.reveal).code == "password_change_required")
 

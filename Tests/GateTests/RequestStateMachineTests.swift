@@ -12,7 +12,7 @@ let requester = Actor(userID: "helpdesk01", role: .helpdesk)
 func facts(_ state: RequestState, documents: Set<DocumentType> = [.suratPermohonan, .skPengangkatan],
            checkedBy: String? = "staf.adm", subject: String? = nil, confirmed: Bool = false) -> RequestFacts {
     RequestFacts(state: state, requester: "helpdesk01", subject: subject, completenessCheckedBy: checkedBy, documents: documents,
-                 requiredDocuments: [.suratPermohonan, .skPengangkatan], receiptConfirmed: confirmed)
+                 requiredDocuments: [.suratPermohonan, .skPengangkatan], receiptConfirmed: confirmed, dueStep: state.stepDue)
 }
 
 func to(_ result: Result<Decision, GateError>) -> RequestState? {
@@ -39,12 +39,15 @@ struct RequestStateMachineTests {
         #expect(to(t2) == .complete)
         #expect(try! t2.get().endsStep == 2 && (try! t2.get().opensStep) == 5)
         f.state = .complete
+        f.dueStep = f.state.stepDue
         #expect(to(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: f, by: admin)) == .approved)
         f.state = .approved
+        f.dueStep = f.state.stepDue
         f.subject = "helpdesk01"
         let t6 = RequestStateMachine.apply(.execute, to: f, by: admin)
         #expect(to(t6) == .executed && (try! t6.get().opensStep) == 8)
         f.state = .executed
+        f.dueStep = f.state.stepDue
         // The notice is step 8's evidence; the step ends with the recorded hand-over.
         let notice = RequestStateMachine.apply(.notify, to: f, by: admin)
         #expect(to(notice) == .executed && (try! notice.get().endsStep) == nil)
@@ -55,6 +58,7 @@ struct RequestStateMachineTests {
         #expect(to(t8) == .notified && (try! t8.get().endsStep) == 8 && (try! t8.get().opensStep) == 9)
         #expect(effects(t8) == [.recordHandover(handover)])
         f.state = .notified
+        f.dueStep = f.state.stepDue
         let confirm = RequestStateMachine.apply(.confirmReceipt, to: f, by: requester)
         #expect(to(confirm) == .notified && (try! confirm.get().endsStep) == nil)
         #expect(effects(confirm) == [.confirmReceipt], "the helpdesk confirming is the standard: no deviation")
@@ -131,7 +135,9 @@ struct RequestStateMachineTests {
     ])
     func roles(state: RequestState, event: GateEvent, role: Role) {
         let someone = Actor(userID: "someone.else", role: role)
-        #expect(refusal(RequestStateMachine.apply(event, to: facts(state, subject: "helpdesk01"), by: someone)) == .notPermitted(role: role, action: event.action))
+        // A role that does not read every request never learns this one exists.
+        let expected: GateError = [.helpdesk, .auditor].contains(role) ? .requestNotFound : .notPermitted(role: role, action: event.action)
+        #expect(refusal(RequestStateMachine.apply(event, to: facts(state, subject: "helpdesk01"), by: someone)) == expected)
     }
 
     @Test("separation of duties: the requester never processes their own request")
@@ -207,8 +213,59 @@ struct RequestStateMachineTests {
 
     @Test("an actor who may not act learns nothing from the event's content: the role is refused before a missing document")
     func authorizeBeforeContent() {
-        let helpdeskAsStranger = Actor(userID: "someone", role: .helpdesk)
-        #expect(refusal(RequestStateMachine.apply(.completeness(complete: true), to: facts(.submitted, documents: []), by: helpdeskAsStranger))
+        #expect(refusal(RequestStateMachine.apply(.completeness(complete: true), to: facts(.submitted, documents: []), by: requester))
             == .notPermitted(role: .helpdesk, action: .completeness))
+    }
+
+    @Test("to whoever may not see a request it does not exist: the first refusal, before state and role")
+    func strangerSeesNothing() {
+        let stranger = Actor(userID: "someone", role: .helpdesk)
+        for state in RequestState.allCases {
+            for event: GateEvent in [.completeness(complete: true), .notify, .supplement, .execute, .confirmReceipt, .archive] {
+                #expect(refusal(RequestStateMachine.apply(event, to: facts(state, subject: "helpdesk01"), by: stranger)) == .requestNotFound)
+            }
+        }
+        // The account the request concerns may see it (and confirm receipt).
+        #expect(to(RequestStateMachine.apply(.confirmReceipt, to: facts(.notified, subject: "helpdesk02"), by: Actor(userID: "helpdesk02", role: .helpdesk)))
+            == .notified)
+    }
+
+    @Test("lateness is the machine's decision: a step past its limit records a deviation, one within it none, the service's own none")
+    func lateness() {
+        var complete = facts(.complete)
+        complete.namedSubject = SubjectAccount(id: 8, userID: "helpdesk01", role: .helpdesk)
+        complete.dueSince = Date(timeIntervalSince1970: 1_000_000)
+        complete.dueLimitMinutes = 60
+        complete.now = complete.dueSince!.addingTimeInterval(61 * 60 + 5)
+        let event = GateEvent.validity(valid: true, subject: "helpdesk01")
+        #expect(effects(RequestStateMachine.apply(event, to: complete, by: admin)) == [
+            .recordValidity(valid: true, subject: complete.namedSubject, reason: nil),
+            .recordDeviation(.late, step: 5, detail: "took 61 min 5 s against a limit of 60 min"),
+        ])
+        complete.now = complete.dueSince!.addingTimeInterval(59 * 60)
+        #expect(effects(RequestStateMachine.apply(event, to: complete, by: admin)) == [.recordValidity(valid: true, subject: complete.namedSubject, reason: nil)])
+        // A clock behind the one that opened the step never makes it negative, nor late.
+        complete.now = complete.dueSince!.addingTimeInterval(-600)
+        #expect(effects(RequestStateMachine.apply(event, to: complete, by: admin))?.count == 1)
+
+        var incomplete = facts(.incomplete)
+        incomplete.incompleteSince = Date(timeIntervalSince1970: 0)
+        incomplete.dueSince = Date(timeIntervalSince1970: 0)
+        incomplete.dueLimitMinutes = 1
+        incomplete.now = Date(timeIntervalSince1970: 10_000_000)
+        let abandoned = RequestStateMachine.apply(.abandon(at: incomplete.now!, after: 86_400), to: incomplete, by: .system)
+        #expect(effects(abandoned)?.contains { if case .recordDeviation = $0 { true } else { false } } == false)
+    }
+
+    @Test("a step due without an open SLA row is recorded as taken now; sealed delivery seals the reset's second half")
+    func untimedStepAndSealedHalf() {
+        var approved = facts(.approved, subject: "helpdesk01")
+        approved.dueStep = nil
+        approved.sealedDelivery = true
+        #expect(effects(RequestStateMachine.apply(.execute, to: approved, by: admin))
+            == [.resetPassword, .sealSecondHalf, .recordExecution, .recordUntimedStep(6)])
+        var executed = facts(.executed, subject: "helpdesk01")
+        executed.sealedDelivery = true
+        #expect(effects(RequestStateMachine.apply(.reissue, to: executed, by: admin)) == [.resetPassword, .sealSecondHalf])
     }
 }

@@ -6,6 +6,7 @@ import Inputs
 import Operations
 import PasswordHashing
 import Postgres
+import Synchronization
 import Testing
 import TestSupport
 
@@ -202,6 +203,37 @@ struct OperationsTests {
             await #expect(throws: AccountsError.self, "not one's own") { try await f.operations.resetOperatorPassword("admin.ppe", reason: "x", by: f.admin) }
             await #expect(throws: AccountsError.self, "only an admin_ppe") { try await f.operations.resetOperatorPassword("staf.dua", reason: "x", by: f.staf) }
             await #expect(throws: InputError.self, "a reason is required") { try await f.operations.resetOperatorPassword("staf.dua", reason: " ", by: f.admin) }
+        }
+    }
+
+    @Test("step 6 reads the request once and writes it in one short transaction: at most 10 statements, 2 touching the request")
+    func executeIsOneReadOneWrite() async throws {
+        try await OperationsFixture.with { f in
+            let approved = try await f.request(approved: true)
+            let second = try await f.request(approved: true)
+            let seen = Mutex<[String]>([])
+            let counted = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 2, observer: { sql in
+                seen.withLock { $0.append(sql) }
+            })
+            defer { Task { await counted.shutdown() } }
+            let graph = try await ServiceGraph.make(testSettings(), pool: counted, clock: f.accounts.clock.serviceClock, hashingPool: f.hashing)
+            // A first execute opens the connections; the second is the one counted.
+            _ = try await graph.operations.act(.execute, on: approved.number, by: f.admin2)
+            seen.withLock { $0.removeAll() }
+            let result = try await graph.operations.act(.execute, on: second.number, by: f.admin2)
+            #expect(result.temporaryPassword != nil && result.request.state == .executed)
+            let statements = seen.withLock { $0 }
+            let listing = statements.enumerated().map { "\($0.offset + 1): \($0.element.prefix(90))" }.joined(separator: "\n")
+            #expect(statements.count <= 10, "step 6 ran \(statements.count) statements:\n\(listing)")
+            let touchingRequest = statements.filter { $0.contains("FROM requests r") || $0.contains("UPDATE requests") }
+            #expect(touchingRequest.count == 2, "the request was read or written \(touchingRequest.count) times:\n\(listing)")
+            #expect(statements.filter { $0.hasPrefix("BEGIN") }.count == 1, "one transaction:\n\(listing)")
+            // What the one write did, all of it.
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE request_id = $1 AND action IN ('password.reset', 'request.execute')",
+                                               [second.number]) == 2)
+            #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE request_id = $1 AND step = 8 AND ended_at IS NULL",
+                                               [second.id]) == 1)
+            #expect(try await f.accounts.count("SELECT count(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.user_id = 'helpdesk01' AND s.revoked_at IS NULL") == 0)
         }
     }
 }

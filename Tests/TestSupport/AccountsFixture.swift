@@ -83,7 +83,7 @@ public struct AccountsFixture: Sendable {
     public func reset(_ account: Account) async throws -> TemporaryPassword {
         let prepared = try await credentials.prepareTemporaryPassword()
         try await pool.withTransaction { connection in
-            try await credentials.installTemporaryPassword(prepared, accountID: account.id, actor: admin.userID.value, requestID: "REQ-2026-000001", on: connection)
+            try await credentials.installTemporaryPassword(prepared, accountID: account.id, userID: account.userID.value, actor: admin.userID.value, requestID: "REQ-2026-000001", on: connection)
         }
         return prepared.password
     }
