@@ -38,6 +38,13 @@ public struct Credentials: Sendable {
     /// Password hashes waiting for a worker now (for metrics).
     public var hashQueueDepth: Int { hasher.pool.queueDepth }
 
+    /// Under a flood, a login is refused before anything else — the address budget's write, the
+    /// database, Argon2 — with the same answer for every user ID, so the cores stay with the
+    /// hashes already queued and a refusal costs almost nothing.
+    public func refuseIfOverloaded() throws {
+        guard !hasher.pool.isSaturated else { throw PasswordHashingError.overloaded(queued: hasher.pool.queueDepth) }
+    }
+
     // MARK: Temporary passwords
 
     /// A temporary password and its hash, made before the transaction that installs it so that
@@ -120,12 +127,18 @@ public struct Credentials: Sendable {
     }
 
     private func load(_ userID: UserID, on connection: PostgresConnection) async throws -> StoredCredentials? {
-        let rows = try await connection.query(
-            """
+        var statement = CompositeStatement()
+        return try await load(userID, with: &statement, on: connection)
+    }
+
+    /// Reads the account as the last part of `statement` (a login's reservation is counted in the same one).
+    private func load(_ userID: UserID, with statement: inout CompositeStatement, on connection: PostgresConnection) async throws -> StoredCredentials? {
+        let wanted = statement.bind(userID.value, as: "text")
+        let rows = try await connection.query(statement, returning: """
             SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at,
                    EXISTS (SELECT 1 FROM account_totp t WHERE t.account_id = accounts.id AND t.confirmed_at IS NOT NULL) AS has_totp
-            FROM accounts WHERE user_id = $1
-            """, [userID.value])
+            FROM accounts WHERE user_id = \(wanted)
+            """)
         guard let row = rows.first else { return nil }
         return StoredCredentials(
             id: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
@@ -142,7 +155,7 @@ public struct Credentials: Sendable {
     public func login(userID text: String, password: String, from address: String? = nil) async throws -> LoginOutcome {
         // Under a flood, refuse before the database read: the same answer for every user ID, and
         // the CPU stays with the hashes already queued (see `spse-bench login --clients 512`).
-        guard !hasher.pool.isSaturated else { throw PasswordHashingError.overloaded(queued: hasher.pool.queueDepth) }
+        try refuseIfOverloaded()
         let normalized = policy.normalize(password)
         let keys = LoginThrottle.Keys(userID: text, address: address)
         let now = clock.now
@@ -154,9 +167,15 @@ public struct Credentials: Sendable {
         // One transaction reserves the attempt and reads the account: a user ID that does not
         // exist costs the same statements as one that does.
         let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
-            let reservation = try await throttle.reserve(keys, at: now, on: connection)
-            guard reservation == .reserved, let userID = try? UserID(text) else { return (reservation, StoredCredentials?.none) }
-            return (reservation, try await load(userID, on: connection))
+            var counted = CompositeStatement()
+            if let wait = try await throttle.reserve(keys, at: now, thenCounting: &counted, on: connection) {
+                return (LoginThrottle.Reservation.locked(retryAfter: wait), StoredCredentials?.none)
+            }
+            guard let userID = try? UserID(text) else {
+                try await connection.query(counted)
+                return (.reserved, nil)
+            }
+            return (.reserved, try await load(userID, with: &counted, on: connection))
         }
         if case .locked(let wait) = reservation { return .locked(retryAfter: wait) }
         do {
@@ -209,16 +228,22 @@ public struct Credentials: Sendable {
         let scope: SessionScope = stored.mustChange ? .changePasswordOnly
             : requiresSecondFactor(stored.role) ? .totpEnrolment : .full
         let token = SessionToken(randomBytes: randomBytes)
-        let session = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
-            _ = try await throttle.settle(keys, succeeded: true, at: now, on: connection)
-            try await replaceHash(of: stored, with: rehash, on: connection)
-            let session = try await createSession(token, for: stored, scope: scope, at: now, on: connection)
-            try await audit.record(
-                AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.success", subject: stored.userID.value,
-                           details: ["scope": .string(scope.rawValue), "rehashed": .bool(rehash != nil)]),
-                on: connection)
-            return session
+        // The success settles with its session and audit row in one statement: one round trip and
+        // one commit, atomic without a transaction block around it.
+        var statement = CompositeStatement()
+        LoginThrottle.addSettledSuccess(keys, at: now, to: &statement)
+        if let rehash, let old = stored.hash {
+            statement.add("rehashed", """
+                UPDATE accounts SET password_hash = \(statement.bind(rehash.encoded, as: "text"))
+                WHERE id = \(statement.bind(stored.id, as: "bigint")) AND password_hash = \(statement.bind(old.encoded, as: "text"))
+                """)
         }
+        let session = addSession(token, for: stored, scope: scope, at: now, to: &statement)
+        statement.add("login_audit", AuditTrail.insert([
+            AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.success", subject: stored.userID.value,
+                       details: ["scope": .string(scope.rawValue), "rehashed": .bool(rehash != nil)]),
+        ], into: &statement))
+        try await pool.withRetryingStatement { try await $0.query(statement) }
         switch scope {
         case .full: return .ok(token, session)
         case .changePasswordOnly: return .passwordChangeRequired(token, session)
@@ -271,10 +296,22 @@ public struct Credentials: Sendable {
 
     private func createSession(_ token: SessionToken, for stored: StoredCredentials, scope: SessionScope, at now: Date,
                                on connection: PostgresConnection) async throws -> Session {
+        var statement = CompositeStatement()
+        let session = addSession(token, for: stored, scope: scope, at: now, to: &statement)
+        try await connection.query(statement)
+        return session
+    }
+
+    /// A new session's row, as a part of the caller's statement.
+    private func addSession(_ token: SessionToken, for stored: StoredCredentials, scope: SessionScope, at now: Date,
+                            to statement: inout CompositeStatement) -> Session {
         let expiresAt = now.addingTimeInterval(settings.sessionAbsoluteTimeout)
-        try await connection.execute(
-            "INSERT INTO sessions (token_hash, account_id, scope, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
-            [token.digest, stored.id, scope.rawValue, now, expiresAt])
+        let at = statement.bind(now, as: "timestamptz")
+        statement.add("new_session", """
+            INSERT INTO sessions (token_hash, account_id, scope, created_at, last_seen_at, expires_at)
+            VALUES (\(statement.bind(token.digest, as: "bytea")), \(statement.bind(stored.id, as: "bigint")), \(statement.bind(scope.rawValue, as: "text")),
+                    \(at), \(at), \(statement.bind(expiresAt, as: "timestamptz")))
+            """)
         return Session(accountID: stored.id, userID: stored.userID, role: stored.role, scope: scope, expiresAt: expiresAt)
     }
 

@@ -65,14 +65,24 @@ public struct LoginThrottle: Sendable {
 
     /// The same inside the caller's transaction (a login reads the account in it too).
     public func reserve(_ keys: Keys, at now: Date, on connection: PostgresConnection) async throws -> Reservation {
-        // Inserted in key order too (the pair's "p:" sorts before the user's "u:").
-        try await connection.execute(
-            "INSERT INTO login_throttle (key, updated_at) VALUES ($2, $3), ($1, $3) ON CONFLICT (key) DO NOTHING",
-            [keys.user, keys.pair, now])
+        var counted = CompositeStatement()
+        if let wait = try await reserve(keys, at: now, thenCounting: &counted, on: connection) { return .locked(retryAfter: wait) }
+        try await connection.query(counted)
+        return .reserved
+    }
+
+    /// Locks both rows (creating them the first time) and judges the attempt; when it may go on,
+    /// the count is added to `statement` — the caller runs it with its own parts (a login reads
+    /// the account in the same statement) — and nil comes back; otherwise the wait.
+    func reserve(_ keys: Keys, at now: Date, thenCounting statement: inout CompositeStatement,
+                 on connection: PostgresConnection) async throws -> TimeInterval? {
+        // One statement creates what is missing and locks and reads both rows, in key order (the
+        // pair's "p:" sorts before the user's "u:"): the no-op update returns the row as it is.
         let rows = try await connection.query(
             """
-            SELECT key, failures, lockouts, locked_until, CASE WHEN pending_until > $3 THEN pending ELSE 0 END AS pending, pending_until
-            FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE
+            INSERT INTO login_throttle AS t (key, updated_at) VALUES ($2, $3), ($1, $3)
+            ON CONFLICT (key) DO UPDATE SET updated_at = t.updated_at
+            RETURNING key, failures, lockouts, locked_until, CASE WHEN pending_until > $3 THEN pending ELSE 0 END AS pending, pending_until
             """, [keys.user, keys.pair, now])
         var wait: TimeInterval = 0
         for row in rows {
@@ -91,13 +101,14 @@ public struct LoginThrottle: Sendable {
                 wait = max(wait, max(1, min(leaseEnds, lock)))
             }
         }
-        if wait > 0 { return .locked(retryAfter: wait) }
-        try await connection.execute(
-            """
-            UPDATE login_throttle SET pending = CASE WHEN pending_until > $3 THEN pending + 1 ELSE 1 END, pending_until = $4, updated_at = $3
-            WHERE key IN ($1, $2)
-            """, [keys.user, keys.pair, now, now.addingTimeInterval(Self.reservationLease)])
-        return .reserved
+        if wait > 0 { return wait }
+        let at = statement.bind(now, as: "timestamptz")
+        statement.add("throttle_counted", """
+            UPDATE login_throttle SET pending = CASE WHEN pending_until > \(at) THEN pending + 1 ELSE 1 END,
+                   pending_until = \(statement.bind(now.addingTimeInterval(Self.reservationLease), as: "timestamptz")), updated_at = \(at)
+            WHERE key IN (\(statement.bind(keys.user, as: "text")), \(statement.bind(keys.pair, as: "text")))
+            """)
+        return nil
     }
 
     /// Gives back a reserved attempt that was never judged (the hashing pool refused it, the
@@ -169,6 +180,18 @@ public struct LoginThrottle: Sendable {
     public static func clear(userID: String, on connection: PostgresConnection) async throws {
         let keys = Keys(userID: userID, address: nil)
         try await connection.execute("DELETE FROM login_throttle WHERE key = $1 OR key LIKE $2", [keys.user, keys.pairPattern])
+    }
+
+    /// A success's settlement as a part of the caller's statement (a login's session and audit
+    /// row go in the same one): both counts cleared, the reservation given back, rows locked in
+    /// key order as everywhere.
+    static func addSettledSuccess(_ keys: Keys, at now: Date, to statement: inout CompositeStatement) {
+        let (user, pair) = (statement.bind(keys.user, as: "text"), statement.bind(keys.pair, as: "text"))
+        statement.add("throttle_settled", """
+            UPDATE login_throttle t SET failures = 0, lockouts = 0, locked_until = NULL, pending = greatest(t.pending - 1, 0),
+                   updated_at = \(statement.bind(now, as: "timestamptz"))
+            FROM (SELECT key FROM login_throttle WHERE key IN (\(user), \(pair)) ORDER BY key FOR UPDATE) l WHERE t.key = l.key
+            """)
     }
 
     /// The same as a part of the caller's statement.

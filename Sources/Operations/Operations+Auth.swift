@@ -3,11 +3,13 @@ import Foundation
 import Gate
 
 extension Operations {
-    /// Logs in. An attempt from a network client first spends a token of its address's budget
-    /// (before any database read or Argon2 work), so a flood is refused cheaply. A login with a
+    /// Logs in. A service already hashing at capacity refuses at once (no write, no read); an
+    /// attempt from a network client then spends a token of its address's budget (before any
+    /// database read or Argon2 work), so a flood is refused cheaply. A login with a
     /// temporary password confirms receipt of the step-8 notices of the user's requests (SOP 004:
     /// the helpdesk has the password), whichever door it came through.
     public func login(userID: String, password: String, from clientAddress: String? = nil) async throws -> LoginOutcome {
+        try credentials.refuseIfOverloaded()
         try await spendLoginBudget(clientAddress)
         let outcome = try await credentials.login(userID: userID, password: password, from: clientAddress)
         if case .passwordChangeRequired(_, let session) = outcome {

@@ -64,4 +64,19 @@ extension ConnectionPool {
             }
         }
     }
+
+    /// Runs `body` — one statement, atomic on its own, outside a transaction block — and runs it
+    /// again when PostgreSQL reports a serialization failure or a deadlock.
+    @discardableResult
+    public func withRetryingStatement<T: Sendable>(maxAttempts: Int = 8, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await withConnection(body)
+            } catch let error as PostgresError where error.sqlState?.isTransactionRetryable == true && attempt < maxAttempts {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...min(200, 5 << attempt))))
+                attempt += 1
+            }
+        }
+    }
 }

@@ -11,8 +11,11 @@ struct LoginScenario: AsyncParsableCommand {
         discussion: """
             Needs DATABASE_URL (a server where it may create a scratch database), wrk \
             (apt-get install -y wrk) and `swift build -c release` (spse-accounts next to spse-bench). \
-            The per-address login limiter is raised for the run (all load comes from 127.0.0.1; \
-            SPSE_LOGIN_BURST / SPSE_LOGIN_PER_MINUTE), everything else is as shipped.
+            The per-address login limiter is raised for the run (SPSE_LOGIN_BURST / \
+            SPSE_LOGIN_PER_MINUTE), everything else is as shipped. The server trusts 127.0.0.1 as \
+            its proxy; each account logs in from an address of its own (X-Forwarded-For), or, with \
+            --same-address, every client from one address (an office behind one NAT address: one \
+            budget row for all).
 
             Example:
               .build/release/spse-bench login --seconds 30 --clients 1 --clients 8 --clients 64 --clients 512
@@ -25,15 +28,19 @@ struct LoginScenario: AsyncParsableCommand {
     @Option(help: "Loopback port for the server.") var port = 18_080
     @Option(help: "Directory of the migrations.") var migrationsDir = "sql"
     @Option(help: "Seconds to measure the single-thread hash rate, before and after.") var boundSeconds: Double = 5
+    @Flag(help: "Every client behind one address (one per-address budget for all).") var sameAddress = false
 
     static let script = """
         local counter = 0
         local accounts = tonumber(os.getenv("SPSE_BENCH_ACCOUNTS"))
         local password = os.getenv("SPSE_BENCH_PASSWORD")
+        local same = os.getenv("SPSE_BENCH_SAME_ADDRESS") == "1"
         request = function()
           counter = counter + 1
-          local body = '{"user_id":"' .. string.format("load%04d", counter % accounts) .. '","password":"' .. password .. '"}'
-          return wrk.format("POST", "/v1/auth/login", {["Content-Type"] = "application/json"}, body)
+          local account = counter % accounts
+          local body = '{"user_id":"' .. string.format("load%04d", account) .. '","password":"' .. password .. '"}'
+          local address = same and "10.0.0.1" or string.format("10.1.%d.%d", math.floor(account / 250), account % 250 + 1)
+          return wrk.format("POST", "/v1/auth/login", {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address}, body)
         end
         """
 
@@ -44,7 +51,7 @@ struct LoginScenario: AsyncParsableCommand {
         try await ScratchDatabase.with(migrationsDir: migrationsDir) { database in
             try await BenchAccounts.loadLoginAccounts(accounts, parameters: parameters, into: database)
             let server = try BenchServer(database: database, port: port, environment: [
-                "SPSE_LOGIN_BURST": "100000", "SPSE_LOGIN_PER_MINUTE": "1000000",
+                "SPSE_LOGIN_BURST": "100000", "SPSE_LOGIN_PER_MINUTE": "1000000", "SPSE_TRUSTED_PROXIES": "127.0.0.1",
             ])
             defer { server.stop() }
             try await server.waitUntilReady()
@@ -52,7 +59,8 @@ struct LoginScenario: AsyncParsableCommand {
             var results: [(Int, Wrk.Figures)] = []
             for count in clients {
                 let figures = try Wrk.run(port: port, path: "/v1/auth/login", connections: count, seconds: seconds, script: Self.script,
-                                          environment: ["SPSE_BENCH_ACCOUNTS": String(accounts), "SPSE_BENCH_PASSWORD": BenchAccounts.password])
+                                          environment: ["SPSE_BENCH_ACCOUNTS": String(accounts), "SPSE_BENCH_PASSWORD": BenchAccounts.password,
+                                                        "SPSE_BENCH_SAME_ADDRESS": sameAddress ? "1" : "0"])
                 results.append((count, figures))
             }
             // The "after" bound only once the server has drained what the last N left queued
@@ -60,7 +68,7 @@ struct LoginScenario: AsyncParsableCommand {
             try await Self.waitUntilIdle(port: port)
             let singleAfter = try HashScenario.singleThreadRate(parameters, seconds: boundSeconds)
             let bound = Double(cores) * (singleBefore + singleAfter) / 2
-            print("scenario login  Argon2id \(parameters)  cores \(cores)  \(seconds) s per N  server peak RSS \(String(format: "%.0f", server.peakRSSMiB)) MiB")
+            print("scenario login\(sameAddress ? " --same-address (one client address)" : " (an address per account)")  Argon2id \(parameters)  cores \(cores)  \(seconds) s per N  server peak RSS \(String(format: "%.0f", server.peakRSSMiB)) MiB")
             print(String(format: "single thread %.2f / %.2f hashes/s (before / after); bound %.2f logins/s", singleBefore, singleAfter, bound))
             print("    N   logins/s     p50 ms     p99 ms   non-2xx   errors   ratio")
             for (count, f) in results {

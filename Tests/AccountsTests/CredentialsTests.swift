@@ -268,9 +268,13 @@ struct CredentialsTests {
                 pool: f.pool, hasher: try PasswordHasher(parameters: cheapArgon2, pool: pool), policy: sharedPolicy,
                 settings: CredentialSettings(), clock: f.clock.serviceClock, audit: AuditTrail())
             // One job holds the only worker; with no queue, the pool is saturated.
-            let release = DispatchSemaphore(value: 0)
-            let holder = Task { try await pool.run { release.wait(); return 0 } }
-            while !pool.isSaturated { try await Task.sleep(for: .milliseconds(1)) }
+            // (Saturation is waited for once the holder's job runs: the place of the job that made
+            // the dummy hash is freed just after its result came back, a moment the pool still reads full.)
+            let (started, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            let holder = Task { try await pool.run { started.signal(); release.wait(); return 0 } }
+            #expect(await Task.detached { started.wait(timeout: .now() + 10) }.value == .success)
+            let deadline0 = ContinuousClock.now + .seconds(5)
+            while !pool.isSaturated, ContinuousClock.now < deadline0 { try await Task.sleep(for: .milliseconds(1)) }
             let auditBefore = try await f.count("SELECT count(*) FROM audit_events")
             for userID in ["helpdesk01", "nobody01"] {
                 await #expect(throws: PasswordHashingError.overloaded(queued: 0)) {
