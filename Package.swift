@@ -24,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.2"),
     ],
     targets: [
@@ -50,7 +49,6 @@ let package = Package(
             name: "Accounts",
             dependencies: [
                 "Postgres", "PasswordHashing", "Audit", "Inputs", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],
             resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/common-passwords.LICENSE.txt")],
             swiftSettings: swiftSettings
@@ -100,11 +98,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What every web door shares (the JSON API, the console, the doors to come): the request
+        // context and its caller, the client's address, forms and uploads, and the one mapping of
+        // typed errors to a status, a problem and a message.
+        .target(
+            name: "DoorKit",
+            dependencies: [
+                "Postgres", "Accounts", "Gate", "PasswordHashing", "Provisioning", "Operations", "Inputs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP front door (Hummingbird 2).
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
+                "DoorKit", "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,11 +122,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libqrencode as one function: a text as an SVG QR code (the authenticator's enrolment).
+        .target(name: "QRCode", dependencies: ["CQRencode"], swiftSettings: swiftSettings),
         // The web console: a third door (server-rendered pages) over the same operations.
         .target(
             name: "Console",
             dependencies: [
-                "HTTPAPI", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit", "CQRencode",
+                "DoorKit", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -128,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "spse-accounts",
             dependencies: [
-                "Console", "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
+                "Console", "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "DoorKit", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
                 "Operations", "Inputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ConsoleKitTerminal", package: "console-kit"),
@@ -176,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "spse-accounts", "Accounts", "Postgres", "TestSupport", "Operations", "HTTPAPI",
+                "spse-accounts", "Accounts", "Postgres", "TestSupport", "Operations", "HTTPAPI", "DoorKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -193,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "HTTPAPI", "Postgres", "TestSupport", "Accounts", "Gate", "Operations",
+                "Console", "HTTPAPI", "DoorKit", "Postgres", "TestSupport", "Accounts", "Gate", "Operations",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -201,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate", "Operations", "Inputs",
+                "HTTPAPI", "DoorKit", "Postgres", "Migrations", "TestSupport", "Accounts", "Audit", "Gate", "Operations", "Inputs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,7 +1,6 @@
 import Audit
 import Crypto
 import Foundation
-import HummingbirdOTP
 import Postgres
 
 /// The login's second step: the opaque token that stands for "password accepted, code due".
@@ -35,8 +34,8 @@ enum Base32 {
     }
 }
 
-/// TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps, ±1 step) through hummingbird-auth's
-/// `HummingbirdOTP`, with what it leaves to us: the secret sealed in the database, a code accepted
+/// TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps, ±1 step; `TOTP`) with the secret sealed in
+/// the database, a code accepted
 /// once (the last accepted step is stored under a row lock, so a replay or a race is refused),
 /// ten one-time recovery codes stored as MACs, and the login throttle on every code.
 extension Credentials {
@@ -145,7 +144,7 @@ extension Credentials {
                                                   subject: session.userID.value), on: connection)
             }
             return TOTPEnrolment(secret: Base32.encode(Array(secret.utf8)),
-                                 uri: TOTP(secret: secret).createAuthenticatorURL(label: "SPSE:\(session.userID.value)", issuer: "SPSE LPSE"))
+                                 uri: TOTP(secret: Array(secret.utf8)).authenticatorURI(label: "SPSE:\(session.userID.value)", issuer: "SPSE LPSE"))
         }
     }
 
@@ -240,12 +239,12 @@ extension Credentials {
         let secret = String(decoding: try secrets.open(try row.decode([UInt8].self, column: "secret_sealed"), context: Self.context(accountID)),
                             as: UTF8.self)
         let lastStep = try row.decode(Int64.self, column: "last_step")
-        let current = Int64(now.timeIntervalSince1970 / 30)
-        let totp = TOTP(secret: secret)
+        let current = TOTP.step(at: now)
+        let totp = TOTP(secret: Array(secret.utf8))
         // Compared over every candidate step, so the time taken does not say which one matched.
         var matched: Int64?
         for step in (current - 1)...(current + 1) where step > lastStep {
-            let expected = totp.compute(date: Date(timeIntervalSince1970: Double(step * 30)))
+            let expected = totp.code(step: step)
             if Self.constantTimeEqual(expected, number) && matched == nil { matched = step }
         }
         guard let matched else { return false }
@@ -291,7 +290,8 @@ extension Credentials {
     /// another row or table does not open.
     static func context(_ accountID: Int64) -> String { "totp-secret:\(accountID)" }
 
-    /// 32 letters and digits (≈ 190 bits): hummingbird-auth's TOTP keys HMAC with the secret's UTF-8 bytes.
+    /// 32 letters and digits (≈ 190 bits); the HMAC is keyed with the secret's UTF-8 bytes (as
+    /// secrets enrolled before are), and the app gets those bytes in base32.
     func newSecret() -> String {
         var letters: [Character] = []
         while letters.count < 32 {

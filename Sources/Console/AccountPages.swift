@@ -1,6 +1,6 @@
 import Accounts
 import Foundation
-import HTTPAPI
+import DoorKit
 import Hummingbird
 import Inputs
 import Operations
@@ -12,7 +12,7 @@ struct AccountPages {
     let console: Console
     var operations: Operations { console.operations }
 
-    func addRoutes(to group: RouterGroup<APIContext>) {
+    func addRoutes(to group: RouterGroup<DoorContext>) {
         group.get("akun") { request, context -> Response in
             let page = console.page(request, context)
             let caller = try page.caller()
@@ -29,7 +29,7 @@ struct AccountPages {
                         ["userID": account.userID.value, "fullName": account.fullName.value, "nip": account.nip?.value ?? "-",
                          "email": account.email.value, "agency": account.agency.value, "roleName": console.t("role_\(account.role.rawValue)", page),
                          "statusName": console.t("status_\(account.status.rawValue)", page), "active": account.status == .active,
-                         "locked": (account.lockedUntil ?? .distantPast) > Date(), "mustChange": account.mustChangePassword, "back": back]
+                         "locked": (account.lockedUntil ?? .distantPast) > console.operations.now, "mustChange": account.mustChangePassword, "back": back]
                     }
                 } catch let error where ProblemMapping.problem(for: error).status == .unprocessableContent
                     || ProblemMapping.problem(for: error).status == .badRequest {
@@ -114,7 +114,7 @@ struct AccountPages {
         ], status: status)
     }
 
-    func provision(_ request: Request, _ context: APIContext) async throws -> Response {
+    func provision(_ request: Request, _ context: DoorContext) async throws -> Response {
         let page = console.page(request, context)
         let caller = try page.caller()
         var dryRun = true

@@ -1,14 +1,15 @@
 import Accounts
 import Foundation
-import HTTPAPI
+import DoorKit
 import Hummingbird
+import QRCode
 import Operations
 
 /// Sign in, the forced first-login change and the voluntary one, sign out, the language switch.
 struct AuthPages {
     let console: Console
 
-    func addRoutes(to group: RouterGroup<APIContext>) {
+    func addRoutes(to group: RouterGroup<DoorContext>) {
         group.get("/") { _, context -> Response in
             console.redirect(context.session == nil ? "/masuk" : "/beranda")
         }
@@ -29,7 +30,6 @@ struct AuthPages {
                 let (problem, text) = console.message(for: error, page)
                 return console.retrying(signInPage(request, context, userID: userID, error: text, status: problem.status), problem)
             }
-            let refusal: String
             switch outcome {
             case .ok(let token, _), .passwordChangeRequired(let token, _), .totpEnrolmentRequired(let token, _):
                 return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp")
@@ -38,12 +38,11 @@ struct AuthPages {
                 var response = console.redirect("/masuk/kode")
                 response.setCookie(console.cookies.cookie(ConsoleCookies.challenge, challenge.token, maxAge: 300))
                 return response
-            case .invalidCredentials, .disabled: refusal = console.t("wrong_credentials", page)
-            case .temporaryPasswordExpired: refusal = console.t("temporary_expired", page)
-            case .locked(let retryAfter):
-                refusal = console.t("too_many_attempts", page, ["n": String(max(1, Int((retryAfter / 60).rounded(.up))))])
+            case .invalidCredentials, .disabled, .temporaryPasswordExpired, .locked:
+                // The refusal as every door answers it (status, code, Retry-After), in the reader's words.
+                let (problem, text) = console.message(for: LoginRefusal.refusal(of: outcome) ?? AccountsError.invalidCredentials, page)
+                return console.retrying(signInPage(request, context, userID: userID, error: text, status: problem.status), problem)
             }
-            return signInPage(request, context, userID: userID, error: refusal, status: .unauthorized)
         }
         group.get("masuk/kode") { request, context -> Response in
             guard request.cookies[ConsoleCookies.challenge] != nil else { return console.redirect("/masuk") }
@@ -166,7 +165,7 @@ struct AuthPages {
     }
 
     /// The sign-in page, with a pre-login CSRF value set now when the browser has none.
-    func signInPage(_ request: Request, _ context: APIContext, userID: String?, error: String?, status: HTTPResponse.Status) -> Response {
+    func signInPage(_ request: Request, _ context: DoorContext, userID: String?, error: String?, status: HTTPResponse.Status) -> Response {
         var page = console.page(request, context)
         var fresh: String?
         if page.csrf == nil {

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPAPI
+import DoorKit
 
 /// The console's languages: Bahasa Indonesia first, English by the switch or `Accept-Language`.
 public enum Language: String, Sendable, CaseIterable {

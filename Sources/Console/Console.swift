@@ -1,7 +1,7 @@
 import Accounts
 import Foundation
 import Gate
-import HTTPAPI
+import DoorKit
 import Inputs
 import Hummingbird
 import Mustache
@@ -37,7 +37,7 @@ public struct Console: Sendable {
     }
 
     /// Adds the console's routes, behind its middleware (session cookie, security headers, HTML errors).
-    public func addRoutes(to router: Router<APIContext>) {
+    public func addRoutes(to router: Router<DoorContext>) {
         StaticFiles.addRoutes(to: router)
         let group = router.group().add(middleware: ConsoleMiddleware(console: self))
         AuthPages(console: self).addRoutes(to: group)
@@ -66,7 +66,7 @@ struct Page: Sendable {
 }
 
 extension Console {
-    func page(_ request: Request, _ context: APIContext) -> Page {
+    func page(_ request: Request, _ context: DoorContext) -> Page {
         let language = Catalog.language(cookie: request.cookies[ConsoleCookies.language]?.value,
                                         acceptLanguage: request.headers[.acceptLanguage])
         let path = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
@@ -136,7 +136,7 @@ extension Console {
                 }
             }
             return (problem, t("documents_missing", page, ["documents": names.joined(separator: ", ")]))
-        case .invalidInput(let reason)? where reason.contains("needs a reason"):
+        case .reasonRequired?:
             return (problem, t("reason_required", page))
         default: break
         }
@@ -155,6 +155,7 @@ extension Console {
         case "too_many_requests", "locked":
             text = t("too_many_attempts", page, ["n": String(max(1, ((problem.retryAfter ?? 60) + 59) / 60))])
         case "temporary_password_expired": text = t("temporary_expired", page)
+        case "account_disabled": text = t("account_disabled", page)
         case "password_policy": text = t("policy_\(problem.extra["rule"] ?? "min_length")", page)
         case "not_found", "account_not_found": text = t("not_found", page)
         case "not_permitted": text = t("forbidden", page)

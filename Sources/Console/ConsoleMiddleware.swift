@@ -1,6 +1,6 @@
 import Accounts
 import Foundation
-import HTTPAPI
+import DoorKit
 import Hummingbird
 import Operations
 
@@ -8,7 +8,7 @@ import Operations
 /// the sign-in page (before reading any body) and whoever must change a temporary password to
 /// that page, sets the security headers, and renders every refusal as a page in the user's language.
 struct ConsoleMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = DoorContext
     let console: Console
 
     /// Pages for anyone, signed in or not.
@@ -17,7 +17,7 @@ struct ConsoleMiddleware: RouterMiddleware {
     static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa"]
     static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa"]
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context
         var response: Response
         var clearSession = false
@@ -61,7 +61,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         headers[.init("Referrer-Policy")!] = "no-referrer"
     }
 
-    func errorPage(_ error: any Error, _ request: Request, _ context: APIContext) -> Response {
+    func errorPage(_ error: any Error, _ request: Request, _ context: DoorContext) -> Response {
         let page = console.page(request, context)
         if error is ConsoleFormError {
             return console.render("error", page, ["heading": console.t("error_title", page), "message": console.t("form_expired", page)],

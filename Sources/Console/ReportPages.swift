@@ -2,7 +2,7 @@ import Accounts
 import Audit
 import Foundation
 import Gate
-import HTTPAPI
+import DoorKit
 import Hummingbird
 import Operations
 
@@ -12,7 +12,7 @@ struct ReportPages {
     let console: Console
     var operations: Operations { console.operations }
 
-    func addRoutes(to group: RouterGroup<APIContext>) {
+    func addRoutes(to group: RouterGroup<DoorContext>) {
         group.get("laporan") { request, context -> Response in
             let page = console.page(request, context)
             let caller = try page.caller()
@@ -61,10 +61,10 @@ struct ReportPages {
         group.get("audit") { request, context -> Response in
             let page = console.page(request, context)
             let result = try await operations.verifyAudit(by: try page.caller())
-            let today = Formatting.day(Date())
+            let today = Formatting.day(console.operations.now)
             return console.render("audit", page, [
                 "intact": result.isIntact, "rows": result.rowsChecked, "firstBroken": result.firstBrokenRow.map(String.init) ?? "-",
-                "reason": result.reason ?? "", "from": Formatting.day(Date().addingTimeInterval(-30 * 86_400)), "to": today,
+                "reason": result.reason ?? "", "from": Formatting.day(console.operations.now.addingTimeInterval(-30 * 86_400)), "to": today,
             ])
         }
         group.get("audit/ekspor") { request, context -> Response in

@@ -1,7 +1,7 @@
 import Accounts
 import Foundation
 import Gate
-import HTTPAPI
+import DoorKit
 import Hummingbird
 import Inputs
 import Operations
@@ -12,7 +12,7 @@ struct RequestPages {
     let console: Console
     var operations: Operations { console.operations }
 
-    func addRoutes(to group: RouterGroup<APIContext>) {
+    func addRoutes(to group: RouterGroup<DoorContext>) {
         group.get("permohonan/baru") { request, context -> Response in
             let page = console.page(request, context)
             let caller = try page.caller()
@@ -63,7 +63,7 @@ struct RequestPages {
         }
     }
 
-    static func reference(_ context: APIContext) throws -> String {
+    static func reference(_ context: DoorContext) throws -> String {
         guard let text = context.parameters.get("id") else { throw HTTPError(.notFound) }
         return text
     }
@@ -72,7 +72,7 @@ struct RequestPages {
 
     static let textFields = ["subject_user_id", "subject_full_name", "subject_nip", "subject_email", "requester_name", "requester_contact"]
 
-    func submit(_ request: Request, _ context: APIContext) async throws -> Response {
+    func submit(_ request: Request, _ context: DoorContext) async throws -> Response {
         let page = console.page(request, context)
         let caller = try page.caller()
         var typed: [String: Any] = [:]
@@ -110,7 +110,8 @@ struct RequestPages {
             let (problem, text) = console.message(for: error, page)
             var field = problem.extra["field"] ?? ""
             field = field.replacingOccurrences(of: "subject.", with: "subject_")
-            if field.isEmpty, case .invalidInput = error as? GateError { field = "kinds" }
+            if field.isEmpty, case .some(.noKind) = error as? GateError { field = "kinds" }
+            if field.isEmpty, case .some(.unknownKind) = error as? GateError { field = "kinds" }
             return newRequestPage(page, caller, form: typed, fields: field.isEmpty ? [:] : [field: text], error: text, status: problem.status)
         }
     }
@@ -149,7 +150,7 @@ struct RequestPages {
         }
     }
 
-    func step(_ request: Request, _ context: APIContext) async throws -> Response {
+    func step(_ request: Request, _ context: DoorContext) async throws -> Response {
         let page = console.page(request, context)
         var caller = try page.caller()
         let reference = try Self.reference(context)
@@ -221,17 +222,18 @@ struct RequestPages {
         let caller = try page.caller()
         let details = try await operations.request(reference, by: caller)
         let r = details.request
-        let isRequester = [r.requesterUserID, r.subjectUserID].contains(caller.userID.value)
-        func may(_ action: GateAction) -> Bool {
-            r.allowedActions.contains { $0.action == action && ($0.roles.contains(caller.role) || ($0.byRequester && isRequester)) }
-        }
+        // The buttons are the state machine's answer for this caller, the one the gate refuses with.
+        let actions = r.actions(for: caller.actor)
+        func may(_ action: GateAction) -> Bool { actions.contains(action) }
         let mayUpload = GateService.isOpenForDocuments(r.state) && GateService.mayFileDocuments(r, caller.actor)
         let needsCode = operations.requiresStepUp(caller)
         let can: [String: Bool] = [
             "stepUpCode": needsCode,
             "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
             "validity": may(.validity), "execute": may(.execute), "handover": may(.handover), "reissue": may(.reissue),
-            "confirmReceipt": may(.confirmReceipt) && !isRequester, "archive": may(.archive),
+            "confirmReceipt": may(.confirmReceipt), "archive": may(.archive),
+            // Someone other than the helpdesk confirming is a deviation the page says so of.
+            "confirmForOther": may(.confirmReceipt) && ![r.requesterUserID, r.subjectUserID].contains(caller.userID.value),
             "export": r.state == .archived && AccessPolicy.allows(caller.role, .readAllRequests),
             "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
         ]
@@ -321,14 +323,14 @@ struct RequestPages {
     func stepModel(_ step: StepRecord, _ page: Page) -> [String: Any] {
         var model: [String: Any] = [
             "stepName": console.t("step_\(step.step)", page), "started": Formatting.time(step.startedAt) ?? "",
-            "actor": step.actor ?? "", "late": step.isLate(at: Date()),
+            "actor": step.actor ?? "", "late": step.isLate(at: operations.now),
             "limit": step.limitMinutes.map { "\($0) \(console.t("minutes_short", page))" } ?? "-",
         ]
         if let ended = Formatting.time(step.endedAt) { model["ended"] = ended }
         if step.endedAt == nil, let limit = step.limitMinutes {
-            let deadline = step.startedAt.addingTimeInterval(Double(limit * 60))
+            let deadline = SLA.deadline(startedAt: step.startedAt, limitMinutes: limit)
             model["deadline"] = Formatting.iso(deadline)
-            model["left"] = Formatting.clock(deadline.timeIntervalSinceNow)
+            model["left"] = Formatting.clock(deadline.timeIntervalSince(operations.now))
         }
         return model
     }

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPAPI
+import DoorKit
 import Hummingbird
 
 /// The console's stylesheet and script, read once from the bundle and served from memory.
@@ -16,7 +16,7 @@ enum StaticFiles {
         return files
     }()
 
-    static func addRoutes(to router: Router<APIContext>) {
+    static func addRoutes(to router: Router<DoorContext>) {
         router.get("static/:file") { _, context -> Response in
             guard let name = context.parameters.get("file"), let file = files[name] else { throw HTTPError(.notFound) }
             var headers: HTTPFields = [.contentType: file.type, .cacheControl: "public, max-age=3600"]

@@ -12,7 +12,21 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingDocuments([DocumentType])
     case requestNotFound
     case documentNotFound
-    case invalidInput(String)
+    /// A request kind other than reset_password and user_id_info.
+    case unknownKind(String)
+    /// A request that asks for nothing.
+    case noKind
+    /// Step 5: a valid verdict names no subject account.
+    case subjectRequired
+    /// Step 5: the account named has another role than the one the request concerns.
+    case subjectWrongRole(userID: String, role: Role, expected: Role)
+    /// Step 5: an invalid verdict gives the requester no reason.
+    case reasonRequired
+    /// Step 8: the hand-over's time is before step 6, or after now.
+    case handoverBeforeExecution
+    case handoverInFuture
+    /// The service's abandonment of a file that still has time to be completed.
+    case stillInTime
     /// The document is too large, or its bytes are not the PDF/JPEG/PNG it claims to be.
     case documentRefused(String)
     /// The subject account named at validation does not exist.
@@ -41,7 +55,15 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingDocuments(let types): return "required documents missing: \(types.map(\.rawValue).joined(separator: ", "))"
         case .requestNotFound: return "no such request"
         case .documentNotFound: return "no such document"
-        case .invalidInput(let reason): return reason
+        case .unknownKind(let name): return "kind must be reset_password and/or user_id_info, not \(name)"
+        case .noKind: return "a request asks for reset_password, user_id_info or both"
+        case .subjectRequired: return "a valid request must name the subject account"
+        case .subjectWrongRole(let userID, let role, let expected):
+            return "\(userID) is a \(role.rawValue) account; the request concerns a \(expected.rawValue)"
+        case .reasonRequired: return "an invalid verdict needs a reason for the requester"
+        case .handoverBeforeExecution: return "handed_at is before the request was executed"
+        case .handoverInFuture: return "handed_at is in the future"
+        case .stillInTime: return "the file still has time to be completed"
         case .documentRefused(let reason): return "document refused: \(reason)"
         case .subjectNotFound: return "the subject account does not exist"
         case .hintMismatch(let fields):

@@ -14,8 +14,7 @@ public struct StepRecord: Sendable, Equatable, Codable {
 
     /// Over its limit: taken late, or still open past it at `now`.
     public func isLate(at now: Date) -> Bool {
-        guard let limitMinutes else { return false }
-        return (endedAt ?? now).timeIntervalSince(startedAt) > Double(limitMinutes * 60)
+        SLA.isLate(seconds: (endedAt ?? now).timeIntervalSince(startedAt), limitMinutes: limitMinutes)
     }
 
     enum CodingKeys: String, CodingKey {

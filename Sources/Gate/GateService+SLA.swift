@@ -77,7 +77,7 @@ extension GateService {
                 JOIN request_steps s ON s.request_id = r.id AND s.ended_at IS NULL
                 JOIN sla_standards st ON st.step = s.step
                 WHERE r.state <> 'archived'
-                ORDER BY s.started_at + coalesce(make_interval(mins => s.limit_minutes), interval '100 years'), r.id
+                ORDER BY coalesce(\(SLA.sqlDeadline()), 'infinity'), r.id
                 """
             ).map { row in
                 let stateText = try row.decode(String.self, column: "state")
@@ -91,7 +91,7 @@ extension GateService {
                 return QueueEntry(
                     requestID: try row.decode(Int64.self, column: "id"), number: try row.decode(String.self, column: "number"), state: state,
                     priority: Priority(rawValue: try row.decode(String.self, column: "priority")) ?? .normal, step: step,
-                    dueSince: started, secondsLeft: minutes.map { (Double($0 * 60) - now.timeIntervalSince(started)).rounded() },
+                    dueSince: started, secondsLeft: minutes.map { SLA.deadline(startedAt: started, limitMinutes: $0).timeIntervalSince(now).rounded() },
                     limitMinutes: minutes, allowed: RequestStateMachine.allowed(in: facts),
                     holder: step == 4 ? "requester" : try row.decode(String.self, column: "actor_role"),
                     abandonsAt: try row.decode(Date?.self, column: "incomplete_since").map { $0.addingTimeInterval(abandonAfter) })
@@ -151,7 +151,7 @@ extension GateService {
                        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM $1 - s.started_at)) AS p90,
                        max(s.limit_minutes) AS limit_minutes
                 FROM request_steps s JOIN requests r ON r.id = s.request_id JOIN sla_standards st ON st.step = s.step
-                WHERE s.ended_at IS NULL AND s.limit_minutes IS NOT NULL AND s.started_at + make_interval(mins => s.limit_minutes) < $1
+                WHERE s.ended_at IS NULL AND \(SLA.sqlLate(at: "$1"))
                 GROUP BY s.step, 2, r.priority
                 ORDER BY s.step, array_position(ARRAY['urgent', 'high', 'normal', 'low'], r.priority)
                 """, [now]
@@ -177,7 +177,7 @@ extension GateService {
             let breaches = try await connection.query(
                 """
                 SELECT s.step, count(*)::int FROM request_steps s
-                WHERE s.ended_at >= $1 AND s.limit_minutes IS NOT NULL AND s.ended_at - s.started_at > make_interval(mins => s.limit_minutes)
+                WHERE s.ended_at >= $1 AND \(SLA.sqlLate(at: "$1"))
                 GROUP BY s.step
                 """, [since])
             func map(_ rows: PostgresRows) throws -> [Int: Int] {

@@ -136,11 +136,20 @@ public struct Request: Sendable, Equatable {
 
     /// What may be done next, and by whom, judged from the request alone. Document checks and
     /// separation of duties are the state machine's when an action is actually taken.
-    public var allowedActions: [AllowedAction] {
-        RequestStateMachine.allowed(in: RequestFacts(
+    public var allowedActions: [AllowedAction] { RequestStateMachine.allowed(in: facts) }
+
+    /// The steps `actor` may take on it now: each allowed action that the state machine's own
+    /// refusal — who may see it, role, separation of duties — lets through, so a door draws its
+    /// buttons from the function the gate refuses with, not from a copy of it.
+    public func actions(for actor: Actor) -> [GateAction] {
+        RequestStateMachine.actions(in: facts, for: actor)
+    }
+
+    private var facts: RequestFacts {
+        RequestFacts(
             state: state, requester: requesterUserID, subject: subjectUserID, completenessCheckedBy: completenessCheckedBy,
             documents: [], requiredDocuments: [], receiptConfirmed: receiptConfirmedAt != nil, number: number, kinds: kinds,
-            noticeQueued: noticeQueued))
+            noticeQueued: noticeQueued, submittedBy: submittedBy)
     }
 }
 

@@ -53,10 +53,10 @@ public struct RequestKinds: OptionSet, Sendable, Codable, Hashable {
             switch name {
             case "reset_password": kinds.insert(.resetPassword)
             case "user_id_info": kinds.insert(.userIDInfo)
-            default: throw .invalidInput("kind must be reset_password and/or user_id_info, not \(name)")
+            default: throw .unknownKind(name)
             }
         }
-        guard !kinds.isEmpty else { throw .invalidInput("a request asks for reset_password, user_id_info or both") }
+        guard !kinds.isEmpty else { throw .noKind }
         self = kinds
     }
 }

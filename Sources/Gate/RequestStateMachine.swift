@@ -281,7 +281,7 @@ public enum RequestStateMachine {
         // is behind the one that opened it. The service's own abandonment is not a person's step.
         if let limit = facts.dueLimitMinutes, let since = facts.dueSince, let now = facts.now, !actor.isSystem {
             let seconds = max(0, now.timeIntervalSince(since))
-            if seconds > Double(limit * 60) {
+            if SLA.isLate(seconds: seconds, limitMinutes: limit) {
                 effects.append(.recordDeviation(.late, step: ended,
                                                 detail: "took \(Int(seconds / 60)) min \(Int(seconds) % 60) s against a limit of \(limit) min"))
             }
@@ -305,9 +305,9 @@ public enum RequestStateMachine {
             decided = (.submitted, [], "supplement")
         case (.complete, .validity(let valid, let subject, let reason, let acknowledgement)):
             if valid {
-                guard subject != nil else { return .failure(.invalidInput("a valid request must name the subject account")) }
+                guard subject != nil else { return .failure(.subjectRequired) }
                 if let named = facts.namedSubject, named.role != facts.subjectRole {
-                    return .failure(.invalidInput("\(named.userID) is a \(named.role.rawValue) account; the request concerns a \(facts.subjectRole.rawValue)"))
+                    return .failure(.subjectWrongRole(userID: named.userID, role: named.role, expected: facts.subjectRole))
                 }
                 let mismatch = facts.namedSubject?.mismatches(facts.hint) ?? []
                 let acknowledged = acknowledgement.flatMap { $0.isEmpty ? nil : $0 }
@@ -315,7 +315,7 @@ public enum RequestStateMachine {
                 decided = (.approved, [.recordValidity(valid: true, subject: facts.namedSubject, reason: nil, mismatch: mismatch,
                                                        acknowledgement: mismatch.isEmpty ? nil : acknowledged)], "valid")
             } else {
-                guard let reason, !reason.isEmpty else { return .failure(.invalidInput("an invalid verdict needs a reason for the requester")) }
+                guard let reason, !reason.isEmpty else { return .failure(.reasonRequired) }
                 decided = (.invalid, [.recordValidity(valid: false, subject: nil, reason: reason)], "invalid")
             }
         case (.approved, .execute):
@@ -338,9 +338,9 @@ public enum RequestStateMachine {
             return .success(Decision(transition: transition, effects: [.queueNotice(completionNotice(facts))], outcome: "notice"))
         case (.executed, .handover(let handover)):
             if let since = facts.dueSince, handover.handedAt < since {
-                return .failure(.invalidInput("handed_at is before the request was executed"))
+                return .failure(.handoverBeforeExecution)
             }
-            if let now = facts.now, handover.handedAt > now { return .failure(.invalidInput("handed_at is in the future")) }
+            if let now = facts.now, handover.handedAt > now { return .failure(.handoverInFuture) }
             decided = (.notified, [.recordHandover(handover)] + (facts.noticeQueued ? [] : [.queueNotice(completionNotice(facts))]), "handed_over")
         case (.notified, .confirmReceipt):
             let transition = Transition(from: facts.state, to: .notified, endsStep: nil, opensStep: nil)
@@ -357,7 +357,7 @@ public enum RequestStateMachine {
             ], "archive")
         case (.incomplete, .abandon(let at, let after)), (.awaitingSupplement, .abandon(let at, let after)):
             guard let since = facts.incompleteSince, at >= since.addingTimeInterval(after) else {
-                return .failure(.invalidInput("the file still has time to be completed"))
+                return .failure(.stillInTime)
             }
             let days = Int((after / 86_400).rounded())
             let notice = Notice.abandonment(number: facts.number, days: days)
@@ -394,6 +394,26 @@ public enum RequestStateMachine {
                 + (facts.receiptConfirmed ? [] : [AllowedAction(action: .confirmReceipt, roles: admin, byRequester: true)])
         case .rejected: return [AllowedAction(action: .archive, roles: staf, byRequester: false)]
         case .archived: return []
+        }
+    }
+
+    /// The actions `actor` may take in these facts: `authorize` asked for each allowed one, with an
+    /// event of that action whose content cannot change the answer (content is judged after).
+    public static func actions(in facts: RequestFacts, for actor: Actor) -> [GateAction] {
+        allowed(in: facts).map(\.action).filter { action in
+            let probe: GateEvent = switch action {
+            case .completeness: .completeness(complete: false)
+            case .notify: .notify
+            case .supplement: .supplement
+            case .validity: .validity(valid: false, subject: nil)
+            case .execute: .execute
+            case .reissue: .reissue
+            case .handover: .handover(Handover(channel: .phone, recipient: "-", handedAt: facts.now ?? .distantPast))
+            case .confirmReceipt: .confirmReceipt
+            case .archive: .archive
+            case .abandon: .abandon(at: facts.now ?? .distantPast, after: 0)
+            }
+            return authorize(probe, facts: facts, actor: actor) == nil
         }
     }
 

@@ -1,3 +1,4 @@
+import DoorKit
 import Foundation
 import Gate
 import Hummingbird

@@ -1,3 +1,4 @@
+import DoorKit
 import Accounts
 import Foundation
 import Hummingbird
@@ -18,7 +19,7 @@ struct AccountsController: Sendable {
         enum CodingKeys: String, CodingKey { case userID = "user_id", role, fullName = "full_name", nip, email, agency }
     }
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         let group = router.group("v1/accounts")
         group.get { request, context -> JSONResponse<LookupView> in
             let caller = try context.caller()

@@ -1,3 +1,4 @@
+import DoorKit
 import Accounts
 import Foundation
 import Hummingbird
@@ -55,7 +56,7 @@ struct AuthController: Sendable {
         enum CodingKeys: String, CodingKey { case currentPassword = "current_password", newPassword = "new_password" }
     }
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         let group = router.group("v1/auth")
         group.post("login", use: login)
         group.post("login/totp") { request, context -> JSONResponse<LoginAnswer> in
@@ -63,37 +64,37 @@ struct AuthController: Sendable {
             return try await answer(try await operations.completeLogin(challenge: body.challenge, code: body.code, from: context.remoteAddress))
         }
         group.post("totp/enrol") { request, context -> Response in
-            guard let token = context.token else { throw APIError.unauthenticated }
+            guard let token = context.token else { throw DoorError.unauthenticated }
             try await RequestsController.requireNoFields(request)
             let enrolment = try await operations.beginTOTPEnrolment(token: token)
             return try Self.secret(JSONResponse(EnrolmentView(secret: enrolment.secret, otpauthURI: enrolment.uri)), request, context)
         }
         group.post("totp/confirm") { request, context -> Response in
-            guard let token = context.token else { throw APIError.unauthenticated }
+            guard let token = context.token else { throw DoorError.unauthenticated }
             let body = try await request.decodeStrict(CodeBody.self, fields: ["code"], limit: context.jsonBodyLimit)
             let codes = try await operations.confirmTOTPEnrolment(token: token, code: body.code, from: context.remoteAddress)
             return try Self.secret(JSONResponse(RecoveryCodesView(recoveryCodes: codes)), request, context)
         }
         group.post("step-up") { request, context -> JSONResponse<StepUpView> in
-            guard let token = context.token else { throw APIError.unauthenticated }
+            guard let token = context.token else { throw DoorError.unauthenticated }
             _ = try context.caller()
             let body = try await request.decodeStrict(CodeBody.self, fields: ["code"], limit: context.jsonBodyLimit)
             return JSONResponse(StepUpView(steppedUpAt: try await operations.stepUp(token: token, code: body.code, from: context.remoteAddress)))
         }
         group.post("password") { request, context -> Response in
-            guard let token = context.token else { throw APIError.unauthenticated }
+            guard let token = context.token else { throw DoorError.unauthenticated }
             let body = try await request.decodeStrict(PasswordBody.self, fields: ["current_password", "new_password"], limit: context.jsonBodyLimit)
             try await operations.changePassword(token: token, current: body.currentPassword, new: body.newPassword, from: context.remoteAddress)
             return Response(status: .noContent)
         }
         group.post("logout") { _, context -> Response in
-            guard let token = context.token else { throw APIError.unauthenticated }
+            guard let token = context.token else { throw DoorError.unauthenticated }
             try await operations.logout(token)
             return Response(status: .noContent)
         }
     }
 
-    @Sendable func login(_ request: Request, context: APIContext) async throws -> JSONResponse<LoginAnswer> {
+    @Sendable func login(_ request: Request, context: DoorContext) async throws -> JSONResponse<LoginAnswer> {
         let body = try await request.decodeStrict(LoginBody.self, fields: ["user_id", "password"], limit: context.jsonBodyLimit)
         let outcome: LoginOutcome
         do {
@@ -113,19 +114,13 @@ struct AuthController: Sendable {
             return JSONResponse(answer(outcome.code, token, session))
         case .totpRequired(let challenge):
             return JSONResponse(LoginAnswer(outcome: outcome.code, expiresAt: challenge.expiresAt, challenge: challenge.token))
-        case .invalidCredentials:
-            throw AccountsError.invalidCredentials
-        case .temporaryPasswordExpired:
-            throw LoginRefusal.temporaryPasswordExpired
-        case .locked(let retryAfter):
-            throw LoginRefusal.locked(retryAfter: Int(retryAfter.rounded(.up)))
-        case .disabled:
-            throw LoginRefusal.disabled
+        case .invalidCredentials, .temporaryPasswordExpired, .locked, .disabled:
+            throw LoginRefusal.refusal(of: outcome) ?? AccountsError.invalidCredentials
         }
     }
 
     /// An answer carrying a secret shown once: never cached.
-    static func secret<T: Encodable>(_ json: JSONResponse<T>, _ request: Request, _ context: APIContext) throws -> Response {
+    static func secret<T: Encodable>(_ json: JSONResponse<T>, _ request: Request, _ context: DoorContext) throws -> Response {
         var response = try json.response(from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
@@ -135,16 +130,4 @@ struct AuthController: Sendable {
         LoginAnswer(outcome: outcome, token: token.value, scope: session.scope.rawValue, userID: session.userID.value,
                     role: session.role.rawValue, expiresAt: session.expiresAt)
     }
-}
-
-/// Login outcomes that are refusals, mapped with the others in `ProblemMapping`.
-enum LoginRefusal: Error, Equatable {
-    case temporaryPasswordExpired
-    case locked(retryAfter: Int)
-    case disabled
-}
-
-extension APIContext {
-    /// The client's address without the port, for the per-address login budget.
-    public var remoteAddress: String { clientAddress ?? remotePeer ?? "unknown" }
 }

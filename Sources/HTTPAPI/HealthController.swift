@@ -1,3 +1,4 @@
+import DoorKit
 import Hummingbird
 import Migrations
 import Postgres

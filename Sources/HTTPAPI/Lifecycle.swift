@@ -1,3 +1,4 @@
+import DoorKit
 import Foundation
 import Logging
 import Postgres

@@ -1,3 +1,4 @@
+import DoorKit
 import Hummingbird
 import Logging
 import Postgres
@@ -5,10 +6,10 @@ import Postgres
 /// Turns every error a handler throws into a problem+json response, and logs the request with
 /// its id, route, status and duration — never a body, password or token.
 struct ProblemMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = DoorContext
     let metrics: APIMetrics
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response: Response
         do {
@@ -40,10 +41,10 @@ struct ProblemMiddleware: RouterMiddleware {
 
 /// Puts the configured JSON body limit into the context (`SPSE_JSON_MAX_BYTES`).
 struct BodyLimitMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = DoorContext
     let jsonBodyLimit: Int
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context
         context.jsonBodyLimit = jsonBodyLimit
         return try await next(request, context)
@@ -56,11 +57,11 @@ struct BodyLimitMiddleware: RouterMiddleware {
 /// never blocks a login — and so does every route for a scheme other than Bearer (a browser's
 /// or proxy's `Basic`): those requests simply have no session.
 struct SessionMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = DoorContext
     let operations: Operations
     static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/auth/login", "/v1/auth/login/totp"]
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context
         if !Self.publicPaths.contains(request.uri.path), let header = request.headers[.authorization],
            header.lowercased().hasPrefix("bearer ") {

@@ -1,3 +1,4 @@
+import DoorKit
 import Foundation
 import Hummingbird
 import Operations
@@ -11,7 +12,7 @@ struct ProvisioningController: Sendable {
     let operations: Operations
     let bodyLimit: Int
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         router.post("v1/provisioning/batches") { request, context -> Response in
             let report = try await operations.provision(by: try context.caller(), {
                 let body: ByteBuffer
@@ -33,10 +34,10 @@ struct ProvisioningController: Sendable {
             return BatchForm(bytes: Array(body.readableBytesView), format: try format(contentType), dryRun: try flag(query, name: "dry_run"))
         }
         let form = try MultipartForm(body, contentType: contentType ?? "")
-        guard let file = form.part("file") else { throw APIError.badRequest("the multipart body needs a file part") }
+        guard let file = form.part("file") else { throw DoorError.badRequest("the multipart body needs a file part") }
         let format: BatchFormat
         if let named = form.text("format") {
-            guard let parsed = BatchFormat(rawValue: named) else { throw APIError.badRequest("format must be csv or jsonl") }
+            guard let parsed = BatchFormat(rawValue: named) else { throw DoorError.badRequest("format must be csv or jsonl") }
             format = parsed
         } else {
             format = (try? Self.format(file.contentType)) ?? file.fileName.flatMap(BatchFormat.init(fileName:)) ?? .csv
@@ -49,7 +50,7 @@ struct ProvisioningController: Sendable {
         switch type {
         case "text/csv": return .csv
         case "application/x-ndjson", "application/jsonl", "application/jsonlines": return .jsonl
-        default: throw APIError.badRequest("Content-Type must be text/csv, application/x-ndjson or multipart/form-data")
+        default: throw DoorError.badRequest("Content-Type must be text/csv, application/x-ndjson or multipart/form-data")
         }
     }
 
@@ -57,7 +58,7 @@ struct ProvisioningController: Sendable {
         switch value {
         case nil, "false", "0": return false
         case "true", "1": return true
-        default: throw APIError.badRequest("\(name) must be true or false")
+        default: throw DoorError.badRequest("\(name) must be true or false")
         }
     }
 }

@@ -1,3 +1,4 @@
+import DoorKit
 import Audit
 import Foundation
 import Hummingbird
@@ -15,11 +16,11 @@ struct ReportsController: Sendable {
         enum CodingKeys: String, CodingKey { case intact, rowsChecked = "rows_checked", firstBrokenRow = "first_broken_row", reason }
     }
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         router.get("v1/reports/sla") { request, context -> Response in
             let caller = try context.caller()
             let format = try request.form["format"] ?? "json"
-            guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv") }
+            guard format == "json" || format == "csv" else { throw DoorError.badRequest("format must be json or csv") }
             let lines = try await operations.slaReport(try Self.period(request), by: caller)
             if format == "json" { return try JSONResponse(lines).response(from: request, context: context) }
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],

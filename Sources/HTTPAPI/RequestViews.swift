@@ -1,3 +1,4 @@
+import DoorKit
 import Accounts
 import Foundation
 import Gate

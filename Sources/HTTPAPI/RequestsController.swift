@@ -1,3 +1,4 @@
+import DoorKit
 import Accounts
 import Foundation
 import Gate
@@ -40,7 +41,7 @@ struct RequestsController: Sendable {
         enum CodingKeys: String, CodingKey { case channel, recipient, handedAt = "handed_at" }
     }
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         let group = router.group("v1/requests")
         group.post { request, context -> JSONResponse<RequestView> in
             let created = try await operations.submitRequest(by: try context.caller()) {
@@ -122,8 +123,8 @@ struct RequestsController: Sendable {
 
     /// One route per SOP step; the response of step 6 carries the temporary password once and is never cached.
     /// `form` reads the body (exactly once: a live request body can be read only once).
-    private func step(_ group: RouterGroup<APIContext>, _ path: String,
-                      _ form: @escaping @Sendable (Request, APIContext) async throws -> StepForm) {
+    private func step(_ group: RouterGroup<DoorContext>, _ path: String,
+                      _ form: @escaping @Sendable (Request, DoorContext) async throws -> StepForm) {
         group.post(":id/\(path)") { request, context -> Response in
             let result = try await operations.act(on: try Self.reference(context), by: try context.caller()) { try await form(request, context) }
             var response = try JSONResponse(ActionView(result)).response(from: request, context: context)
@@ -132,8 +133,8 @@ struct RequestsController: Sendable {
         }
     }
 
-    static func reference(_ context: APIContext) throws -> String {
-        guard let text = context.parameters.get("id") else { throw APIError.notFound }
+    static func reference(_ context: DoorContext) throws -> String {
+        guard let text = context.parameters.get("id") else { throw DoorError.notFound }
         return text
     }
 
@@ -142,7 +143,7 @@ struct RequestsController: Sendable {
         let buffer = try await request.body.collect(upTo: 1024)
         guard buffer.readableBytes > 0 else { return }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any], object.isEmpty else {
-            throw APIError.badRequest("this step takes no fields; send no body or {}")
+            throw DoorError.badRequest("this step takes no fields; send no body or {}")
         }
     }
 }

@@ -1,3 +1,4 @@
+import DoorKit
 import Accounts
 import Foundation
 import Audit
@@ -42,8 +43,8 @@ public struct APIServices: Sendable {
 public enum Server {
     /// The API's routes, then whatever `doors` add (the web console) on the same router, so every
     /// door shares the middleware that maps errors, finds the client's address and logs.
-    public static func router(_ services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = []) -> Router<APIContext> {
-        let router = Router(context: APIContext.self)
+    public static func router(_ services: APIServices, doors: [@Sendable (Router<DoorContext>) -> Void] = []) -> Router<DoorContext> {
+        let router = Router(context: DoorContext.self)
         router.add(middleware: ProblemMiddleware(metrics: services.metrics))
         let graph = services.graph
         let operations = graph.operations
@@ -54,13 +55,12 @@ public enum Server {
                          readinessDeadline: graph.settings.readinessDeadline).addRoutes(to: router)
         AuthController(operations: operations, metrics: services.metrics).addRoutes(to: router)
         router.get("metrics") { _, _ -> Response in
-            let counts = try await graph.gate.stepCounts(breachesSince: Date().addingTimeInterval(-86_400))
-            let outbox = try await graph.gate.outboxCounts()
+            let gauges = try await operations.serviceGauges()
             let text = services.metrics.render(
-                hashQueueDepth: graph.credentials.hashQueueDepth, openByStep: counts.open, breachesByStep: counts.breaches,
+                hashQueueDepth: gauges.hashQueueDepth, openByStep: gauges.openByStep, breachesByStep: gauges.breachesByStep,
                 pool: (inUse: graph.pool.openConnections - graph.pool.idleConnections, waiting: graph.pool.waitingBorrowers),
-                databaseUp: services.state.isDatabaseUp, outbox: outbox,
-                checkpointAge: services.state.lastCheckpointAt.map { Date().timeIntervalSince($0) })
+                databaseUp: services.state.isDatabaseUp, outbox: gauges.outbox,
+                checkpointAge: services.state.lastCheckpointAt.map { operations.now.timeIntervalSince($0) })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         AccountsController(operations: operations).addRoutes(to: router)
@@ -73,7 +73,7 @@ public enum Server {
     }
 
     public static func application(
-        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = [],
+        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<DoorContext>) -> Void] = [],
         backgroundServices: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
@@ -85,7 +85,7 @@ public enum Server {
 
     /// The same application speaking HTTPS with the PEM certificate chain and key in these files.
     public static func httpsApplication(
-        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<APIContext>) -> Void] = [],
+        configuration: ServerConfiguration, services: APIServices, doors: [@Sendable (Router<DoorContext>) -> Void] = [],
         certificateFile: String, keyFile: String, logger: Logger
     ) throws -> some ApplicationProtocol {
         let tls = TLSConfiguration.makeServerConfiguration(

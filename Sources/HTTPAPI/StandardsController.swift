@@ -1,3 +1,4 @@
+import DoorKit
 import Foundation
 import Gate
 import Hummingbird
@@ -16,7 +17,7 @@ struct StandardsController: Sendable {
         let explanation: String?
     }
 
-    func addRoutes(to router: Router<APIContext>) {
+    func addRoutes(to router: Router<DoorContext>) {
         router.get("v1/standards/priorities") { _, context -> JSONResponse<[PriorityLimit]> in
             JSONResponse(try await operations.priorityLimits(by: try context.caller()))
         }

@@ -1,3 +1,4 @@
+import DoorKit
 import Foundation
 import Hummingbird
 
@@ -13,29 +14,29 @@ extension Request {
             throw HTTPError(.contentTooLarge, message: "the body is larger than \(limit) bytes")
         }
         let bytes = Array(buffer.readableBytesView)
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.badRequest("the body is not valid UTF-8") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw DoorError.badRequest("the body is not valid UTF-8") }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-            throw APIError.badRequest("the body must be a JSON object")
+            throw DoorError.badRequest("the body must be a JSON object")
         }
         let unknown = Set(object.keys).subtracting(fields)
-        guard unknown.isEmpty else { throw APIError.badRequest("unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
+        guard unknown.isEmpty else { throw DoorError.badRequest("unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
         for (field, allowed) in nested {
             guard let inner = object[field] as? [String: Any] else { continue }
             let unknown = Set(inner.keys).subtracting(allowed)
             guard unknown.isEmpty else {
-                throw APIError.badRequest("unknown field(s): \(unknown.sorted().map { "\(field).\($0)" }.joined(separator: ", "))")
+                throw DoorError.badRequest("unknown field(s): \(unknown.sorted().map { "\(field).\($0)" }.joined(separator: ", "))")
             }
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw APIError.badRequest("missing field: \(key.stringValue)")
+            throw DoorError.badRequest("missing field: \(key.stringValue)")
         } catch let DecodingError.typeMismatch(expected, context) {
-            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected))")
+            throw DoorError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected))")
         } catch let DecodingError.valueNotFound(expected, context) {
-            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected)), not null")
+            throw DoorError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.name(of: expected)), not null")
         } catch let DecodingError.dataCorrupted(context) {
-            throw APIError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+            throw DoorError.badRequest("field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         }
     }
 

@@ -37,4 +37,23 @@ public struct Operations: Sendable {
 
     /// The largest document the gate stores (doors stop reading a body past it).
     public var documentLimit: Int { gate.documentLimit }
+
+    /// The service's clock (injected): every door reads "now" here, never `Date()`.
+    public var now: Date { clock.now }
+
+    /// What `/metrics` shows of the service, on the same clock as every step: open steps and
+    /// breaches of the last day by step, the outbox, and the hashing queue.
+    public func serviceGauges() async throws -> ServiceGauges {
+        let counts = try await gate.stepCounts(breachesSince: clock.now.addingTimeInterval(-86_400))
+        let outbox = try await gate.outboxCounts()
+        return ServiceGauges(openByStep: counts.open, breachesByStep: counts.breaches, outbox: outbox,
+                             hashQueueDepth: credentials.hashQueueDepth)
+    }
+}
+
+public struct ServiceGauges: Sendable {
+    public let openByStep: [Int: Int]
+    public let breachesByStep: [Int: Int]
+    public let outbox: (pending: Int, failed: Int)
+    public let hashQueueDepth: Int
 }

@@ -76,7 +76,10 @@ enum ExitStatus {
         case let error as GateError:
             switch error {
             case .requestNotFound, .documentNotFound, .subjectNotFound: return (notFound, "not_found")
-            case .invalidInput: return (usage, "invalid_input")
+            case .unknownKind, .noKind, .subjectRequired, .handoverBeforeExecution, .handoverInFuture: return (usage, "invalid_input")
+            case .subjectWrongRole: return (usage, "subject_wrong_role")
+            case .reasonRequired: return (usage, "reason_required")
+            case .stillInTime: return (refused, "still_in_time")
             case .wrongState: return (refused, "wrong_state")
             case .notPermitted: return (refused, "not_permitted")
             case .separationOfDuties: return (refused, "separation_of_duties")

@@ -2,6 +2,7 @@ import Accounts
 import ArgumentParser
 import Console
 import Foundation
+import DoorKit
 import HTTPAPI
 import Hummingbird
 import Logging
@@ -57,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             let listen = ServerConfiguration(host: settings.host, port: settings.port)
             // The web console at /, a third door over the same operations.
             let console = try Console(operations: graph.operations, secureCookies: settings.secureCookies, batchLimit: settings.batchMaxBytes)
-            let doors: [@Sendable (Router<APIContext>) -> Void] = [{ console.addRoutes(to: $0) }]
+            let doors: [@Sendable (Router<DoorContext>) -> Void] = [{ console.addRoutes(to: $0) }]
             let application: any Service
             if let certificate = settings.tlsCertificateFile, let key = settings.tlsKeyFile {
                 application = try Server.httpsApplication(configuration: listen, services: services, doors: doors, certificateFile: certificate,

@@ -4,6 +4,7 @@ import Operations
 import Foundation
 import PasswordHashing
 import Postgres
+import Synchronization
 import Testing
 import TestSupport
 
@@ -270,11 +271,16 @@ struct CredentialsTests {
             // One job holds the only worker; with no queue, the pool is saturated.
             // (Saturation is waited for once the holder's job runs: the place of the job that made
             // the dummy hash is freed just after its result came back, a moment the pool still reads full.)
-            let (started, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
-            let holder = Task { try await pool.run { started.signal(); release.wait(); return 0 } }
-            #expect(await Task.detached { started.wait(timeout: .now() + 10) }.value == .success)
-            let deadline0 = ContinuousClock.now + .seconds(5)
-            while !pool.isSaturated, ContinuousClock.now < deadline0 { try await Task.sleep(for: .milliseconds(1)) }
+            // Nothing here blocks a thread of Swift's cooperative pool: only the worker's job waits.
+            let release = DispatchSemaphore(value: 0)
+            defer { release.signal() }  // a failed expectation below must not leave the worker blocked
+            let started = Atomic<Bool>(false)
+            let holder = Task { try await pool.run { started.store(true, ordering: .sequentiallyConsistent); release.wait(); return 0 } }
+            let deadline0 = ContinuousClock.now + .seconds(20)
+            while !(started.load(ordering: .sequentiallyConsistent) && pool.isSaturated), ContinuousClock.now < deadline0 {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            try #require(started.load(ordering: .sequentiallyConsistent) && pool.isSaturated, "the holder's job never ran")
             let auditBefore = try await f.count("SELECT count(*) FROM audit_events")
             for userID in ["helpdesk01", "nobody01"] {
                 await #expect(throws: PasswordHashingError.overloaded(queued: 0)) {

@@ -80,7 +80,7 @@ struct RequestStateMachineTests {
     func rejection() {
         #expect(to(RequestStateMachine.apply(.validity(valid: false, subject: nil, reason: "SK kedaluwarsa"), to: facts(.complete), by: admin)) == .invalid)
         #expect(refusal(RequestStateMachine.apply(.validity(valid: false, subject: nil), to: facts(.complete), by: admin))
-            == .invalidInput("an invalid verdict needs a reason for the requester"))
+            == .reasonRequired)
         let t7 = RequestStateMachine.apply(.notify, to: facts(.invalid), by: admin)
         #expect(to(t7) == .rejected && (try! t7.get().endsStep) == 7)
         #expect(to(RequestStateMachine.apply(.archive, to: facts(.rejected), by: staf)) == .archived)
@@ -205,7 +205,7 @@ struct RequestStateMachineTests {
         var complete = facts(.complete)
         complete.namedSubject = SubjectAccount(id: 7, userID: "auditor01", role: .auditor)
         #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: "auditor01"), to: complete, by: admin))
-            == .invalidInput("auditor01 is a auditor account; the request concerns a helpdesk"))
+            == .subjectWrongRole(userID: "auditor01", role: .auditor, expected: .helpdesk))
         complete.namedSubject = SubjectAccount(id: 8, userID: "helpdesk01", role: .helpdesk)
         #expect(effects(RequestStateMachine.apply(.validity(valid: true, subject: "helpdesk01"), to: complete, by: admin))
             == [.recordValidity(valid: true, subject: complete.namedSubject, reason: nil)])

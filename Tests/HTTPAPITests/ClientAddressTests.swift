@@ -1,5 +1,6 @@
 import Foundation
-@testable import HTTPAPI
+@testable import DoorKit
+import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,5 +1,5 @@
 import Foundation
-@testable import HTTPAPI
+@testable import DoorKit
 import Hummingbird
 import Testing
 
@@ -31,7 +31,7 @@ struct MultipartFormTests {
             Array("--b0undary--".utf8), [], Array("no delimiter at all".utf8), Array("--b0undary\r\n: empty name\r\n\r\nx\r\n--b0undary--".utf8),
         ]
         for bytes in cases {
-            #expect(throws: APIError.self) { try parse(bytes) }
+            #expect(throws: DoorError.self) { try parse(bytes) }
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
@@ -40,7 +40,7 @@ struct MultipartFormTests {
             if Bool.random(using: &generator) { bytes += Array("\r\n\r\nbody\r\n--b0undary--".utf8) }
             _ = try? parse(bytes)  // any answer but a trap
         }
-        #expect(throws: APIError.self) {
+        #expect(throws: DoorError.self) {
             try MultipartForm(ByteBuffer(bytes: []), contentType: "multipart/form-data; boundary=\u{7F}")
         }
     }

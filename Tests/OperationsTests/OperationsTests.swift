@@ -174,7 +174,7 @@ struct OperationsTests {
             await #expect(throws: GateError.subjectNotFound) {
                 try await f.operations.act(.validity(valid: true, subjectUserID: "nobody.here", reason: nil), on: request.number, by: f.admin)
             }
-            await #expect(throws: GateError.invalidInput("auditor01 is a auditor account; the request concerns a helpdesk")) {
+            await #expect(throws: GateError.subjectWrongRole(userID: "auditor01", role: .auditor, expected: .helpdesk)) {
                 try await f.operations.act(.validity(valid: true, subjectUserID: "auditor01", reason: nil), on: request.number, by: f.admin)
             }
             await #expect(throws: InputError.self) {

@@ -196,7 +196,7 @@ struct SOPTableTests {
             await #expect(throws: InputError.self) {
                 try await f.operations.act(.handover(channel: "phone", recipient: nil, handedAt: nil), on: request.number, by: f.admin2)
             }
-            await #expect(throws: GateError.invalidInput("handed_at is before the request was executed")) {
+            await #expect(throws: GateError.handoverBeforeExecution) {
                 try await f.operations.act(.handover(channel: "phone", recipient: "Sekar", handedAt: "2026-01-01T00:00:00Z"), on: request.number, by: f.admin2)
             }
             await #expect(throws: GateError.self) {

@@ -15,7 +15,7 @@ public struct Problem: Sendable, Equatable {
     var problems: [RowProblem] = []
 
     /// The response for `request`, in its preferred language.
-    func response(for request: Request, requestID: String) -> Response {
+    public func response(for request: Request, requestID: String) -> Response {
         let english = Self.prefersEnglish(request.headers[.acceptLanguage])
         var body: [String: Any] = [
             "type": "https://spse-accounts.lpse.go.id/problems/\(code)",

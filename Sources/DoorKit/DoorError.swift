@@ -1,7 +1,7 @@
 import Accounts
 
 /// Refusals that belong to the HTTP layer itself (as opposed to the domain modules' errors).
-public enum APIError: Error, Sendable, Equatable {
+public enum DoorError: Error, Sendable, Equatable {
     case unauthenticated
     case changePasswordFirst
     case forbidden(role: Role)

@@ -4,7 +4,7 @@ import Operations
 
 /// The request context of the API: Hummingbird's core storage plus the session, once the bearer
 /// token has been checked.
-public struct APIContext: RequestContext {
+public struct DoorContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `SessionMiddleware` when a valid bearer token came with the request.
     public var session: Session?
@@ -28,10 +28,15 @@ public struct APIContext: RequestContext {
 
     /// The authenticated caller: 401 without a session, 403 for a session that may only change
     /// its password. What the caller may do is the operation's to decide.
-    func caller() throws -> Caller {
-        guard let session else { throw APIError.unauthenticated }
+    public func caller() throws -> Caller {
+        guard let session else { throw DoorError.unauthenticated }
         do { return try Caller(session: session) } catch .totpEnrolmentRequired { throw AccountsError.totpEnrolmentRequired } catch {
-            throw APIError.changePasswordFirst
+            throw DoorError.changePasswordFirst
         }
     }
+}
+
+extension DoorContext {
+    /// The client's address without the port, for the per-address login budget.
+    public var remoteAddress: String { clientAddress ?? remotePeer ?? "unknown" }
 }

@@ -37,11 +37,13 @@ enum ClientAddress {
 }
 
 /// Puts the resolved client address into the context.
-struct ClientAddressMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+public struct ClientAddressMiddleware: RouterMiddleware {
+    public typealias Context = DoorContext
     let trusted: [AddressRange]
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    public init(trusted: [AddressRange]) { self.trusted = trusted }
+
+    public func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context
         context.clientAddress = ClientAddress.resolve(
             peer: context.remotePeer, forwarded: request.headers[.init("Forwarded")!], forwardedFor: request.headers[.init("X-Forwarded-For")!],

@@ -1,9 +1,12 @@
 import CQRencode
 
-/// An `otpauth://` URI as a QR code, drawn as SVG from libqrencode's modules (no image files,
-/// nothing fetched: the page's CSP allows only this origin).
-enum QRCode {
-    static func svg(_ text: String) -> String? {
+/// libqrencode behind one Swift function, as libpq is behind `Postgres` and libargon2 behind
+/// `PasswordHashing`: a text (an `otpauth://` URI) as a QR code, drawn as SVG from the library's
+/// modules (no image files, nothing fetched: the console's CSP allows only its own origin).
+public enum QRCode {
+    /// Nil when the text cannot be encoded (too long for a QR code, or a NUL inside).
+    public static func svg(_ text: String) -> String? {
+        guard !text.utf8.contains(0) else { return nil }
         guard let code = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1) else { return nil }
         defer { QRcode_free(code) }
         let width = Int(code.pointee.width)

@@ -29,12 +29,12 @@ public struct MultipartForm {
     public init(_ buffer: ByteBuffer, contentType: String) throws {
         guard let boundary = Self.parameters(contentType)["boundary"], (1...70).contains(boundary.utf8.count),
               boundary.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-        else { throw APIError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 printable characters") }
+        else { throw DoorError.badRequest("multipart/form-data needs a boundary parameter of 1 to 70 printable characters") }
         self.parts = try Self.parse(Array(buffer.readableBytesView), boundary: Array(boundary.utf8))
     }
 
     static func parse(_ bytes: [UInt8], boundary: [UInt8]) throws -> [Part] {
-        let malformed = APIError.badRequest("the multipart/form-data body is malformed")
+        let malformed = DoorError.badRequest("the multipart/form-data body is malformed")
         let delimiter = Array("--".utf8) + boundary
         let crlf: [UInt8] = [13, 10]
         // The first delimiter opens the body (a preamble before it is ignored).
@@ -61,10 +61,10 @@ public struct MultipartForm {
             guard let next = find(crlf + delimiter, in: bytes, from: position) else { throw malformed }
             part.body = Array(bytes[position..<next])
             parts.append(part)
-            guard parts.count <= maximumParts else { throw APIError.badRequest("a multipart/form-data body may have at most \(maximumParts) parts") }
+            guard parts.count <= maximumParts else { throw DoorError.badRequest("a multipart/form-data body may have at most \(maximumParts) parts") }
             position = next + 2 + delimiter.count
         }
-        guard !parts.isEmpty else { throw APIError.badRequest("the multipart/form-data body has no parts") }
+        guard !parts.isEmpty else { throw DoorError.badRequest("the multipart/form-data body has no parts") }
         return parts
     }
 

@@ -12,7 +12,7 @@ import Provisioning
 public enum ProblemMapping {
     public static func problem(for error: any Error) -> Problem {
         switch error {
-        case let error as APIError: return api(error)
+        case let error as DoorError: return api(error)
         case let error as InputError:
             return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "\(error.field): \(error.reason)",
                            detailEN: error.description, extra: ["field": error.field])
@@ -75,7 +75,7 @@ public enum ProblemMapping {
     static let internalError = Problem(status: .internalServerError, code: "internal", detailID: "Terjadi kesalahan internal.",
                                        detailEN: "Internal error.")
 
-    static func api(_ error: APIError) -> Problem {
+    static func api(_ error: DoorError) -> Problem {
         switch error {
         case .unauthenticated:
             return Problem(status: .unauthorized, code: "unauthenticated", detailID: "Perlu login (Authorization: Bearer).",
@@ -194,8 +194,27 @@ public enum ProblemMapping {
             return Problem(status: .conflict, code: "missing_documents", detailID: error.description, detailEN: error.description)
         case .requestNotFound, .documentNotFound:
             return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: error.description)
-        case .invalidInput(let reason):
-            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: reason, detailEN: reason)
+        case .unknownKind, .noKind:
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Pilih reset password, informasi User ID, atau keduanya.",
+                           detailEN: error.description, extra: ["field": "kinds"])
+        case .subjectRequired:
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Permohonan yang sah harus menyebut akun yang dimaksud.",
+                           detailEN: error.description, extra: ["field": "subject_user_id"])
+        case .subjectWrongRole(let userID, let role, let expected):
+            return Problem(status: .unprocessableContent, code: "subject_wrong_role",
+                           detailID: "\(userID) adalah akun \(role.rawValue); permohonan ini untuk \(expected.rawValue).",
+                           detailEN: error.description, extra: ["field": "subject_user_id"])
+        case .reasonRequired:
+            return Problem(status: .unprocessableContent, code: "reason_required", detailID: "Permohonan yang tidak sah perlu alasan untuk pemohon.",
+                           detailEN: error.description, extra: ["field": "reason"])
+        case .handoverBeforeExecution:
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Waktu penyampaian sebelum permohonan dilaksanakan.",
+                           detailEN: error.description, extra: ["field": "handed_at"])
+        case .handoverInFuture:
+            return Problem(status: .unprocessableContent, code: "invalid_input", detailID: "Waktu penyampaian di masa depan.",
+                           detailEN: error.description, extra: ["field": "handed_at"])
+        case .stillInTime:
+            return Problem(status: .conflict, code: "still_in_time", detailID: "Berkas masih dalam batas waktu untuk dilengkapi.", detailEN: error.description)
         case .documentRefused(let reason):
             return Problem(status: .unprocessableContent, code: "document_refused", detailID: reason, detailEN: reason)
         case .subjectNotFound:

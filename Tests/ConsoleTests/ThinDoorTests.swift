@@ -1,0 +1,84 @@
+import Accounts
+import Foundation
+import Gate
+import Hummingbird
+import HummingbirdTesting
+import Operations
+import Testing
+import TestSupport
+
+/// The console as a thin door: its buttons, queue and refusals come from the operations and the
+/// state machine, and it answers as the API does.
+@Suite("Web console: a thin door over the operations")
+struct ThinDoorTests {
+    @Test("a disabled account is refused alike by the console and the API (403, after the right password); a wrong password is not told apart")
+    func disabledAlike() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            try await f.graph.operations.setAccountStatus("staf.adm", to: .disabled, by: try await f.caller("admin.ppe"))
+            let page = try await Browser(client).signIn("staf.adm", ConsoleFixture.password)
+            #expect(page.status == .forbidden && page.body.contains("Akun ini dinonaktifkan."), "\(page.status)")
+            let api = try await client.execute(uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                               body: ByteBuffer(string: #"{"user_id":"staf.adm","password":"\#(ConsoleFixture.password)"}"#)) { $0.status }
+            #expect(api == .forbidden)
+            // A wrong password of the disabled account reads like any wrong password.
+            let wrong = try await Browser(client).signIn("staf.adm", "bukan password saya")
+            #expect(wrong.status == .unauthorized && wrong.body.contains("User ID atau password salah."))
+        }
+    }
+
+    @Test("the home queue holds the steps the standard gives one's role: a file at step 9 is the Staf's, not the Admin PPE's")
+    func queueByHolder() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let request = try await f.request(approved: true)
+            let admin = try await f.caller("admin.ppe")
+            _ = try await f.graph.operations.act(.execute, on: request.number, by: admin)
+            _ = try await f.graph.operations.act(.handover(channel: "phone", recipient: "Sekar", handedAt: nil), on: request.number, by: admin)
+            let adminBrowser = Browser(client)
+            try await adminBrowser.signIn("admin.ppe", ConsoleFixture.password)
+            #expect(!(try await adminBrowser.get("/beranda")).body.contains(request.number), "step 9 is not the Admin PPE's work")
+            let staf = Browser(client)
+            try await staf.signIn("staf.adm", ConsoleFixture.password)
+            #expect(try await staf.get("/beranda").body.contains(request.number))
+        }
+    }
+
+    @Test("buttons are the state machine's: the helpdesk confirms their own receipt; an operator confirming is told it is a deviation")
+    func buttonsFromTheMachine() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            // A user-ID lookup: the helpdesk keeps their password, so they sign in and confirm by hand
+            // (a reset's first login with the temporary password confirms by itself).
+            let staf = try await f.caller("staf.adm")
+            let request = try await f.graph.operations.submitRequest(
+                SubmitForm(kinds: ["user_id_info"], subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
+                           requesterName: "Sekar Ayu Wulandari", requesterContact: "sekar@purbalinggakab.go.id", channel: "hardcopy", priority: nil),
+                by: staf)
+            for type in ["surat_permohonan", "sk_pengangkatan"] {
+                _ = try await f.graph.operations.addDocument(
+                    DocumentForm(type: type, fileName: "\(type).pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
+            }
+            let admin = try await f.caller("admin.ppe")
+            _ = try await f.graph.operations.act(.completeness(complete: true, note: nil), on: request.number, by: staf)
+            _ = try await f.graph.operations.act(.validity(valid: true, subjectUserID: "helpdesk01", reason: nil), on: request.number, by: admin)
+            _ = try await f.graph.operations.act(.execute, on: request.number, by: admin)
+            _ = try await f.graph.operations.act(.handover(channel: "phone", recipient: "Sekar", handedAt: nil), on: request.number, by: admin)
+            let helpdesk = Browser(client)
+            try await helpdesk.signIn("helpdesk01", ConsoleFixture.password)
+            let own = try await helpdesk.get("/permohonan/\(request.number)")
+            #expect(own.body.contains("/langkah/confirm-receipt") && own.body.contains("Konfirmasikan di sini."))
+            #expect(!own.body.contains("dicatat sebagai penyimpangan"))
+            let adminBrowser = Browser(client)
+            try await adminBrowser.signIn("admin.ppe", ConsoleFixture.password)
+            let other = try await adminBrowser.get("/permohonan/\(request.number)")
+            #expect(other.body.contains("/langkah/confirm-receipt") && other.body.contains("dicatat sebagai penyimpangan"))
+            // The auditor reads every request and may take none of its steps: no button at all.
+            let auditor = Browser(client)
+            try await auditor.signIn("auditor01", ConsoleFixture.password)
+            #expect(!(try await auditor.get("/permohonan/\(request.number)")).body.contains("/langkah/"))
+            // And what the helpdesk was shown works.
+            _ = try await helpdesk.get("/permohonan/\(request.number)")
+            let confirmed = try await helpdesk.post("/permohonan/\(request.number)/langkah/confirm-receipt", [:])
+            #expect(confirmed.status == .seeOther)
+            #expect(try await f.graph.operations.request(request.number, by: admin).request.receiptConfirmedAt != nil)
+        }
+    }
+}
