@@ -109,6 +109,16 @@ extension Console {
 
     /// A refusal in the page's language: the console's catalogue for what people meet at the
     /// door (credentials, throttling, policy), the problem's own detail otherwise.
+    /// A field of the requester's hint (`user_id`, `nip`, `email`, `full_name`) in the reader's words.
+    func hintFieldName(_ field: String, _ page: Page) -> String {
+        switch field {
+        case "user_id": return "User ID"
+        case "nip": return "NIP"
+        case "email": return t("email", page)
+        default: return t("full_name", page)
+        }
+    }
+
     func message(for error: any Error, _ page: Page) -> (problem: Problem, text: String) {
         let problem = ProblemMapping.problem(for: error)
         let english = page.language == .en
@@ -118,15 +128,7 @@ extension Console {
         case .wrongState(let current, _)?:
             return (problem, t("wrong_state", page, ["state": t("state_\(current.rawValue)", page)]))
         case .hintMismatch(let fields)?:
-            let names = fields.map { field -> String in
-                switch field {
-                case "user_id": return "User ID"
-                case "nip": return "NIP"
-                case "email": return t("email", page)
-                default: return t("full_name", page)
-                }
-            }
-            return (problem, t("mismatch_refused", page, ["fields": names.joined(separator: ", ")]))
+            return (problem, t("mismatch_refused", page, ["fields": fields.map { hintFieldName($0, page) }.joined(separator: ", ")]))
         case .missingDocuments(let types)?:
             let names = types.map { type -> String in
                 switch type {

@@ -64,7 +64,7 @@ struct ConsoleMiddleware: RouterMiddleware {
     func errorPage(_ error: any Error, _ request: Request, _ context: DoorContext) -> Response {
         let page = console.page(request, context)
         if error is ConsoleFormError {
-            return console.render("error", page, ["heading": console.t("error_title", page), "message": console.t("form_expired", page)],
+            return console.render("error", page, ["heading": console.t("error_heading", page), "message": console.t("form_expired", page)],
                                   status: .forbidden)
         }
         let (problem, text) = console.message(for: error, page)
@@ -79,7 +79,7 @@ struct ConsoleMiddleware: RouterMiddleware {
             if problem.status == .internalServerError {
                 context.logger.error("console error", metadata: ["error_type": "\(type(of: error))"])
             }
-            return console.render("error", page, ["heading": console.t("error_title", page), "message": text], status: problem.status)
+            return console.render("error", page, ["heading": console.t("error_heading", page), "message": text], status: problem.status)
         }
     }
 }

@@ -24,7 +24,8 @@ struct ReportPages {
                     "title": console.t("chart_caption", page, ["step": console.t("step_\(step)", page)]),
                     "svg": SLAChart.svg(step: step, lines: lines.filter { $0.step == step }, labels: SLAChart.Labels(
                         limit: console.t("limit", page), breaches: console.t("breaches", page).lowercased(), minutes: console.t("minutes_short", page),
-                        median: console.t("median", page), priority: { console.t("priority_\($0)", page) })),
+                        median: console.t("median", page), p90: console.t("p90_legend", page), step: console.t("step_\(step)", page),
+                        priority: { console.t("priority_\($0)", page) })),
                 ]
             }
             let mine = try await operations.deviations(DeviationForm(actor: caller.userID.value, unexplained: "true"), by: caller)

@@ -159,6 +159,14 @@ struct RequestPages {
         do {
             // Step 6's form carries the step-up code: proved first, so the operation sees a fresh second factor.
             var early: ConsoleForm?
+            if action == "execute" {
+                // A reload of step 6's result posts the form again: the request has moved on, so
+                // say so instead of spending (and refusing) the authenticator code once more.
+                let current = try await operations.request(reference, by: caller).request
+                if !current.actions(for: caller.actor).contains(.execute), current.state == .executed {
+                    return console.redirect("/permohonan/\(current.number)", flash: "already_executed")
+                }
+            }
             if action == "execute" || action == "reissue", let token = page.token {
                 let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
                 if let code = form["code"] {
@@ -218,6 +226,17 @@ struct RequestPages {
 
     // MARK: The request's page
 
+    /// What step 2 found missing, less what has been filed since: "Kurang" names only what the
+    /// file still lacks, and only while a supplement is due.
+    func stillMissing(_ model: [String: Any], _ r: Gate.Request, _ documents: [DocumentInfo], _ page: Page) -> [String: Any] {
+        var model = model
+        let onFile = Set(documents.filter { $0.purgedAt == nil }.map(\.type))
+        let missing = r.missingDocuments.filter { !onFile.contains($0) }
+        model["missing"] = missing.isEmpty || ![.incomplete, .awaitingSupplement].contains(r.state)
+            ? nil : missing.map { documentName($0, page) }.joined(separator: ", ")
+        return model
+    }
+
     func detailPage(_ request: Request, _ page: Page, reference: String, error: String?, status: HTTPResponse.Status) async throws -> Response {
         let caller = try page.caller()
         let details = try await operations.request(reference, by: caller)
@@ -226,7 +245,7 @@ struct RequestPages {
         let actions = r.actions(for: caller.actor)
         func may(_ action: GateAction) -> Bool { actions.contains(action) }
         let mayUpload = GateService.isOpenForDocuments(r.state) && GateService.mayFileDocuments(r, caller.actor)
-        let needsCode = operations.requiresStepUp(caller)
+        let needsCode = operations.stepUpDue(caller)
         let can: [String: Bool] = [
             "stepUpCode": needsCode,
             "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
@@ -238,7 +257,7 @@ struct RequestPages {
             "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
         ]
         var data: [String: Any?] = [
-            "r": requestModel(r, page), "can": can, "error": error,
+            "r": stillMissing(requestModel(r, page), r, details.documents, page), "can": can, "error": error,
             // The upload form sits with the documents; "next step" counts the steps and the export.
             "anyAction": can.contains { $0.key != "upload" && $0.key != "stepUpCode" && $0.value },
             "flash": console.flash(request, page), "hasDocuments": !details.documents.isEmpty,
@@ -263,7 +282,10 @@ struct RequestPages {
         switch r.state {
         case .incomplete: data["notifyText"] = console.t("notice_step3", page)
         case .invalid: data["notifyText"] = console.t("notice_step7", page)
-        default: data["notifyText"] = console.t("notice_step8", page)
+        default:
+            // Step 8: the hand-over is the step (it queues the notice too); the notice alone is optional, after it.
+            data["notifyText"] = console.t("notice_step8", page)
+            data["notifyLater"] = true
         }
         data["executeText"] = (r.kinds.contains(.resetPassword) ? [console.t("execute_reset", page)] : [])
             .joined(separator: " ") + (r.kinds.contains(.userIDInfo) ? " " + console.t("execute_user_id", page) : "")
@@ -311,7 +333,7 @@ struct RequestPages {
         if let subject = r.subjectUserID { model["subjectUserID"] = subject }
         if let note = r.completenessNote { model["completenessNote"] = note }
         if !r.hintMismatch.isEmpty {
-            model["mismatch"] = r.hintMismatch.joined(separator: ", ")
+            model["mismatch"] = r.hintMismatch.map { console.hintFieldName($0, page) }.joined(separator: ", ")
             model["mismatchAcknowledgement"] = r.mismatchAcknowledgement ?? ""
         }
         if let reason = r.rejectionReason { model["rejectionReason"] = reason }

@@ -68,6 +68,10 @@ extension Operations {
     /// Whether this caller's role needs a recent second factor for SOP step 6 (a door asks for the code).
     public func requiresStepUp(_ caller: Caller) -> Bool { credentials.requiresSecondFactor(caller.role) }
 
+    /// Whether the caller must give an authenticator code now to take step 6 (or another lasting
+    /// change): their role needs a second factor and their last one is older than the window.
+    public func stepUpDue(_ caller: Caller) -> Bool { (try? requireStepUp(caller)) == nil }
+
     /// Whether this caller must have stepped up within the window to take SOP step 6 now — or
     /// any other change an operator's session could turn into lasting power (new or re-enabled
     /// accounts, operator password and authenticator resets, a real provisioning run, the purge,

@@ -81,4 +81,48 @@ struct ThinDoorTests {
             #expect(try await f.graph.operations.request(request.number, by: admin).request.receiptConfirmedAt != nil)
         }
     }
+
+    @Test("reloading step 6's result says the step was done (no red code error); a refusal page's title ends in words, not a colon")
+    func reloadAndRefusalTitle() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let request = try await f.request(approved: true)
+            let admin = Browser(client)
+            try await admin.signIn("admin.ppe", ConsoleFixture.password)
+            _ = try await admin.get("/permohonan/\(request.number)")
+            let shown = try await admin.post("/permohonan/\(request.number)/langkah/execute", [:])
+            #expect(shown.status == .ok && shown.body.contains("temporary-password"))
+            // The browser's reload re-posts the same form (its CSRF token is still the page's).
+            let again = try await admin.post("/permohonan/\(request.number)/langkah/execute", [:])
+            #expect(again.status == .seeOther && again.location?.contains("ok=already_executed") == true, "\(again.status)")
+            let page = try await admin.get(again.location ?? "/")
+            #expect(page.body.contains("Langkah 6 sudah dilaksanakan") && !page.body.contains("Kode salah"))
+            let stranger = Browser(client)
+            try await stranger.signIn("helpdesk02", ConsoleFixture.password)
+            let refused = try await stranger.get("/permohonan/\(request.number)")
+            #expect(refused.status == .notFound && refused.body.contains("<title>Tidak dapat diproses") && !refused.body.contains("diproses:</title>"))
+        }
+    }
+
+    @Test("'Kurang' names only what the file still lacks: after the SK is uploaded for the supplement it is gone")
+    func missingUntilFiled() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let staf = try await f.caller("staf.adm")
+            let request = try await f.graph.operations.submitRequest(
+                SubmitForm(kinds: ["reset_password"], subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
+                           requesterName: "Sekar Ayu Wulandari", requesterContact: "sekar@purbalinggakab.go.id", channel: "hardcopy", priority: nil),
+                by: staf)
+            _ = try await f.graph.operations.addDocument(
+                DocumentForm(type: "surat_permohonan", fileName: "surat.pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
+            _ = try await f.graph.operations.act(.completeness(complete: false, note: nil), on: request.number, by: staf)
+            _ = try await f.graph.operations.act(.notify, on: request.number, by: staf)
+            let browser = Browser(client)
+            try await browser.signIn("staf.adm", ConsoleFixture.password)
+            #expect(try await browser.get("/permohonan/\(request.number)").body.contains("SK pengangkatan"))
+            let before = try await browser.get("/permohonan/\(request.number)").body
+            #expect(before.contains("<dt>Kurang</dt>"))
+            _ = try await f.graph.operations.addDocument(
+                DocumentForm(type: "sk_pengangkatan", fileName: "sk.pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
+            #expect(!(try await browser.get("/permohonan/\(request.number)")).body.contains("<dt>Kurang</dt>"))
+        }
+    }
 }

@@ -15,8 +15,12 @@
     if (!target || !navigator.clipboard) return;
     button.hidden = false;
     button.addEventListener("click", function () {
+      var label = button.textContent;
       navigator.clipboard.writeText(target.getAttribute("data-secret")).then(function () {
+        // Said where the eye is, and to a screen reader (the button is a live region).
         button.setAttribute("aria-live", "polite");
+        button.textContent = button.getAttribute("data-copied") || label;
+        setTimeout(function () { button.textContent = label; }, 2500);
       });
     });
   });
