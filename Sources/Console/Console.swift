@@ -90,6 +90,7 @@ extension Console {
             model["user"] = ["userID": session.userID.value, "roleName": t("role_\(role.rawValue)", page)]
             model["nav"] = [
                 "newRequest": AccessPolicy.allows(role, .submitRequests),
+                "requests": AccessPolicy.allows(role, .readAllRequests),
                 "accounts": AccessPolicy.allows(role, .createAccounts),
                 "reports": AccessPolicy.allows(role, .readSLAReports),
                 "audit": AccessPolicy.allows(role, .readAudit),

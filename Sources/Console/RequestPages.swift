@@ -13,6 +13,9 @@ struct RequestPages {
     var operations: Operations { console.operations }
 
     func addRoutes(to group: RouterGroup<DoorContext>) {
+        group.get("permohonan") { request, context -> Response in
+            try await listPage(request, console.page(request, context))
+        }
         group.get("permohonan/baru") { request, context -> Response in
             let page = console.page(request, context)
             let caller = try page.caller()
@@ -222,6 +225,55 @@ struct RequestPages {
             return console.render("secret", page, data)
         }
         return console.redirect("/permohonan/\(result.request.number)", flash: action.replacingOccurrences(of: "-", with: "_"))
+    }
+
+    // MARK: The request list
+
+    /// Every request, by state, step due, holder, overdue and a text; a bad filter is said at the
+    /// form, never a 500. Managed roles have their own requests on the home page instead.
+    func listPage(_ request: Request, _ page: Page) async throws -> Response {
+        let caller = try page.caller()
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? { query[name[...]].map(String.init) }
+        let form = RequestSearchForm(state: value("status"), step: value("langkah"), holder: value("pemegang"), overdue: value("terlambat"),
+                                     text: value("q"), page: value("halaman"))
+        var data: [String: Any?] = [
+            "q": form.text ?? "", "overdue": form.overdue == "true",
+            "states": RequestState.allCases.map { ["value": $0.rawValue, "name": console.t("state_\($0.rawValue)", page), "selected": form.state == $0.rawValue] },
+            "steps": (1...9).map { ["value": String($0), "name": console.t("step_\($0)", page), "selected": form.step == String($0)] },
+            "holders": (["requester"] + [Role.stafAdministrasi, .adminPPE].map(\.rawValue)).map { holder in
+                ["value": holder, "name": console.t(holder == "requester" ? "requester" : "role_\(holder)", page), "selected": form.holder == holder]
+            },
+        ]
+        do {
+            let (entries, more) = try await operations.searchRequests(form, by: caller)
+            let now = operations.now
+            data["hasEntries"] = !entries.isEmpty
+            data["entries"] = entries.map { entry -> [String: Any] in
+                var row = requestModel(entry.request, page)
+                row["subject"] = entry.request.subjectUserID ?? entry.request.subject.fullName ?? ""
+                row["overdue"] = entry.isOverdue(at: now)
+                if let step = entry.dueStep { row["stepName"] = console.t("step_\(step)", page) }
+                row["created"] = Formatting.time(entry.request.createdAt) ?? ""
+                return row
+            }
+            let number = (try? Inputs.Page(parsing: form.page).number) ?? 1
+            var base = URLComponents()
+            base.queryItems = [("status", form.state), ("langkah", form.step), ("pemegang", form.holder), ("terlambat", form.overdue), ("q", form.text)]
+                .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+            func link(_ n: Int) -> String {
+                var components = base
+                components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "halaman", value: String(n))]
+                return "/permohonan" + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+            }
+            if number > 1 { data["previous"] = link(number - 1) }
+            if more { data["next"] = link(number + 1) }
+            return console.render("requests", page, data)
+        } catch let error where error is InputError {
+            let (problem, text) = console.message(for: error, page)
+            data["error"] = text
+            return console.render("requests", page, data, status: problem.status)
+        }
     }
 
     // MARK: The request's page

@@ -252,3 +252,50 @@ extension Operations {
         return .id(id)
     }
 }
+
+/// The request list's filters as a door received them (query string, form, flags).
+public struct RequestSearchForm: Sendable {
+    public var state: String?
+    public var step: String?
+    public var holder: String?
+    public var overdue: String?
+    public var text: String?
+    public var page: String?
+    public init(state: String? = nil, step: String? = nil, holder: String? = nil, overdue: String? = nil, text: String? = nil, page: String? = nil) {
+        self.state = state
+        self.step = step
+        self.holder = holder
+        self.overdue = overdue
+        self.text = text
+        self.page = page
+    }
+}
+
+extension Operations {
+    /// Every request, newest first, by state, step due, the role holding it, overdue, and a text
+    /// (number, requester, account): for those who read every request. The managed roles have
+    /// `myRequests`.
+    public func searchRequests(_ form: RequestSearchForm, by caller: Caller) async throws -> (entries: [RequestListEntry], more: Bool) {
+        try AccessPolicy.require(caller.role, .readAllRequests)
+        func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+        let state = try nonEmpty(form.state).map { text throws(InputError) in
+            guard let state = RequestState(rawValue: text) else {
+                throw InputError(field: "state", reason: "must be one of \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return state
+        }
+        let step = try nonEmpty(form.step).map { text throws(InputError) in
+            guard text.count <= 2, let step = Int(text), (1...9).contains(step) else { throw InputError(field: "step", reason: "must be a step from 1 to 9") }
+            return step
+        }
+        let holders = ["requester"] + Role.allCases.map(\.rawValue)
+        let holder = try nonEmpty(form.holder).map { text throws(InputError) in
+            guard holders.contains(text) else { throw InputError(field: "holder", reason: "must be one of \(holders.joined(separator: ", "))") }
+            return text
+        }
+        guard [nil, "true", "false"].contains(nonEmpty(form.overdue)) else { throw InputError(field: "overdue", reason: "must be true or false") }
+        let text = try FreeText.optional(nonEmpty(form.text), field: "q", maxLength: 100)?.value
+        return try await gate.search(RequestSearch(state: state, step: step, holder: holder, overdueOnly: nonEmpty(form.overdue) == "true",
+                                                  text: text, page: try Page(parsing: nonEmpty(form.page))))
+    }
+}

@@ -125,4 +125,38 @@ struct ThinDoorTests {
             #expect(!(try await browser.get("/permohonan/\(request.number)")).body.contains("<dt>Kurang</dt>"))
         }
     }
+
+    @Test("the request list finds a file by number, requester or account, filters by state, step, holder and overdue, and refuses a bad filter at the form")
+    func requestList() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let approved = try await f.request(approved: true)
+            let fresh = try await f.request()
+            let staf = Browser(client)
+            try await staf.signIn("staf.adm", ConsoleFixture.password)
+            let all = try await staf.get("/permohonan")
+            #expect(all.status == .ok && all.body.contains(approved.number) && all.body.contains(fresh.number))
+            let byState = try await staf.get("/permohonan?status=approved")
+            #expect(byState.body.contains(approved.number) && !byState.body.contains("data-request=\"\(fresh.number)\""))
+            let byStep = try await staf.get("/permohonan?langkah=2&pemegang=staf_administrasi")
+            #expect(byStep.body.contains("data-request=\"\(fresh.number)\"") && !byStep.body.contains("data-request=\"\(approved.number)\""))
+            let byAccount = try await staf.get("/permohonan?q=HELPDESK01")
+            #expect(byAccount.body.contains("data-request=\"\(approved.number)\"") && !byAccount.body.contains("data-request=\"\(fresh.number)\""))
+            let byName = try await staf.get("/permohonan?q=sekar%20ayu")
+            #expect(byName.body.contains(approved.number) && byName.body.contains(fresh.number))
+            let literal = try await staf.get("/permohonan?q=%25")
+            #expect(literal.status == .ok && literal.body.contains("Tidak ada permohonan yang cocok."), "a % is a character, not a wildcard")
+            #expect(!(try await staf.get("/permohonan?terlambat=true")).body.contains("data-request="), "nothing is overdue yet")
+            f.accounts.clock.advance(3 * 86_400)
+            try await staf.signIn("staf.adm", ConsoleFixture.password)  // three days idle ended the session
+            let late = try await staf.get("/permohonan?terlambat=true")
+            #expect(late.body.contains("data-request=\"\(fresh.number)\""), "\(late.status) \(late.body.suffix(1500))")
+            for bad in ["langkah=99", "langkah=-1", "status=nope", "pemegang=root", "terlambat=ya", "halaman=0", "halaman=99999999999999999999", "q=a%00b"] {
+                let refused = try await staf.get("/permohonan?\(bad)")
+                #expect(refused.status == .unprocessableContent && refused.body.contains("role=\"alert\""), "\(bad): \(refused.status)")
+            }
+            let helpdesk = Browser(client)
+            try await helpdesk.signIn("helpdesk02", ConsoleFixture.password)
+            #expect(try await helpdesk.get("/permohonan").status == .forbidden)
+        }
+    }
 }
