@@ -19,6 +19,7 @@ struct AccountPages {
             try AccessPolicy.require(caller.role, .lookUpAccounts)
             let q = try request.form["q"], reason = try request.form["reason"]
             var data: [String: Any?] = ["form": ["q": q ?? "", "reason": reason ?? ""], "flash": console.flash(request, page)]
+            var status = HTTPResponse.Status.ok
             if let q, !q.isEmpty {
                 do {
                     let result = try await operations.lookUpAccounts(LookupForm(q: q, reason: reason), by: caller)
@@ -33,12 +34,13 @@ struct AccountPages {
                     }
                 } catch let error where ProblemMapping.problem(for: error).status == .unprocessableContent
                     || ProblemMapping.problem(for: error).status == .badRequest {
-                    let text = console.message(for: error, page).text
+                    let (problem, text) = console.message(for: error, page)
                     data["error"] = text
                     data["fields"] = [(reason ?? "").isEmpty ? "reason" : "q": text]
+                    status = problem.status  // the API's status for the same refusal
                 }
             }
-            return console.render("accounts", page, data)
+            return console.render("accounts", page, data, status: status)
         }
         group.post("akun/:userId/:action") { request, context -> Response in
             let page = console.page(request, context)

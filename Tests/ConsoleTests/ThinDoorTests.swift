@@ -159,4 +159,45 @@ struct ThinDoorTests {
             #expect(try await helpdesk.get("/permohonan").status == .forbidden)
         }
     }
+
+    /// The bad inputs of `SameRefusalTests` (HTTP and CLI) that a console page takes, as the console takes them.
+    static let badInputs: [(name: String, userID: String, path: String, form: [String: String]?, field: String?)] = [
+        ("a control character in the lookup text", "admin.ppe", "/akun?q=a%07b&reason=r", nil, "q"),
+        ("a control character in the lookup reason", "admin.ppe", "/akun?q=Sekar&reason=x%1By", nil, "reason"),
+        ("an SLA period starting before 1900", "admin.ppe", "/laporan?from=0000-12-31", nil, nil),
+        ("an SLA period that ends before it starts", "admin.ppe", "/laporan?from=2026-12-01&to=2026-11-01", nil, nil),
+        ("an unknown state", "staf.adm", "/permohonan?status=lost", nil, nil),
+        ("a request reference that is neither id nor number", "staf.adm", "/permohonan/REQ-ABC", nil, nil),
+        ("a NIP in the subject hint that is no NIP", "staf.adm", "/permohonan/baru",
+         ["kind_reset": "1", "subject_nip": "123456789012345678", "requester_name": "Sekar", "requester_contact": "sekar@purbalinggakab.go.id",
+          "channel": "hardcopy"], "subject_nip"),
+        ("a requester name over 200 characters", "staf.adm", "/permohonan/baru",
+         ["kind_reset": "1", "subject_user_id": "helpdesk01", "requester_name": String(repeating: "Sekar ", count: 40) + "x",
+          "requester_contact": "sekar@purbalinggakab.go.id", "channel": "hardcopy"], "requester_name"),
+    ]
+
+    @Test("the console refuses the doors-agree bad inputs as the API does: 422, said on the page (at the field where there is one), nothing changed")
+    func sameRefusalAsTheAPI() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let before = try await f.accounts.count("SELECT count(*) FROM requests")
+            for input in Self.badInputs {
+                let browser = Browser(client)
+                try await browser.signIn(input.userID, ConsoleFixture.password)
+                let page: Browser.Page
+                if let form = input.form {
+                    _ = try await browser.get(input.path)
+                    page = try await browser.post(input.path, form)
+                } else {
+                    page = try await browser.get(input.path)
+                }
+                #expect(page.status == .unprocessableContent, "\(input.name): \(page.status)")
+                #expect(page.body.contains("role=\"alert\""), "\(input.name): no message on the page")
+                if let field = input.field, input.form != nil {
+                    #expect(page.body.contains("id=\"\(field)\" name=\"\(field)\"") && page.body.contains("aria-describedby=\"\(field)-error\""),
+                            "\(input.name): the field \(field) is not marked")
+                }
+            }
+            #expect(try await f.accounts.count("SELECT count(*) FROM requests") == before)
+        }
+    }
 }
