@@ -136,7 +136,7 @@ struct AccountDirectoryTests {
             }
             var seen: [String] = []
             var page = 1
-            while true {
+            while page <= 10 {  // 25 accounts in pages of 10: three pages, never more than ten
                 let result = try await f.directory.lookup(LookupQuery(text: "Anggota Pokja", page: page, pageSize: 10), by: f.admin, reason: "audit")
                 seen += result.accounts.map(\.userID.value)
                 if !result.hasMore { break }

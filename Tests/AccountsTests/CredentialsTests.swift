@@ -266,7 +266,7 @@ struct CredentialsTests {
             _ = try await f.helpdesk()
             let pool = HashingPool(width: 1, queueLimit: 0)
             let credentials = try await Credentials(
-                pool: f.pool, hasher: try PasswordHasher(parameters: cheapArgon2, pool: pool), policy: sharedPolicy,
+                pool: f.pool, hasher: try PasswordHasher(parameters: cheapArgon2, pool: pool), policy: try standardPolicy(),
                 settings: CredentialSettings(), clock: f.clock.serviceClock, audit: AuditTrail())
             // One job holds the only worker; with no queue, the pool is saturated.
             // (Saturation is waited for once the holder's job runs: the place of the job that made

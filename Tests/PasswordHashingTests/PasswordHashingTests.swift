@@ -71,7 +71,12 @@ struct HashingPoolTests {
     func occupyOnlyWorker(of pool: HashingPool) async throws -> (Gate, Task<Int, any Error>) {
         let gate = Gate()
         let running = Task { try await pool.run { gate.wait(); return 0 } }
-        while !gate.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !gate.isWaiting, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        guard gate.isWaiting else {
+            gate.open()
+            throw WorkerNeverRan()
+        }
         return (gate, running)
     }
 
@@ -207,12 +212,16 @@ final class Log: Sendable {
 }
 
 /// Blocks a worker thread until the test opens it.
+struct WorkerNeverRan: Error {}
+
 final class Gate: Sendable {
     private let state = Mutex((waiting: false, open: false))
     var isWaiting: Bool { state.withLock { $0.waiting } }
     func open() { state.withLock { $0.open = true } }
     func wait() {
         state.withLock { $0.waiting = true }
-        while !state.withLock({ $0.open }) { usleep(1000) }
+        // Opened by the test; a test that fails first must not leave the worker blocked for ever.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !state.withLock({ $0.open }), ContinuousClock.now < deadline { usleep(1000) }
     }
 }

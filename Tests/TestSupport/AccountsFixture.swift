@@ -15,7 +15,8 @@ public let projectMigrations: Migrator = {
 /// Cheap Argon2 for behaviour tests: a configuration, not a fake.
 public let cheapArgon2 = Argon2Parameters(memoryKiB: 64, iterations: 1, parallelism: 1)
 public let sharedPool = HashingPool(queueLimit: 4096)
-public let sharedPolicy = try! PasswordPolicy.standard()
+/// The shipped password policy (its list read once per use; a missing list fails the test, not the run).
+public func standardPolicy() throws -> PasswordPolicy { try PasswordPolicy.standard() }
 
 /// The service's settings for a test: defaults, with cheap Argon2 unless `parameters` says otherwise.
 public func testSettings(_ parameters: Argon2Parameters = cheapArgon2, operatorTOTP: Bool = false) -> Settings {
@@ -46,8 +47,8 @@ public struct AccountsFixture: Sendable {
     public var directory: AccountDirectory { graph.directory }
     public var credentials: Credentials { graph.credentials }
     public var operations: Operations { graph.operations }
-    public let admin = Operator(userID: try! UserID("admin.ppe"), role: .adminPPE)
-    public let staf = Operator(userID: try! UserID("staf.adm"), role: .stafAdministrasi)
+    public let admin: Operator
+    public let staf: Operator
 
     public static func with(parameters: Argon2Parameters = cheapArgon2, _ body: (AccountsFixture) async throws -> Void) async throws {
         try await TestDatabase.with(prefix: "acc", migratedBy: projectMigrations) { database in
@@ -64,6 +65,8 @@ public struct AccountsFixture: Sendable {
 
     public init(database: TestDatabase, parameters: Argon2Parameters) async throws {
         self.database = database
+        admin = Operator(userID: try UserID("admin.ppe"), role: .adminPPE)
+        staf = Operator(userID: try UserID("staf.adm"), role: .stafAdministrasi)
         pool = ConnectionPool(configuration: database.configuration, maxConnections: 6)
         try await pool.withConnection { try await projectMigrations.migrate(on: $0) }
         graph = try await ServiceGraph.make(testSettings(parameters), pool: pool, clock: clock.serviceClock, hashingPool: sharedPool)
