@@ -33,6 +33,26 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 TIMEOUT = 20
+
+# axe-core, as selenium-axe-python ships it: run on every distinct page the tests reach, at
+# 1366 px and at 360 px. A critical or serious violation fails the suite; the rest are reported.
+try:
+    import selenium_axe_python
+    AXE_SOURCE = open(os.path.join(os.path.dirname(selenium_axe_python.__file__), "axe-core", "axe.min.js")).read()
+except (ImportError, OSError):
+    AXE_SOURCE = None
+AXE_RESULTS = {}        # (page, width) -> [(rule, impact, nodes, help)]
+AXE_WIDTHS = ((1366, 900, False), (360, 800, True))
+
+
+def page_key(url):
+    """The page a URL is, whatever request, document or account it names."""
+    path = re.sub(r"^https?://[^/]+", "", url).split("#")[0]
+    path, _, query = path.partition("?")
+    path = re.sub(r"REQ-\d{4}-\d{6}", "{request}", path)
+    path = re.sub(r"/\d+(?=/|$)", "/{n}", path)
+    path = re.sub(r"/akun/[^/]+/(?=[a-z-]+$)", "/akun/{user}/", path)
+    return path + ("?…" if query else "")
 REQUEST_NUMBER = re.compile(r"/permohonan/(REQ-\d{4}-\d{6})(?:\?ok=submit)?$")
 
 # The people of the tests: user ID, full name, role, NIP, e-mail, agency, the password they choose.
@@ -97,6 +117,34 @@ class Browser:
 
     def _ready(self):
         WebDriverWait(self.driver, TIMEOUT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self._axe()
+
+    def _axe(self):
+        """axe-core on this page at both widths, once per page (see AXE_RESULTS)."""
+        if not AXE_SOURCE:
+            return
+        try:
+            if not self.driver.execute_script("return document.contentType") == "text/html":
+                return
+            key = page_key(self.driver.current_url)
+        except Exception:
+            return
+        for width, height, mobile in AXE_WIDTHS:
+            if (key, width) in AXE_RESULTS:
+                continue
+            if width != 1280:
+                self._viewport(width, height, mobile=mobile)
+            try:
+                if not self.driver.execute_script("return typeof axe !== 'undefined'"):
+                    self.driver.execute_script(AXE_SOURCE)
+                found = self.driver.execute_async_script("""
+                    const done = arguments[arguments.length - 1];
+                    axe.run(document, {resultTypes: ['violations']})
+                       .then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length, v.help])))
+                       .catch(e => done([['axe-error', 'minor', 0, String(e)]]));""")
+                AXE_RESULTS[(key, width)] = [tuple(v) for v in found]
+            finally:
+                self._viewport(1280, 900, mobile=False)
 
     @property
     def path(self):
@@ -1038,8 +1086,31 @@ def main():
     finally:
         suite.close()
     report_refusals(suite)
+    blocking = report_axe()
     print(f"{passed} passed in {time.monotonic() - started:.0f}s" + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
+    if blocking:
+        print(f"FAIL accessibility: {blocking} critical or serious axe-core violations (above)", file=sys.stderr)
+        return 1
     return 0
+
+
+def report_axe():
+    """Per page and width, what axe-core found; returns how many violations were critical or serious."""
+    if not AXE_SOURCE:
+        print("WARN axe-core not installed: accessibility not measured")
+        return 0
+    counts = {}
+    blocking = 0
+    for (page, width), violations in sorted(AXE_RESULTS.items()):
+        for rule, impact, nodes, help_text in violations:
+            counts[impact] = counts.get(impact, 0) + 1
+            severe = impact in ("critical", "serious")
+            blocking += severe
+            print(f"  axe {'FAIL' if severe else 'note'} {page} at {width} px: {impact} {rule} ({nodes} elements): {help_text}")
+    pages = len({page for page, _ in AXE_RESULTS})
+    summary = ", ".join(f"{counts.get(level, 0)} {level}" for level in ("critical", "serious", "moderate", "minor"))
+    print(f"axe-core {AXE_SOURCE[3:14].strip()}: {pages} pages at {' and '.join(str(w) for w, _, _ in AXE_WIDTHS)} px: {summary}")
+    return blocking
 
 
 if __name__ == "__main__":

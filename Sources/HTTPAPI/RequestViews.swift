@@ -12,6 +12,8 @@ public struct RequestView: Encodable, Sendable {
     let state: String
     let stepDue: Int?
     let allowed: [String]
+    /// What the caller may do on it now: the state machine's answer, the console's buttons.
+    let yourActions: [String]?
     let subjectRole: String
     let subjectUserID: String?
     let requesterName: String
@@ -29,7 +31,9 @@ public struct RequestView: Encodable, Sendable {
     let handover: HandoverRecord?
     let deviations: [Deviation]?
 
-    public init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil, record: RequestRecord? = nil) {
+    public init(_ request: Gate.Request, allowed: [AllowedAction], documents: [DocumentInfo]? = nil, record: RequestRecord? = nil,
+                for actor: Actor? = nil) {
+        yourActions = actor.map { request.actions(for: $0).map(\.rawValue) }
         completenessNote = request.completenessNote
         hintMismatch = request.hintMismatch.isEmpty ? nil : request.hintMismatch
         mismatchAcknowledgement = request.mismatchAcknowledgement
@@ -55,7 +59,7 @@ public struct RequestView: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, number, kinds, state, stepDue = "step_due", allowed, subjectRole = "subject_role", subjectUserID = "subject_user_id"
+        case id, number, kinds, state, stepDue = "step_due", allowed, yourActions = "your_actions", subjectRole = "subject_role", subjectUserID = "subject_user_id"
         case requesterName = "requester_name", channel, priority, submittedBy = "submitted_by", rejectionReason = "rejection_reason", documents
         case completenessNote = "completeness_note", hintMismatch = "hint_mismatch", mismatchAcknowledgement = "mismatch_acknowledgement"
         case receiptConfirmedAt = "receipt_confirmed_at", steps, notices, handover, deviations
@@ -106,8 +110,8 @@ extension QueueView {
 }
 
 extension ActionView {
-    public init(_ result: ActionResult) {
-        self.init(request: RequestView(result.request, allowed: result.request.allowedActions),
+    public init(_ result: ActionResult, for actor: Actor? = nil) {
+        self.init(request: RequestView(result.request, allowed: result.request.allowedActions, for: actor),
                   temporaryPassword: result.temporaryPassword?.reveal, temporaryPasswordExpiresAt: result.temporaryPasswordExpiresAt,
                   userID: result.disclosedUserID, temporaryPasswordFirstHalf: result.firstHalf, secondHalfSentTo: result.secondHalfSentTo)
     }

@@ -61,7 +61,9 @@ struct RequestsController: Sendable {
         }
         group.get(":id") { _, context -> JSONResponse<RequestView> in
             let found = try await operations.request(try Self.reference(context), by: try context.caller())
-            return JSONResponse(RequestView(found.request, allowed: found.request.allowedActions, documents: found.documents, record: found.record))
+            let caller = try context.caller()
+            return JSONResponse(RequestView(found.request, allowed: found.request.allowedActions, documents: found.documents, record: found.record,
+                                            for: caller.actor))
         }
         group.post(":id/documents") { request, context -> JSONResponse<DocumentInfo> in
             let info = try await operations.addDocument(to: try Self.reference(context), by: try context.caller()) {
@@ -127,7 +129,7 @@ struct RequestsController: Sendable {
                       _ form: @escaping @Sendable (Request, DoorContext) async throws -> StepForm) {
         group.post(":id/\(path)") { request, context -> Response in
             let result = try await operations.act(on: try Self.reference(context), by: try context.caller()) { try await form(request, context) }
-            var response = try JSONResponse(ActionView(result)).response(from: request, context: context)
+            var response = try JSONResponse(ActionView(result, for: try context.caller().actor)).response(from: request, context: context)
             response.headers[.cacheControl] = "no-store"
             return response
         }

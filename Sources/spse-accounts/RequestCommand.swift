@@ -43,7 +43,7 @@ struct RequestStep {
         try await options.run { operations, caller in
             let result = try await operations.act(step, on: reference, by: caller)
             if options.output.json {
-                try OutputOptions.printJSON(ActionView(result))
+                try OutputOptions.printJSON(ActionView(result, for: caller.actor))
                 return
             }
             print("\(result.request.number): \(result.transition.from.rawValue) → \(result.transition.to.rawValue)")

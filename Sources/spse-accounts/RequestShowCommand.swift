@@ -21,8 +21,10 @@ struct RequestShowCommand: AsyncParsableCommand {
         try await options.run { operations, caller in
             let found = try await operations.request(reference.request, by: caller)
             let (request, documents) = (found.request, found.documents)
+            // What this operator may do now, as the gate would judge it.
+            let yours = request.actions(for: caller.actor).map(\.rawValue).joined(separator: ", ")
             if options.output.json {
-                try OutputOptions.printJSON(RequestView(request, allowed: request.allowedActions, documents: documents))
+                try OutputOptions.printJSON(RequestView(request, allowed: request.allowedActions, documents: documents, for: caller.actor))
                 return
             }
             print("""
@@ -33,6 +35,7 @@ struct RequestShowCommand: AsyncParsableCommand {
                 requester   \(request.requesterName) <\(request.requesterContact)> via \(request.channel.rawValue)
                 documents   \(documents.isEmpty ? "none" : documents.map { "\($0.type.rawValue) \($0.fileName)" }.joined(separator: ", "))
                 next        \(request.allowedActions.map(\.description).joined(separator: "; "))
+                yours       \(yours.isEmpty ? "none" : yours)
                 """)
         }
     }

@@ -63,4 +63,42 @@ struct RBACTests {
             }
         }
     }
+
+    @Test("a request's your_actions is the gate's own answer for the caller: the Staf's completeness, then the Admin PPE's validity, never the requester's own")
+    func yourActions() async throws {
+        try await AccountsFixture.with { f in
+            let services = try await apiServices(f.pool, clock: f.clock)
+            func session(_ userID: String, _ role: Role) async throws -> String {
+                let account = try await f.directory.create(
+                    NewAccount(userID: try UserID(userID), role: role, fullName: try FullName("Pegawai \(userID)"), nip: nil,
+                               email: try EmailAddress("\(userID)@purbalinggakab.go.id"), agency: try Agency("LPSE")), by: f.admin)
+                return try await f.firstLogin(userID, temporary: try await f.reset(account), password: "laporan tahunan rapi sekali").value
+            }
+            let (staf, admin, helpdesk) = (try await session("staf.adm", .stafAdministrasi), try await session("admin.ppe", .adminPPE),
+                                           try await session("helpdesk01", .helpdesk))
+            let request = try await services.graph.gate.submit(
+                NewRequest(kinds: [.resetPassword], subject: SubjectHint(userID: "helpdesk01"), requesterName: "Sekar",
+                           requesterContact: "sekar@purbalinggakab.go.id", channel: .hardcopy),
+                by: Actor(userID: "helpdesk01", role: .helpdesk))
+            for type in [DocumentType.suratPermohonan, .skPengangkatan] {
+                _ = try await services.graph.gate.addDocument(
+                    try DocumentUpload(type: type, fileName: "d.pdf", mediaType: "application/pdf", content: pdfBytes, limit: 4096),
+                    to: request.id, by: Actor(userID: "helpdesk01", role: .helpdesk))
+            }
+            try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.router) { client in
+                func yours(_ token: String) async throws -> [String]? {
+                    try await client.execute(uri: "/v1/requests/\(request.id)", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                        let body = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any]
+                        return body?["your_actions"] as? [String]
+                    }
+                }
+                #expect(try await yours(staf) == ["completeness"])
+                #expect(try await yours(admin) == [])
+                #expect(try await yours(helpdesk) == [], "the requester never processes their own request")
+                _ = try await services.graph.gate.act(.completeness(complete: true), on: request.id, by: Actor(userID: "staf.adm", role: .stafAdministrasi))
+                #expect(try await yours(staf) == [])
+                #expect(try await yours(admin) == ["validity"])
+            }
+        }
+    }
 }
