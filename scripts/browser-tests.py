@@ -970,6 +970,14 @@ def test_reports_and_audit(s):
     for path in ("/permohonan/baru", f"/permohonan/{s.requests['supplement']}", "/laporan"):
         staf.go(path)
         s.mobile(staf)
+    # The request list: a file found again by its requester's name, filtered to those at step 9.
+    staf.go("/permohonan")
+    check(len(staf.all("table.rows tbody tr")) >= 3, "the request list is short")
+    staf.go("/permohonan?q=" + s.requests["supplement"])
+    check(len(staf.all("table.rows tbody tr")) == 1, "a search by number finds more or less than the one request")
+    staf.go("/permohonan?langkah=99")
+    check(staf.last_document()["status"] == 422 and staf.has("#form-error"), "a step 99 filter is not refused at the form")
+    s.mobile(staf, "21-mobile-daftar-permohonan.png")
     staf.go("/laporan")
     charts = staf.all("figure.chart svg")
     check(len(charts) >= 1, "no SLA chart")
