@@ -946,6 +946,11 @@ def test_csrf_and_headers(s):
     check_in("Akun ini dinonaktifkan.", auditor.text("#form-error"), "a disabled account's refusal")
     admin.submit(admin.css(f"{row} form[action$='/enable'] button"))
     check_in("Aktif", admin.text(row), "auditor01 enabled again")
+    # The account's own page, reached from the lookup: its facts and sign-in state.
+    admin.go("/akun/auditor01?reason=uji%20status")
+    check_in("Status masuk", admin.text("main"), "the account page")
+    check(admin.has("#live-sessions"), "the account page shows no sessions")
+    s.mobile(admin)
 
     # Every page: no-store, CSP, no framing.
     pages = [(admin, "/beranda"), (admin, f"/permohonan/{s.requests['full']}"), (admin, "/ganti-password"),

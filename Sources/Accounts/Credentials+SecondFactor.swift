@@ -302,3 +302,34 @@ extension Credentials {
         return String(letters)
     }
 }
+
+/// What an operator sees of an account's sign-in state: its authenticator, recovery codes left,
+/// and its sessions that are still live (never a token).
+public struct SignInState: Sendable, Equatable {
+    public let authenticatorConfirmedAt: Date?
+    public let recoveryCodesLeft: Int
+    public let liveSessions: Int
+    public let lastSeenAt: Date?
+}
+
+extension Credentials {
+    /// The sign-in state of `accountID` now, in one read.
+    public func signInState(accountID: Int64) async throws -> SignInState {
+        let now = clock.now
+        return try await pool.withConnection { connection in
+            let row = try await connection.query(
+                """
+                SELECT (SELECT confirmed_at FROM account_totp WHERE account_id = $1) AS confirmed_at,
+                       (SELECT count(*)::int FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL) AS codes_left,
+                       (SELECT count(*)::int FROM sessions WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2
+                           AND last_seen_at > $3) AS live,
+                       (SELECT max(last_seen_at) FROM sessions WHERE account_id = $1) AS last_seen
+                """, [accountID, now, now.addingTimeInterval(-settings.sessionIdleTimeout)]).first
+            return SignInState(
+                authenticatorConfirmedAt: try row?.decode(Date?.self, column: "confirmed_at") ?? nil,
+                recoveryCodesLeft: try row?.decode(Int.self, column: "codes_left") ?? 0,
+                liveSessions: try row?.decode(Int.self, column: "live") ?? 0,
+                lastSeenAt: try row?.decode(Date?.self, column: "last_seen") ?? nil)
+        }
+    }
+}

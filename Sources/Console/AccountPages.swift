@@ -30,7 +30,8 @@ struct AccountPages {
                         ["userID": account.userID.value, "fullName": account.fullName.value, "nip": account.nip?.value ?? "-",
                          "email": account.email.value, "agency": account.agency.value, "roleName": console.t("role_\(account.role.rawValue)", page),
                          "statusName": console.t("status_\(account.status.rawValue)", page), "active": account.status == .active,
-                         "locked": (account.lockedUntil ?? .distantPast) > console.operations.now, "mustChange": account.mustChangePassword, "back": back]
+                         "locked": (account.lockedUntil ?? .distantPast) > console.operations.now, "mustChange": account.mustChangePassword, "back": back,
+                         "reasonEncoded": Self.encode(reason ?? "")]
                     }
                 } catch let error where ProblemMapping.problem(for: error).status == .unprocessableContent
                     || ProblemMapping.problem(for: error).status == .badRequest {
@@ -47,7 +48,8 @@ struct AccountPages {
             let caller = try page.caller()
             let userID = context.parameters.get("userId") ?? ""
             let action = context.parameters.get("action") ?? ""
-            guard ["disable", "enable", "unlock"].contains(action) else { throw HTTPError(.notFound) }
+            guard ["disable", "enable", "unlock", "reset-authenticator"].contains(action) else { throw HTTPError(.notFound) }
+            if action == "reset-authenticator" { return try await resetAuthenticator(request, context, page, caller, userID) }
             try AccessPolicy.require(caller.role, action == "unlock" ? .unlockAccounts : .changeAccountStatus)
             let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
             switch action {
@@ -58,6 +60,11 @@ struct AccountPages {
             var back = form["kembali"] ?? "/akun"
             if !back.hasPrefix("/akun") { back = "/akun" }
             return console.redirect(back, flash: action == "unlock" ? "unlock" : "status")
+        }
+        group.get("akun/:userId") { request, context -> Response in
+            let page = console.page(request, context)
+            return try await accountPage(request, page, userID: context.parameters.get("userId") ?? "", reason: try request.form["reason"], error: nil,
+                                         status: .ok)
         }
         group.get("akun/baru") { request, context -> Response in
             let page = console.page(request, context)
@@ -151,6 +158,56 @@ struct AccountPages {
             return console.render("provision", page, ["dryRunChecked": dryRun, "error": console.message(for: error, page).text],
                                   status: .unprocessableContent)
         }
+    }
+
+    /// One account: its facts, its sign-in state, and what the caller may do to it.
+    func accountPage(_ request: Request, _ page: Page, userID: String, reason: String?, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let caller = try page.caller()
+        let (account, state) = try await operations.accountWithSignInState(userID, reason: reason ?? "account page", by: caller)
+        let now = operations.now
+        // A user ID is letters, digits and . _ - only: safe in a path as it is.
+        let back = "/akun/\(account.userID.value)?reason=\(Self.encode(reason ?? ""))"
+        return console.render("account", page, [
+            "error": error, "back": back, "viewReason": reason ?? "", "flash": console.flash(request, page),
+            "a": [
+                "userID": account.userID.value, "fullName": account.fullName.value, "nip": account.nip?.value ?? "-", "email": account.email.value,
+                "agency": account.agency.value, "roleName": console.t("role_\(account.role.rawValue)", page),
+                "statusName": console.t("status_\(account.status.rawValue)", page), "active": account.status == .active,
+                "locked": (account.lockedUntil ?? .distantPast) > now, "mustChange": account.mustChangePassword,
+            ],
+            "signIn": [
+                "codesLeft": state.recoveryCodesLeft, "liveSessions": state.liveSessions, "lastSeen": Formatting.time(state.lastSeenAt) ?? "-",
+            ].merging(state.authenticatorConfirmedAt.map { ["authenticator": Formatting.time($0) ?? "-"] } ?? [:]) { $1 },
+            "can": [
+                "status": AccessPolicy.allows(caller.role, .changeAccountStatus), "unlock": AccessPolicy.allows(caller.role, .unlockAccounts),
+                // Never one's own authenticator (the operation refuses it too).
+                "resetAuthenticator": AccessPolicy.allows(caller.role, .resetSecondFactors) && account.userID != caller.userID,
+                "stepUpCode": operations.stepUpDue(caller),
+            ],
+        ], status: status)
+    }
+
+    /// A lost authenticator removed by a second operator, with a reason (and a fresh code of theirs when due).
+    func resetAuthenticator(_ request: Request, _ context: DoorContext, _ page: Page, _ caller: Caller, _ userID: String) async throws -> Response {
+        var caller = caller
+        let form = try await ConsoleForm.read(request, page, limit: console.formLimit)
+        if let code = form["code"], let token = page.token {
+            do {
+                _ = try await operations.stepUp(token: token, code: code, from: context.remoteAddress)
+                caller = try await operations.caller(for: token)
+            } catch AccountsError.invalidCredentials {
+                return try await accountPage(request, page, userID: userID, reason: form["alasan_lihat"], error: console.t("wrong_code", page),
+                                             status: .unauthorized)
+            }
+        }
+        do {
+            try await operations.resetSecondFactor(userID, reason: form["reason"], by: caller)
+        } catch let error where !(error is ConsoleFormError) && ![.notFound, .forbidden].contains(ProblemMapping.problem(for: error).status) {
+            let (problem, text) = console.message(for: error, page)
+            return try await accountPage(request, page, userID: userID, reason: form["alasan_lihat"], error: text, status: problem.status)
+        }
+        let safe = (try? UserID(userID).value) ?? ""
+        return console.redirect("/akun/\(safe)?reason=\(Self.encode(form["alasan_lihat"] ?? ""))", flash: "authenticator_reset")
     }
 
     static func encode(_ text: String) -> String {

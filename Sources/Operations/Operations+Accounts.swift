@@ -126,4 +126,11 @@ extension Operations {
         try AccessPolicy.require(caller.role, .unlockAccounts)
         try await directory.unlock(try UserID(userID), by: caller.asOperator)
     }
+
+    /// One account as an operator looks at it (audited with the reason, like `showAccount`), with
+    /// its sign-in state: authenticator, recovery codes left, live sessions.
+    public func accountWithSignInState(_ userID: String, reason: String?, by caller: Caller) async throws -> (Account, SignInState) {
+        let account = try await showAccount(userID, reason: reason, by: caller)
+        return (account, try await credentials.signInState(accountID: account.id))
+    }
 }

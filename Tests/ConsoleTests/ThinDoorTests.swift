@@ -200,4 +200,37 @@ struct ThinDoorTests {
             #expect(try await f.accounts.count("SELECT count(*) FROM requests") == before)
         }
     }
+
+    @Test("the account page shows the sign-in state and resets a lost authenticator (reason required, never one's own); /akun/baru is still the form")
+    func accountPage() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            guard case .ok(let token, _) = try await f.graph.operations.login(userID: "staf.adm", password: ConsoleFixture.password) else {
+                Issue.record("staf.adm could not sign in"); return
+            }
+            let enrolment = try await f.graph.operations.beginTOTPEnrolment(token: token)
+            _ = try await f.graph.operations.confirmTOTPEnrolment(token: token, code: AuthenticatorApp.code(enrolment.secret, at: f.accounts.clock.now))
+            let admin = Browser(client)
+            try await admin.signIn("admin.ppe", ConsoleFixture.password)
+            #expect(try await admin.get("/akun/baru").body.contains("name=\"user_id\""), "the create form, not an account called baru")
+            let before = try await admin.get("/akun/staf.adm?reason=uji%20halaman")
+            #expect(before.status == .ok && before.body.contains("aktif sejak") && before.body.contains("id=\"reset-authenticator\""))
+            let live = before.body.range(of: #"<dd id="live-sessions">"#).map { String(before.body[$0.upperBound...].prefix(12)) } ?? "-"
+            #expect(Int(live.prefix { $0.isNumber }) ?? 0 >= 1, "the staf's sessions are live: \(live)")
+            // No reason: refused at the form, nothing removed.
+            let refused = try await admin.post("/akun/staf.adm/reset-authenticator", ["reason": "", "alasan_lihat": "uji halaman"])
+            #expect(refused.status == .unprocessableContent && refused.body.contains("aktif sejak"))
+            _ = try await admin.get("/akun/staf.adm?reason=uji%20halaman")
+            let reset = try await admin.post("/akun/staf.adm/reset-authenticator", ["reason": "ponsel hilang", "alasan_lihat": "uji halaman"])
+            #expect(reset.status == .seeOther && reset.location?.contains("ok=authenticator_reset") == true)
+            let after = try await admin.get(reset.location ?? "/")
+            #expect(after.body.contains("Autentikator direset"))
+            #expect(after.body.contains("belum ada") && after.body.contains(#"<dd id="live-sessions">0</dd>"#))
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'totp.reset' AND subject = 'staf.adm'") == 1)
+            // One's own page has no reset; a helpdesk has no account pages.
+            #expect(!(try await admin.get("/akun/admin.ppe?reason=uji")).body.contains("id=\"reset-authenticator\""))
+            let helpdesk = Browser(client)
+            try await helpdesk.signIn("helpdesk01", ConsoleFixture.password)
+            #expect(try await helpdesk.get("/akun/staf.adm?reason=x").status == .forbidden)
+        }
+    }
 }
