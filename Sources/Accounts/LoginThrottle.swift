@@ -145,11 +145,9 @@ public struct LoginThrottle: Sendable {
     /// The same inside the caller's transaction (a login's session, a failure's audit rows).
     public func settle(_ keys: Keys, succeeded: Bool, at now: Date, on connection: PostgresConnection) async throws -> Failure? {
         if succeeded {
-            try await connection.execute(
-                """
-                UPDATE login_throttle t SET failures = 0, lockouts = 0, locked_until = NULL, pending = greatest(t.pending - 1, 0), updated_at = $3
-                FROM (\(Self.lockedRows)) l WHERE t.key = l.key
-                """, [keys.user, keys.pair, now])
+            var statement = CompositeStatement()
+            Self.addSettledSuccess(keys, at: now, to: &statement)
+            try await connection.query(statement)
             return nil
         }
         let rows = try await connection.query(

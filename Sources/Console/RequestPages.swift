@@ -241,7 +241,7 @@ struct RequestPages {
             "q": form.text ?? "", "overdue": form.overdue == "true",
             "states": RequestState.allCases.map { ["value": $0.rawValue, "name": console.t("state_\($0.rawValue)", page), "selected": form.state == $0.rawValue] },
             "steps": (1...9).map { ["value": String($0), "name": console.t("step_\($0)", page), "selected": form.step == String($0)] },
-            "holders": (["requester"] + [Role.stafAdministrasi, .adminPPE].map(\.rawValue)).map { holder in
+            "holders": RequestSearch.stepHolders.map { holder in
                 ["value": holder, "name": console.t(holder == "requester" ? "requester" : "role_\(holder)", page), "selected": form.holder == holder]
             },
         ]
@@ -389,7 +389,6 @@ struct RequestPages {
             model["mismatchAcknowledgement"] = r.mismatchAcknowledgement ?? ""
         }
         if let reason = r.rejectionReason { model["rejectionReason"] = reason }
-        if !r.missingDocuments.isEmpty { model["missing"] = r.missingDocuments.map { documentName($0, page) }.joined(separator: ", ") }
         if let received = r.receiptConfirmedAt { model["receipt"] = "\(Formatting.time(received) ?? "") (\(r.receiptConfirmedBy ?? "-"))" }
         return model
     }

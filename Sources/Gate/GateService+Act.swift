@@ -20,7 +20,7 @@ extension GateService {
     /// The request and its facts in one read, if `actor` may see it; otherwise `requestNotFound`,
     /// exactly as for a request that does not exist (the state machine's first refusal).
     public func snapshot(_ reference: RequestReference, for actor: Actor) async throws -> RequestSnapshot {
-        let snapshot = try await pool.withConnection { try await loadSnapshot(reference, on: $0) }
+        let snapshot = try await pool.withConnection { try await Self.loadSnapshot(reference, on: $0) }
         guard RequestStateMachine.mayRead(requester: snapshot.facts.requester, submittedBy: snapshot.facts.submittedBy,
                                           subject: snapshot.facts.subject, actor) || actor.isSystem else {
             throw GateError.requestNotFound
@@ -55,7 +55,7 @@ extension GateService {
                 snapshot = taken
                 known = nil
             } else {
-                snapshot = try await pool.withConnection { try await loadSnapshot(reference, on: $0) }
+                snapshot = try await pool.withConnection { try await Self.loadSnapshot(reference, on: $0) }
             }
             var facts = snapshot.facts
             facts.now = now
@@ -283,13 +283,6 @@ extension GateService {
         guard let account = try await directory.find(userID, on: connection) else { throw GateError.subjectNotFound }
         return SubjectAccount(id: account.id, userID: account.userID.value, role: account.role, fullName: account.fullName.value,
                               nip: account.nip?.value, email: account.email.value)
-    }
-
-    static func recordDeviation(_ kind: DeviationKind, step: Int, actor: String, detail: String, requestID: Int64, at now: Date,
-                                on connection: PostgresConnection) async throws {
-        try await connection.execute(
-            "INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            [requestID, step, kind.rawValue, actor, detail, now])
     }
 
     /// Confirms receipt of the step-8 notices of `userID`'s requests: called when that user first

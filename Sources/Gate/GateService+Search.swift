@@ -10,6 +10,9 @@ public struct RequestSearch: Sendable, Equatable {
     public var step: Int?
     /// The role the standard gives the step due now (or `requester` for step 4).
     public var holder: String?
+    /// Who holds a step of SOP 004 by the standards: the requester (step 4), the Staf
+    /// Administrasi and the Admin PPE — the choices a door offers for `holder`.
+    public static let stepHolders = ["requester", Role.stafAdministrasi.rawValue, Role.adminPPE.rawValue]
     public var overdueOnly = false
     /// A request number, or part of the requester's name, the account's user ID or the hint's name.
     public var text: String?

@@ -252,10 +252,6 @@ public struct GateService: Sendable {
         return (snapshot.request, snapshot.facts)
     }
 
-    func loadSnapshot(_ reference: RequestReference, on connection: PostgresConnection) async throws -> RequestSnapshot {
-        try await Self.loadSnapshot(reference, on: connection)
-    }
-
     static func loadSnapshot(_ reference: RequestReference, lock: Bool = false, on connection: PostgresConnection) async throws -> RequestSnapshot {
         let (condition, key): (String, any PostgresEncodable) = switch reference {
         case .id(let id): ("r.id = $1", id)

@@ -116,13 +116,14 @@ struct ConsoleFixture: Sendable {
     }
 
     /// A request filed by Staf Administrasi with both documents, optionally through steps 2 and 5.
-    func request(approved: Bool = false) async throws -> Gate.Request {
+    func request(approved: Bool = false, kinds: [String] = ["reset_password"],
+                 documents: [String] = ["surat_permohonan", "sk_pengangkatan"]) async throws -> Gate.Request {
         let staf = try await caller("staf.adm")
         let request = try await graph.operations.submitRequest(
-            SubmitForm(kinds: ["reset_password"], subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
+            SubmitForm(kinds: kinds, subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
                        requesterName: "Sekar Ayu Wulandari", requesterContact: "sekar@purbalinggakab.go.id", channel: "hardcopy", priority: nil),
             by: staf)
-        for type in ["surat_permohonan", "sk_pengangkatan"] {
+        for type in documents {
             _ = try await graph.operations.addDocument(
                 DocumentForm(type: type, fileName: "\(type).pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
         }

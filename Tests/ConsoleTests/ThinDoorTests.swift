@@ -47,18 +47,8 @@ struct ThinDoorTests {
         try await ConsoleFixture.with { f, client, _ in
             // A user-ID lookup: the helpdesk keeps their password, so they sign in and confirm by hand
             // (a reset's first login with the temporary password confirms by itself).
-            let staf = try await f.caller("staf.adm")
-            let request = try await f.graph.operations.submitRequest(
-                SubmitForm(kinds: ["user_id_info"], subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
-                           requesterName: "Sekar Ayu Wulandari", requesterContact: "sekar@purbalinggakab.go.id", channel: "hardcopy", priority: nil),
-                by: staf)
-            for type in ["surat_permohonan", "sk_pengangkatan"] {
-                _ = try await f.graph.operations.addDocument(
-                    DocumentForm(type: type, fileName: "\(type).pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
-            }
+            let request = try await f.request(approved: true, kinds: ["user_id_info"])
             let admin = try await f.caller("admin.ppe")
-            _ = try await f.graph.operations.act(.completeness(complete: true, note: nil), on: request.number, by: staf)
-            _ = try await f.graph.operations.act(.validity(valid: true, subjectUserID: "helpdesk01", reason: nil), on: request.number, by: admin)
             _ = try await f.graph.operations.act(.execute, on: request.number, by: admin)
             _ = try await f.graph.operations.act(.handover(channel: "phone", recipient: "Sekar", handedAt: nil), on: request.number, by: admin)
             let helpdesk = Browser(client)
@@ -107,12 +97,7 @@ struct ThinDoorTests {
     func missingUntilFiled() async throws {
         try await ConsoleFixture.with { f, client, _ in
             let staf = try await f.caller("staf.adm")
-            let request = try await f.graph.operations.submitRequest(
-                SubmitForm(kinds: ["reset_password"], subject: SubjectHint(fullName: "Sekar Ayu Wulandari", nip: "196102251986031010"), subjectRole: nil,
-                           requesterName: "Sekar Ayu Wulandari", requesterContact: "sekar@purbalinggakab.go.id", channel: "hardcopy", priority: nil),
-                by: staf)
-            _ = try await f.graph.operations.addDocument(
-                DocumentForm(type: "surat_permohonan", fileName: "surat.pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
+            let request = try await f.request(documents: ["surat_permohonan"])
             _ = try await f.graph.operations.act(.completeness(complete: false, note: nil), on: request.number, by: staf)
             _ = try await f.graph.operations.act(.notify, on: request.number, by: staf)
             let browser = Browser(client)
