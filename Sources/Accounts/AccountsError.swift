@@ -43,6 +43,8 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case totpNotEnrolled
     /// A session that must enrol its authenticator first.
     case totpEnrolmentRequired
+    /// No other live session of the caller's by that handle.
+    case sessionNotFound
 
     public var description: String {
         switch self {
@@ -57,6 +59,7 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .totpAlreadyEnrolled: return "an authenticator is enrolled already; an admin_ppe resets it first"
         case .totpNotEnrolled: return "no authenticator is enrolled for this account"
         case .totpEnrolmentRequired: return "enrol an authenticator (TOTP) first"
+        case .sessionNotFound: return "no other live session of yours has this handle"
         case .passwordChangedConcurrently: return "the password was changed meanwhile; log in again"
         case .bootstrapRefused: return "an active admin_ppe exists already; bootstrap-admin is refused"
         case .invalidLookup(let reason): return "lookup refused: \(reason)"

@@ -178,13 +178,39 @@ public struct AuditRecord: Sendable, Encodable {
 
 extension AuditTrail {
     /// Rows in [from, to), optionally of one actor or action, oldest first, at most `limit`.
-    public func list(from: Date, to: Date, actor: String?, action: String?, limit: Int, on connection: PostgresConnection) async throws -> [AuditRecord] {
+    /// Which rows `list` reads: the period, and optionally who acted, what (a verb, or a family:
+    /// `login` finds `login.success` and `login.failure`), on whom, under which request, and only
+    /// rows after a given id (the next page).
+    public struct Filter: Sendable, Equatable {
+        public var from: Date
+        public var to: Date
+        public var actor: String?
+        public var action: String?
+        public var subject: String?
+        public var requestID: String?
+        public var afterID: Int64?
+        public init(from: Date, to: Date, actor: String? = nil, action: String? = nil, subject: String? = nil, requestID: String? = nil,
+                    afterID: Int64? = nil) {
+            self.from = from
+            self.to = to
+            self.actor = actor
+            self.action = action
+            self.subject = subject
+            self.requestID = requestID
+            self.afterID = afterID
+        }
+    }
+
+    /// Rows matching `filter`, oldest first, at most `limit`.
+    public func list(_ filter: Filter, limit: Int, on connection: PostgresConnection) async throws -> [AuditRecord] {
         try await connection.query(
             """
             SELECT id, occurred_at, actor, action, subject, request_id, details::text FROM audit_events
-            WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
-            ORDER BY id LIMIT $5
-            """, [from, to, actor, action, limit]
+            WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::text IS NULL OR actor = $3)
+              AND ($4::text IS NULL OR action = $4 OR starts_with(action, $4 || '.'))
+              AND ($5::text IS NULL OR subject = $5) AND ($6::text IS NULL OR request_id = $6) AND ($7::bigint IS NULL OR id > $7)
+            ORDER BY id LIMIT $8
+            """, [filter.from, filter.to, filter.actor, filter.action, filter.subject, filter.requestID, filter.afterID, limit]
         ).map { row in
             AuditRecord(
                 id: try row.decode(Int64.self, at: 0), occurredAt: try row.decode(Date.self, at: 1), actor: try row.decode(String.self, at: 2),

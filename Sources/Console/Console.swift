@@ -45,6 +45,7 @@ public struct Console: Sendable {
         RequestPages(console: self).addRoutes(to: group)
         AccountPages(console: self).addRoutes(to: group)
         ReportPages(console: self).addRoutes(to: group)
+        MyAccountPage(console: self).addRoutes(to: group)
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import Gate
 import DoorKit
 import Hummingbird
+import Inputs
 import Operations
 
 /// The SLA report with a chart per step and the caller's own deviations to explain; the audit
@@ -60,17 +61,11 @@ struct ReportPages {
             return console.redirect("/laporan", flash: "explain")
         }
         group.get("audit") { request, context -> Response in
-            let page = console.page(request, context)
-            let result = try await operations.verifyAudit(by: try page.caller())
-            let today = Formatting.day(console.operations.now)
-            return console.render("audit", page, [
-                "intact": result.isIntact, "rows": result.rowsChecked, "firstBroken": result.firstBrokenRow.map(String.init) ?? "-",
-                "reason": result.reason ?? "", "from": Formatting.day(console.operations.now.addingTimeInterval(-30 * 86_400)), "to": today,
-            ])
+            try await auditPage(request, console.page(request, context))
         }
         group.get("audit/ekspor") { request, context -> Response in
             let page = console.page(request, context)
-            let records = try await operations.auditRecords(AuditForm(period: try Self.period(request)), limit: 100_000, export: true,
+            let records = try await operations.auditRecords(try Self.auditForm(request, after: false), limit: 100_000, export: true,
                                                             by: try page.caller())
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
@@ -83,14 +78,61 @@ struct ReportPages {
         }
     }
 
-    /// The period from a date picker: `to` is a day, included whole.
-    static func period(_ request: Request) throws -> PeriodForm {
-        let from = try request.form["from"].flatMap { $0.isEmpty ? nil : $0 }
-        var to = try request.form["to"].flatMap { $0.isEmpty ? nil : $0 }
-        if let day = to, day.count == 10, let date = ISO8601DateFormatter.dayOnly.date(from: day) {
-            to = ISO8601DateFormatter().string(from: date.addingTimeInterval(86_400))
+    /// The audit trail's page: the chain's state, then the events the filters find, a page at a
+    /// time (oldest first, like the chain), and the export of the same filters.
+    func auditPage(_ request: Request, _ page: Page) async throws -> Response {
+        let caller = try page.caller()
+        let result = try await operations.verifyAudit(by: caller)
+        func value(_ name: String) throws -> String { try request.form[name] ?? "" }
+        var data: [String: Any?] = [
+            "intact": result.isIntact, "rows": result.rowsChecked, "firstBroken": result.firstBrokenRow.map(String.init) ?? "-",
+            "reason": result.reason ?? "",
+            "from": try request.form["from"] ?? Formatting.day(operations.now.addingTimeInterval(-30 * 86_400)),
+            "to": try request.form["to"] ?? Formatting.day(operations.now),
+            "actor": try value("actor"), "action": try value("action"), "subject": try value("subject"), "request": try value("request"),
+        ]
+        var form = try Self.auditForm(request, after: true)
+        if try request.form["from"] == nil, try request.form["to"] == nil {
+            form.period = PeriodForm(from: data["from"] as? String, to: data["to"] as? String)
         }
-        return PeriodForm(from: from, to: to)
+        do {
+            let pageSize = 100
+            let records = try await operations.auditRecords(form, limit: pageSize + 1, export: false, by: caller)
+            data["hasEvents"] = !records.isEmpty
+            data["events"] = records.prefix(pageSize).map { record -> [String: Any] in
+                ["id": record.id, "time": Formatting.time(record.occurredAt) ?? "", "actor": record.actor, "action": record.action,
+                 "subject": record.subject ?? "", "request": record.requestID ?? "", "details": record.details == "{}" ? "" : record.details,
+                 "requestLink": record.requestID.map { $0.hasPrefix("REQ-") } ?? false]
+            }
+            var query = URLComponents()
+            query.queryItems = [("from", data["from"] as? String), ("to", data["to"] as? String), ("actor", form.actor), ("action", form.action),
+                                ("subject", form.subject), ("request", form.request)]
+                .compactMap { name, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: name, value: $0) } }
+            data["exportQuery"] = query.percentEncodedQuery ?? ""
+            if records.count > pageSize, let last = records.prefix(pageSize).last {
+                query.queryItems = (query.queryItems ?? []) + [URLQueryItem(name: "after", value: String(last.id))]
+                data["next"] = "/audit?" + (query.percentEncodedQuery ?? "")
+            }
+            if form.after != nil { data["first"] = "/audit?" + (data["exportQuery"] as? String ?? "") }
+            return console.render("audit", page, data)
+        } catch let error where error is InputError {
+            let (problem, text) = console.message(for: error, page)
+            data["error"] = text
+            return console.render("audit", page, data, status: problem.status)
+        }
+    }
+
+    /// The audit filters of the page's form (`after`: with the page cursor).
+    static func auditForm(_ request: Request, after: Bool) throws -> AuditForm {
+        func value(_ name: String) throws -> String? { try request.form[name].flatMap { $0.isEmpty ? nil : $0 } }
+        return AuditForm(period: try period(request), actor: try value("actor"), action: try value("action"), subject: try value("subject"),
+                         request: try value("request"), after: after ? try value("after") : nil)
+    }
+
+    /// The period from the date pickers (a `to` day is included whole: `Period`'s rule).
+    static func period(_ request: Request) throws -> PeriodForm {
+        func value(_ name: String) throws -> String? { try request.form[name].flatMap { $0.isEmpty ? nil : $0 } }
+        return PeriodForm(from: try value("from"), to: try value("to"))
     }
 }
 

@@ -158,6 +158,9 @@ public enum ProblemMapping {
         case .totpEnrolmentRequired:
             return Problem(status: .forbidden, code: "totp_enrolment_required", detailID: "Daftarkan autentikator (TOTP) terlebih dahulu.",
                            detailEN: error.description)
+        case .sessionNotFound:
+            return Problem(status: .notFound, code: "session_not_found", detailID: "Tidak ada sesi lain Anda dengan tanda itu.",
+                           detailEN: "No other live session of yours has this handle.")
         case .notDatabaseOwner:
             return Problem(status: .forbidden, code: "not_permitted", detailID: "Pemulihan admin_ppe memerlukan kredensial pemilik basis data.",
                            detailEN: error.description)

@@ -1,6 +1,7 @@
 import DoorKit
 import Accounts
 import Foundation
+import Operations
 
 // The JSON shapes of accounts, shared by the HTTP API and the CLI's --json so scripts see one format.
 
@@ -76,4 +77,42 @@ public struct TemporaryPasswordView: Encodable, Sendable {
         self.expiresAt = expiresAt
     }
     enum CodingKeys: String, CodingKey { case temporaryPassword = "temporary_password", expiresAt = "expires_at" }
+}
+
+/// `GET /v1/me`: one's own account, second factor and live sessions.
+public struct MyAccountView: Encodable, Sendable {
+    struct SessionView: Encodable, Sendable {
+        let handle: String
+        let scope: String
+        let createdAt: Date
+        let lastSeenAt: Date
+        let expiresAt: Date
+        let current: Bool
+        enum CodingKeys: String, CodingKey {
+            case handle, scope, createdAt = "created_at", lastSeenAt = "last_seen_at", expiresAt = "expires_at", current
+        }
+    }
+    let account: AccountView
+    let authenticatorConfirmedAt: Date?
+    let recoveryCodesLeft: Int
+    let sessions: [SessionView]
+    enum CodingKeys: String, CodingKey {
+        case account, authenticatorConfirmedAt = "authenticator_confirmed_at", recoveryCodesLeft = "recovery_codes_left", sessions
+    }
+
+    public init(_ mine: MyAccount) {
+        account = AccountView(mine.account)
+        authenticatorConfirmedAt = mine.signIn.authenticatorConfirmedAt
+        recoveryCodesLeft = mine.signIn.recoveryCodesLeft
+        sessions = mine.sessions.map {
+            SessionView(handle: $0.handle, scope: $0.scope.rawValue, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt,
+                        expiresAt: $0.expiresAt, current: $0.isCurrent)
+        }
+    }
+}
+
+/// How many sessions an end-sessions call ended.
+public struct EndedSessionsView: Encodable, Sendable {
+    let ended: Int
+    public init(ended: Int) { self.ended = ended }
 }

@@ -92,6 +92,22 @@ struct AuthController: Sendable {
             try await operations.logout(token)
             return Response(status: .noContent)
         }
+        // One's own account, any role: its facts, second factor and live sessions; ending the others.
+        router.get("v1/me") { _, context -> JSONResponse<MyAccountView> in
+            guard let token = context.token else { throw DoorError.unauthenticated }
+            _ = try context.caller()
+            return JSONResponse(MyAccountView(try await operations.myAccount(token: token)))
+        }
+        router.delete("v1/me/sessions") { _, context -> JSONResponse<EndedSessionsView> in
+            guard let token = context.token else { throw DoorError.unauthenticated }
+            _ = try context.caller()
+            return JSONResponse(EndedSessionsView(ended: try await operations.endOtherSessions(nil, token: token)))
+        }
+        router.delete("v1/me/sessions/:handle") { _, context -> JSONResponse<EndedSessionsView> in
+            guard let token = context.token else { throw DoorError.unauthenticated }
+            _ = try context.caller()
+            return JSONResponse(EndedSessionsView(ended: try await operations.endOtherSessions(context.parameters.get("handle") ?? "", token: token)))
+        }
     }
 
     @Sendable func login(_ request: Request, context: DoorContext) async throws -> JSONResponse<LoginAnswer> {

@@ -30,7 +30,8 @@ struct ReportsController: Sendable {
             let caller = try context.caller()
             let query = request.form
             let records = try await operations.auditRecords(
-                AuditForm(period: try Self.period(request), actor: try query["actor"], action: try query["action"]),
+                AuditForm(period: try Self.period(request), actor: try query["actor"], action: try query["action"], subject: try query["subject"],
+                          request: try query["request"], after: try query["after"]),
                 limit: 1000, export: false, by: caller)
             return JSONResponse(records)
         }

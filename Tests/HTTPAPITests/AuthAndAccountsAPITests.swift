@@ -46,6 +46,43 @@ struct AuthAndAccountsAPITests {
         }
     }
 
+    @Test("GET /v1/me lists my sessions, this one first; DELETE ends another by handle or all others, and a handle not mine is 404")
+    func mySessions() async throws {
+        try await withAPI { client, _, token in
+            var second = ""
+            try await client.post("/v1/auth/login", ["user_id": "admin.ppe", "password": "kopi jahe hangat sekali"]) { response in
+                second = response.body.json["token"] as? String ?? ""
+            }
+            var secondHandle = ""
+            try await client.get("/v1/me", token: second) { response in
+                #expect(response.status == .ok)
+                let sessions = response.body.json["sessions"] as? [[String: Any]] ?? []
+                #expect(sessions.count >= 2 && sessions.first?["current"] as? Bool == true)
+                #expect((response.body.json["account"] as? [String: Any])?["user_id"] as? String == "admin.ppe")
+                secondHandle = sessions.first?["handle"] as? String ?? ""
+            }
+            try await client.execute(uri: "/v1/me/sessions/\(secondHandle)", method: .delete, headers: [.authorization: "Bearer \(second)"]) {
+                #expect($0.status == .notFound)  // the asking session is not "another"
+            }
+            try await client.execute(uri: "/v1/me/sessions/\(secondHandle)", method: .delete, headers: [.authorization: "Bearer \(token)"]) {
+                #expect($0.status == .ok)
+                #expect($0.body.json["ended"] as? Int == 1)
+            }
+            try await client.get("/v1/me", token: second) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/me/sessions/zz%00", method: .delete, headers: [.authorization: "Bearer \(token)"]) {
+                #expect($0.status == .notFound)
+                #expect($0.body.json["code"] as? String == "session_not_found")
+            }
+            try await client.execute(uri: "/v1/me/sessions", method: .delete, headers: [.authorization: "Bearer \(token)"]) {
+                #expect($0.status == .ok)
+            }
+            try await client.get("/v1/me", token: token) { response in
+                #expect((response.body.json["sessions"] as? [[String: Any]])?.count == 1)
+            }
+            try await client.get("/v1/me") { #expect($0.status == .unauthorized) }
+        }
+    }
+
     @Test("create a helpdesk account, look it up, disable and enable it")
     func accounts() async throws {
         try await withAPI { client, _, token in

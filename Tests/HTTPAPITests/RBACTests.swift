@@ -19,6 +19,8 @@ struct RBACTests {
         "GET /v1/standards/priorities", "GET /v1/deviations", "POST /v1/deviations/{id}/explanation",
         // Any role may enrol an authenticator and step up with it.
         "POST /v1/auth/totp/enrol", "POST /v1/auth/totp/confirm", "POST /v1/auth/step-up",
+        // Every role reads its own account and ends its own other sessions.
+        "GET /v1/me", "DELETE /v1/me/sessions", "DELETE /v1/me/sessions/{handle}",
     ]
 
     @Test("every route of the spec: no session is 401; an auditor is 403 outside audit and reports, and finds no request that is not theirs")
@@ -42,9 +44,10 @@ struct RBACTests {
             try await Server.application(configuration: .init(port: 0), services: services, logger: Logger(label: "test")).test(.router) { client in
                 for operation in operations.sorted() where !Self.public_.contains(operation) {
                     let parts = operation.split(separator: " ", maxSplits: 1)
-                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : parts[0] == "PUT" ? .put : .post
+                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : parts[0] == "PUT" ? .put : parts[0] == "DELETE" ? .delete : .post
                     let uri = parts[1].replacingOccurrences(of: "{userId}", with: "admin.ppe").replacingOccurrences(of: "{priority}", with: "normal")
                         .replacingOccurrences(of: "{id}", with: String(request.id)).replacingOccurrences(of: "{docId}", with: "1")
+                        .replacingOccurrences(of: "{handle}", with: "0123456789abcdef")
                     let query = uri.contains("/documents") && method == .post ? "?type=other&file_name=x.pdf" : (uri == "/v1/accounts" ? "?q=x&reason=r" : "")
                     try await client.execute(uri: uri + query, method: method) { response in
                         #expect(response.status == .unauthorized, "\(operation) without a session")

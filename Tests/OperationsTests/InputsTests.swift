@@ -38,4 +38,17 @@ struct InputsTests {
         #expect(fallback.to == now && fallback.from == now.addingTimeInterval(-30 * 86_400))
         #expect(try Period(parsingFrom: "1900-01-01", to: "1900-01-01", now: now).from == Period.earliest)
     }
+
+    @Test("a day as the end of a period is included whole, in every door; an instant is not")
+    func periodEndDayInclusive() throws {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let november = try Period(parsingFrom: "2026-11-01", to: "2026-11-30", now: now)
+        #expect(november.to.timeIntervalSince(november.from) == 30 * 86_400)
+        let oneDay = try Period(parsingFrom: "2026-11-01", to: "2026-11-01", now: now)
+        #expect(oneDay.to.timeIntervalSince(oneDay.from) == 86_400)
+        let instant = try Period(parsingFrom: "2026-11-01", to: "2026-11-01T00:00:00Z", now: now)
+        #expect(instant.to == instant.from)
+        #expect(try Period(parsingFrom: "9999-12-31", to: "9999-12-31", now: now).to == Period.latest)
+        #expect(throws: InputError.self) { try Period(parsingFrom: "10000-01-01", to: nil, now: now) }
+    }
 }
