@@ -110,14 +110,15 @@ extension GateService {
             let done = try await connection.query(
                 """
                 WITH done AS (
-                    SELECT s.step, s.actor, r.priority, s.limit_minutes, extract(epoch FROM s.ended_at - s.started_at)::float8 AS seconds
+                    SELECT s.step, s.actor, r.priority, s.limit_minutes, extract(epoch FROM s.ended_at - s.started_at)::float8 AS seconds,
+                           \(SLA.sqlLate("s", at: "s.ended_at")) AS late
                     FROM request_steps s JOIN requests r ON r.id = s.request_id
                     WHERE s.ended_at >= $1 AND s.ended_at < $2 AND s.actor IS NOT NULL
                 ), lines AS (
                     SELECT step, actor, priority, count(*)::int AS count,
                            percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
                            percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) AS p90,
-                           (count(*) FILTER (WHERE limit_minutes IS NOT NULL AND seconds > limit_minutes * 60))::int AS breaches,
+                           (count(*) FILTER (WHERE late))::int AS breaches,
                            max(limit_minutes) AS limit_minutes
                     FROM done GROUP BY step, actor, priority
                 ), devs AS (
