@@ -237,6 +237,15 @@ public enum ProblemMapping {
                            detailID: "Berkas belum diarsipkan: hanya Admin PPE yang dapat mengekspor sekarang, dengan alasan.", detailEN: error.description)
         case .busy:
             return database(.busy)
+        case .publicBudgetSpent(let seconds):
+            let minutes = max(1, (seconds + 59) / 60)
+            return Problem(status: .tooManyRequests, code: "too_many_requests",
+                           detailID: "Terlalu banyak percobaan; coba lagi dalam \(minutes) menit.",
+                           detailEN: "Too many attempts; try again in \(minutes) minutes.", retryAfter: seconds)
+        case .onlineQueueFull(let seconds):
+            return Problem(status: .tooManyRequests, code: "online_queue_full",
+                           detailID: "Permohonan daring sedang penuh; coba lagi nanti atau serahkan permohonan langsung ke LPSE.",
+                           detailEN: "Too many online requests are open; try again later or hand the request in at the LPSE.", retryAfter: seconds)
         case .documentPurged:
             return Problem(status: .gone, code: "document_purged", detailID: "Isi dokumen sudah dimusnahkan setelah masa retensi.", detailEN: error.description)
         }

@@ -44,6 +44,10 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     case documentPurged
     /// The request kept moving under this step (every retry lost a race): nothing was done; try again.
     case busy
+    /// The public door's budget for this address, e-mail or request is spent; try after `retryAfter` seconds.
+    case publicBudgetSpent(retryAfter: Int)
+    /// The service holds as many open online requests as it takes; try after `retryAfter` seconds.
+    case onlineQueueFull(retryAfter: Int)
 
     public var description: String {
         switch self {
@@ -74,6 +78,8 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exportBeforeArchive: return "the file is not archived yet: only an admin_ppe may export it now, with a reason"
         case .documentPurged: return "the document's content was purged after the retention period"
         case .busy: return "the request changed while this step was taken; nothing was done, try again"
+        case .publicBudgetSpent(let seconds): return "too many attempts; try again in \(seconds) s"
+        case .onlineQueueFull(let seconds): return "too many online requests are open; try again in \(seconds) s or hand the request in at the LPSE"
         }
     }
 }

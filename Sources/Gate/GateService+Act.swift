@@ -8,6 +8,13 @@ import Postgres
 public struct RequestSnapshot: Sendable {
     public let request: Request
     let facts: RequestFacts
+
+    /// The step due now, and when it is due (nil without a limit).
+    public var dueStep: Int? { facts.dueStep }
+    public var dueBy: Date? {
+        guard let since = facts.dueSince, let minutes = facts.dueLimitMinutes else { return nil }
+        return SLA.deadline(startedAt: since, limitMinutes: minutes)
+    }
 }
 
 /// How a caller names a request: by id (`42`) or number (`REQ-2026-000042`).

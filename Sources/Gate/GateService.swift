@@ -72,35 +72,43 @@ public struct GateService: Sendable {
         let requester = AccessPolicy.managedRoles.contains(actor.role) ? actor.userID : hint.userID.flatMap { try? UserID($0).value }
         let now = clock.now
         return try await pool.withTransaction { connection in
-            let year = Self.jakartaYear(of: now)
-            let counter = try await connection.query(
-                """
-                INSERT INTO request_counters (year, last) VALUES ($1, 1)
-                ON CONFLICT (year) DO UPDATE SET last = request_counters.last + 1 RETURNING last
-                """, [year])
-            let number = String(format: "REQ-%04d-%06d", year, try Self.first(counter).decode(Int.self, column: "last"))
-            let rows = try await connection.query(
-                """
-                INSERT INTO requests (number, kinds, state, subject_role, subject_hint, requester_user_id, requester_name,
-                                      requester_contact, channel, priority, submitted_by, created_at, updated_at)
-                VALUES ($1, string_to_array($2, ','), 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id
-                """,
-                [number, new.kinds.names.joined(separator: ","), new.subjectRole.rawValue, JSONB(hint), requester, name, contact,
-                 new.channel.rawValue, new.priority.rawValue, actor.userID, now])
-            let id = try Self.first(rows).decode(Int64.self, column: "id")
-            try await connection.execute(
-                "INSERT INTO request_steps (request_id, step, started_at, ended_at, actor, outcome) VALUES ($1, 1, $2, $2, $3, 'submitted')",
-                [id, now, actor.userID])
-            try await connection.execute(Self.openStep, [id, 2, now])
-            try await audit.record(
-                AuditEvent(occurredAt: now, actor: actor.userID, action: "request.submit", subject: number, requestID: number,
-                           details: ["kinds": .strings(new.kinds.names), "channel": .string(new.channel.rawValue)]),
-                on: connection)
-            for upload in documents {
-                _ = try await fileDocument(upload, requestID: id, number: number, by: actor, at: now, on: connection)
-            }
-            return try await Self.load(id, on: connection)
+            try await insert(new, hint: hint, name: name, contact: contact, requester: requester, by: actor, tracking: nil,
+                             documents: documents, at: now, on: connection)
         }
+    }
+
+    /// Step 1's rows in the caller's transaction: the numbered request, step 1 done and step 2
+    /// open, the audit row, and every document — all or nothing.
+    func insert(_ new: NewRequest, hint: SubjectHint, name: String, contact: String, requester: String?, by actor: Actor,
+                tracking: [UInt8]?, documents: [DocumentUpload], at now: Date, on connection: PostgresConnection) async throws -> Request {
+        let year = Self.jakartaYear(of: now)
+        let counter = try await connection.query(
+            """
+            INSERT INTO request_counters (year, last) VALUES ($1, 1)
+            ON CONFLICT (year) DO UPDATE SET last = request_counters.last + 1 RETURNING last
+            """, [year])
+        let number = String(format: "REQ-%04d-%06d", year, try Self.first(counter).decode(Int.self, column: "last"))
+        let rows = try await connection.query(
+            """
+            INSERT INTO requests (number, kinds, state, subject_role, subject_hint, requester_user_id, requester_name,
+                                  requester_contact, channel, priority, submitted_by, created_at, updated_at, tracking_digest)
+            VALUES ($1, string_to_array($2, ','), 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id
+            """,
+            [number, new.kinds.names.joined(separator: ","), new.subjectRole.rawValue, JSONB(hint), requester, name, contact,
+             new.channel.rawValue, new.priority.rawValue, actor.userID, now, tracking])
+        let id = try Self.first(rows).decode(Int64.self, column: "id")
+        try await connection.execute(
+            "INSERT INTO request_steps (request_id, step, started_at, ended_at, actor, outcome) VALUES ($1, 1, $2, $2, $3, 'submitted')",
+            [id, now, actor.userID])
+        try await connection.execute(Self.openStep, [id, 2, now])
+        try await audit.record(
+            AuditEvent(occurredAt: now, actor: actor.userID, action: "request.submit", subject: number, requestID: number,
+                       details: ["kinds": .strings(new.kinds.names), "channel": .string(new.channel.rawValue)]),
+            on: connection)
+        for upload in documents {
+            _ = try await fileDocument(upload, requestID: id, number: number, by: actor, at: now, on: connection)
+        }
+        return try await Self.load(id, on: connection)
     }
 
     // MARK: Documents
@@ -125,7 +133,7 @@ public struct GateService: Sendable {
     }
 
     /// Files one document with its audit row, in the caller's transaction.
-    private func fileDocument(_ upload: DocumentUpload, requestID: Int64, number: String, by actor: Actor, at now: Date,
+    func fileDocument(_ upload: DocumentUpload, requestID: Int64, number: String, by actor: Actor, at now: Date,
                               on connection: PostgresConnection) async throws -> DocumentInfo {
         let rows = try await connection.query(
             """

@@ -6,6 +6,8 @@ import Inputs
 public enum SubmissionChannel: String, Sendable, Codable {
     case hardcopy
     case email
+    /// Filed by the requester themself through the public door, with a tracking code.
+    case online
 }
 
 /// SPSE's problem-priority levels; a setting per request.
@@ -76,7 +78,10 @@ public struct NewRequest: Sendable {
         self.subjectRole = role
         self.requesterName = try FreeText(requesterName, field: "requester_name").value
         self.requesterContact = try FreeText(requesterContact, field: "requester_contact").value
-        guard let channel = SubmissionChannel(rawValue: channel) else { throw InputError(field: "channel", reason: "must be hardcopy or email") }
+        // Online is the public door's own channel, never one an operator records.
+        guard let channel = SubmissionChannel(rawValue: channel), channel != .online else {
+            throw InputError(field: "channel", reason: "must be hardcopy or email")
+        }
         self.channel = channel
         guard let priority = Priority(rawValue: priority ?? Priority.normal.rawValue) else {
             throw InputError(field: "priority", reason: "must be low, normal, high or urgent")

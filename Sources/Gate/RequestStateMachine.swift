@@ -60,6 +60,11 @@ public struct Actor: Sendable, Equatable {
     /// account's can, so no person can act as it; the role is only a placeholder it never uses.
     public static let system = Actor(userID: "(system)", role: .stafAdministrasi)
     public var isSystem: Bool { userID == Self.system.userID }
+
+    /// The requester at the public door, once their tracking code opened one online request: it
+    /// files it (step 1) and sends its supplement (step 4), nothing else. No account's user ID
+    /// can be this one, and the operations make it only for the request the code opened.
+    public static let online = Actor(userID: "(online)", role: .helpdesk)
 }
 
 /// An event the state machine judges.
@@ -443,6 +448,9 @@ public enum RequestStateMachine {
             return .wrongState(current: facts.state, allowed: allowed(in: facts))
         }
         let isRequester = actor.userID == facts.requester || (facts.subject != nil && actor.userID == facts.subject)
+            || (actor == .online && facts.submittedBy == Actor.online.userID)
+        // The public requester takes its own steps and no other, whatever its placeholder role allows.
+        if actor == .online, !(permitted.byRequester && isRequester) { return .notPermitted(role: actor.role, action: action) }
         if permitted.byRequester && isRequester { return nil }
         guard permitted.roles.contains(actor.role) else { return .notPermitted(role: actor.role, action: action) }
         // Separation of duties, most specific rule first.

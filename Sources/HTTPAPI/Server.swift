@@ -66,6 +66,7 @@ public enum Server {
         AccountsController(operations: operations).addRoutes(to: router)
         RequestsController(operations: operations).addRoutes(to: router)
         ReportsController(operations: operations).addRoutes(to: router)
+        PublicController(operations: operations).addRoutes(to: router)
         StandardsController(operations: operations).addRoutes(to: router)
         ProvisioningController(operations: operations, bodyLimit: graph.settings.batchMaxBytes).addRoutes(to: router)
         for door in doors { door(router) }

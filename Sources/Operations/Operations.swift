@@ -20,11 +20,14 @@ public struct Operations: Sendable {
     let clock: ServiceClock
     let loginBudget: AddressBudget
     let documentRetention: TimeInterval
+    /// What the public door's anonymous requesters may spend.
+    let publicBudget: PublicBudget
 
     public init(pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, gate: GateService,
                 provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget,
-                documentRetention: TimeInterval = 1825 * 86_400) {
+                documentRetention: TimeInterval = 1825 * 86_400, publicLimits: PublicBudget.Limits = PublicBudget.Limits()) {
         self.documentRetention = documentRetention
+        self.publicBudget = PublicBudget(pool: pool, limits: publicLimits)
         self.loginBudget = loginBudget
         self.pool = pool
         self.directory = directory

@@ -59,7 +59,7 @@ public struct ServiceGraph: Sendable {
             operations: Operations(
                 pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
                 loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute),
-                documentRetention: TimeInterval(settings.documentRetentionDays) * 86_400))
+                documentRetention: TimeInterval(settings.documentRetentionDays) * 86_400, publicLimits: settings.publicLimits))
     }
 
     /// The pools as services of a `ServiceGroup`: they close when the group shuts down, after

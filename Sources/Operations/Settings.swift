@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import Gate
 import PasswordHashing
 import Postgres
 import SMTPSender
@@ -47,6 +48,8 @@ public struct Settings: Sendable {
     public var credentials = CredentialSettings()
     public var passwordMinimumLength = 12
     public var loginBurst = 20
+    /// The public door's budgets (filings per address and e-mail a day, open online requests, tracking attempts an hour).
+    public var publicLimits = PublicBudget.Limits()
     public var loginPerMinute = 30
     public var documentMaxBytes = 10 * 1024 * 1024
     public var jsonMaxBytes = 64 * 1024
@@ -124,6 +127,11 @@ public struct Settings: Sendable {
         passwordMinimumLength = try reader.int("SPSE_PASSWORD_MIN_LENGTH", in: 8...128) ?? passwordMinimumLength
         loginBurst = try reader.int("SPSE_LOGIN_BURST", in: 1...100_000) ?? loginBurst
         loginPerMinute = try reader.int("SPSE_LOGIN_PER_MINUTE", in: 1...1_000_000) ?? loginPerMinute
+        publicLimits.filingsPerAddress = try reader.int("SPSE_PUBLIC_FILINGS_PER_ADDRESS", in: 1...100_000) ?? publicLimits.filingsPerAddress
+        publicLimits.filingsPerEmail = try reader.int("SPSE_PUBLIC_FILINGS_PER_EMAIL", in: 1...100_000) ?? publicLimits.filingsPerEmail
+        publicLimits.openOnline = try reader.int("SPSE_PUBLIC_OPEN_REQUESTS", in: 1...1_000_000) ?? publicLimits.openOnline
+        publicLimits.trackingPerRequest = try reader.int("SPSE_PUBLIC_TRACKING_PER_REQUEST", in: 1...100_000) ?? publicLimits.trackingPerRequest
+        publicLimits.trackingPerAddress = try reader.int("SPSE_PUBLIC_TRACKING_PER_ADDRESS", in: 1...1_000_000) ?? publicLimits.trackingPerAddress
         documentMaxBytes = try reader.int("SPSE_DOCUMENT_MAX_BYTES", in: 1024...100 * 1024 * 1024) ?? documentMaxBytes
         jsonMaxBytes = try reader.int("SPSE_JSON_MAX_BYTES", in: 1024...10 * 1024 * 1024) ?? jsonMaxBytes
         batchMaxBytes = try reader.int("SPSE_BATCH_MAX_BYTES", in: 1024...1024 * 1024 * 1024) ?? batchMaxBytes

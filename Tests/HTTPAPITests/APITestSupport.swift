@@ -13,8 +13,9 @@ import TestSupport
 
 /// The API's services on a real database, with cheap Argon2 and the test's clock.
 func apiServices(_ pool: ConnectionPool, clock: SettableClock, loginBudget: (burst: Int, perMinute: Int) = (1000, 1000),
-                 hashingPool: HashingPool = sharedPool) async throws -> APIServices {
+                 hashingPool: HashingPool = sharedPool, publicLimits: PublicBudget.Limits = PublicBudget.Limits()) async throws -> APIServices {
     var settings = testSettings()
+    settings.publicLimits = publicLimits
     settings.jsonMaxBytes = 4096
     (settings.loginBurst, settings.loginPerMinute) = loginBudget
     let graph = try await ServiceGraph.make(settings, pool: pool, clock: clock.serviceClock, hashingPool: hashingPool)

@@ -10,7 +10,9 @@ import TestSupport
 
 @Suite("HTTP: RBAC route by route")
 struct RBACTests {
-    static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/login/totp"]
+    static let public_: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/login/totp",
+                                         // The public door: the tracking code, not a session.
+                                         "POST /v1/public/requests", "GET /v1/public/requests/{number}", "POST /v1/public/requests/{number}/supplement"]
     /// What an auditor may do: read audit and reports, and manage their own session.
     /// The auditor reads audit and reports and, like every managed role, files their own requests.
     static let auditorMay: Set<String> = [
