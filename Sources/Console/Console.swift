@@ -46,6 +46,7 @@ public struct Console: Sendable {
         AccountPages(console: self).addRoutes(to: group)
         ReportPages(console: self).addRoutes(to: group)
         MyAccountPage(console: self).addRoutes(to: group)
+        PublicPages(console: self).addRoutes(to: group)
     }
 }
 

@@ -12,7 +12,7 @@ struct ConsoleMiddleware: RouterMiddleware {
     let console: Console
 
     /// Pages for anyone, signed in or not.
-    static let publicPaths: Set<String> = ["/masuk", "/masuk/kode", "/bahasa"]
+    static let publicPaths: Set<String> = Set(["/masuk", "/masuk/kode", "/bahasa"]).union(PublicPages.paths)
     /// What a session that must change its password, or enrol an authenticator, may still reach.
     static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa"]
     static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa"]

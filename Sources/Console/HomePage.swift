@@ -43,7 +43,7 @@ struct HomePage {
     func queueRow(_ entry: QueueEntry, _ page: Page) -> [String: Any] {
         var row: [String: Any] = [
             "number": entry.number, "stepName": console.t("step_\(entry.step)", page),
-            "priorityName": console.t("priority_\(entry.priority.rawValue)", page), "overdue": entry.isOverdue,
+            "priorityName": console.t("priority_\(entry.priority.rawValue)", page), "overdue": entry.isOverdue, "online": entry.isOnline,
         ]
         if let left = entry.secondsLeft, let limit = entry.limitMinutes {
             row["deadline"] = Formatting.iso(SLA.deadline(startedAt: entry.dueSince, limitMinutes: limit))

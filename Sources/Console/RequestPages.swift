@@ -380,7 +380,7 @@ struct RequestPages {
             "priorityName": console.t("priority_\(r.priority.rawValue)", page), "requesterName": r.requesterName,
             "requesterContact": r.requesterContact, "channelName": console.t("channel_\(r.channel.rawValue)", page),
             "roleName": console.t("role_\(r.subjectRole.rawValue)", page), "hintText": hint.joined(separator: " · "),
-            "receiptConfirmed": r.receiptConfirmedAt != nil, "notified": r.state == .notified,
+            "receiptConfirmed": r.receiptConfirmedAt != nil, "notified": r.state == .notified, "online": r.channel == .online,
         ]
         if let subject = r.subjectUserID { model["subjectUserID"] = subject }
         if let note = r.completenessNote { model["completenessNote"] = note }

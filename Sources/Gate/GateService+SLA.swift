@@ -19,6 +19,8 @@ public struct QueueEntry: Sendable, Equatable {
     public let holder: String
     /// For a file left incomplete: when the service will reject it.
     public let abandonsAt: Date?
+    /// Filed by the requester at the public door (the intake queue marks it).
+    public var isOnline = false
     public var isOverdue: Bool { (secondsLeft ?? 1) < 0 }
 }
 
@@ -67,7 +69,7 @@ extension GateService {
         return try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT r.id, r.number, r.state, r.priority, s.step, s.started_at, s.limit_minutes, st.actor_role,
+                SELECT r.id, r.number, r.state, r.priority, s.step, s.started_at, s.limit_minutes, st.actor_role, r.channel = 'online' AS online,
                        r.receipt_confirmed_at IS NOT NULL AS receipt_confirmed,
                        \(Self.noticeQueued) AS notice_queued,
                        CASE WHEN r.state IN ('incomplete', 'awaiting_supplement') THEN
@@ -88,13 +90,15 @@ extension GateService {
                                          requiredDocuments: [], receiptConfirmed: try row.decode(Bool.self, column: "receipt_confirmed"),
                                          noticeQueued: try row.decode(Bool.self, column: "notice_queued"))
                 let step = try row.decode(Int.self, column: "step")
-                return QueueEntry(
+                var entry = QueueEntry(
                     requestID: try row.decode(Int64.self, column: "id"), number: try row.decode(String.self, column: "number"), state: state,
                     priority: Priority(rawValue: try row.decode(String.self, column: "priority")) ?? .normal, step: step,
                     dueSince: started, secondsLeft: minutes.map { SLA.deadline(startedAt: started, limitMinutes: $0).timeIntervalSince(now).rounded() },
                     limitMinutes: minutes, allowed: RequestStateMachine.allowed(in: facts),
                     holder: step == 4 ? "requester" : try row.decode(String.self, column: "actor_role"),
                     abandonsAt: try row.decode(Date?.self, column: "incomplete_since").map { $0.addingTimeInterval(abandonAfter) })
+                entry.isOnline = try row.decode(Bool.self, column: "online")
+                return entry
             }
         }
     }

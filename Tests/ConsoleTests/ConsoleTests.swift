@@ -44,6 +44,21 @@ final class Browser: @unchecked Sendable {
         return try await send(path, method: .post, body: ByteBuffer(string: body), contentType: "application/x-www-form-urlencoded")
     }
 
+    /// Posts `fields` and `files` (name → PDF bytes) as multipart/form-data, with the last page's CSRF token.
+    func postMultipart(_ path: String, _ fields: [String: String], files: [String: [UInt8]]) async throws -> Page {
+        var fields = fields
+        if let token = Page(status: .ok, headers: [:], body: lastBody).csrf { fields["csrf"] = token }
+        let boundary = "console-test-boundary"
+        var bytes: [UInt8] = []
+        for (name, value) in fields { bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8) }
+        for (name, content) in files {
+            bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).pdf\"\r\nContent-Type: application/pdf\r\n\r\n".utf8)
+            bytes += content + Array("\r\n".utf8)
+        }
+        bytes += Array("--\(boundary)--\r\n".utf8)
+        return try await send(path, method: .post, body: ByteBuffer(bytes: bytes), contentType: "multipart/form-data; boundary=\(boundary)")
+    }
+
     private func send(_ path: String, method: HTTPRequest.Method, body: ByteBuffer?, contentType: String?) async throws -> Page {
         var headers: HTTPFields = [:]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
