@@ -52,8 +52,11 @@ struct RequestPages {
             let page = console.page(request, context)
             let (info, content) = try await operations.document(
                 context.parameters.get("doc") ?? "", of: try Self.reference(context), by: try page.caller())
-            // Shown inline, in a sandbox: a stored file never runs script in the console's origin.
-            var headers: HTTPFields = [.contentType: info.mediaType, .contentDisposition: ContentDisposition.inline(info.fileName)]
+            // Shown inline, in a sandbox: a stored file never runs script in the console's origin. A
+            // file from the public door (nobody vouched for it) is only ever a download.
+            let fromPublic = info.uploadedBy == Actor.online.userID
+            var headers: HTTPFields = [.contentType: info.mediaType,
+                                       .contentDisposition: fromPublic ? ContentDisposition.attachment(info.fileName) : ContentDisposition.inline(info.fileName)]
             headers[.contentSecurityPolicy] = "default-src 'none'; img-src 'self'; object-src 'self'; plugin-types application/pdf; sandbox"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
         }

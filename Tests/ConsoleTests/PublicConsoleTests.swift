@@ -30,6 +30,11 @@ struct PublicConsoleTests {
             _ = try await staf.signIn("staf.adm", ConsoleFixture.password)
             let home = try await staf.get("/beranda")
             #expect(home.body.contains(String(number)) && home.body.contains(">daring<"))
+            // Its documents reach operators only as downloads, never rendered.
+            let detail = try await staf.get("/permohonan/\(number)")
+            let link = String(try #require(detail.body.firstMatch(of: /href="(\/permohonan\/REQ-[0-9-]+\/dokumen\/[0-9]+)"/)).1)
+            let document = try await staf.get(link)
+            #expect(document.headers[.contentDisposition]?.hasPrefix("attachment") == true && document.headers[.init("X-Content-Type-Options")!] == "nosniff")
             // Tracking, in plain words; never an account.
             let tracker = Browser(client)
             _ = try await tracker.get("/lacak")
