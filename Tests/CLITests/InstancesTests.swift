@@ -106,6 +106,54 @@ struct InstancesTests {
         }
     }
 
+    @Test("the public door's budgets are one across two serve processes: 20 concurrent wrong tracking codes spend exactly the number's budget, and filings per e-mail count at both")
+    func publicBudgetsAcrossInstances() async throws {
+        try await CLI.with { cli in
+            let instances = try await Instances.start(2, cli, extra: [
+                "SPSE_PUBLIC_TRACKING_PER_REQUEST": "5", "SPSE_PUBLIC_FILINGS_PER_EMAIL": "2", "SPSE_PUBLIC_FILINGS_PER_ADDRESS": "100",
+                "SPSE_PUBLIC_TRACKING_PER_ADDRESS": "1000",
+            ])
+            defer { instances.stop() }
+            let (a, b) = (instances.servers[0].port, instances.servers[1].port)
+            let boundary = "instances-boundary"
+            func filing(_ email: String) -> String {
+                var body = ""
+                for (name, value) in [("kinds", "reset_password"), ("full_name", "Sekar Ayu Wulandari"), ("email", email), ("agency", "Dinas Kominfo")] {
+                    body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+                }
+                for name in ["surat_permohonan", "sk_pengangkatan"] {
+                    body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n%%EOF\n\r\n"
+                }
+                return body + "--\(boundary)--\r\n"
+            }
+            func file(_ port: Int, _ email: String) -> (Int, String) {
+                let (status, body) = HTTPProbe.request(port: port, method: "POST", path: "/v1/public/requests",
+                                                       headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"], body: filing(email))
+                let json = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+                return (status, json?["number"] as? String ?? "")
+            }
+            let (first, number) = file(a, "sekar@purbalinggakab.go.id")
+            #expect(first == 201)
+            #expect(file(b, "sekar@purbalinggakab.go.id").0 == 201)
+            #expect(file(a, "sekar@purbalinggakab.go.id").0 == 429, "the e-mail's budget of 2 is shared")
+            #expect(file(b, "SEKAR@purbalinggakab.go.id").0 == 429)
+
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        HTTPProbe.request(port: index % 2 == 0 ? a : b, method: "GET", path: "/v1/public/requests/\(number)",
+                                          headers: ["X-Tracking-Code": "00000-00000-00000-00000-00000-\(index % 10)"]).status
+                    }
+                }
+                var all: [Int] = []
+                for await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.filter { $0 == 404 }.count == 5, "\(statuses.sorted())")
+            #expect(statuses.filter { $0 == 429 }.count == 15, "\(statuses.sorted())")
+        }
+    }
+
     @Test("plain HTTP on a network address is refused unless allowed; with a certificate, serve speaks TLS")
     func transport() async throws {
         try await CLI.with { cli in

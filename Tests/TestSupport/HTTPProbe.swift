@@ -29,7 +29,10 @@ extension HTTPProbe {
         guard connected == 0 else { return (0, "") }
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        if let body {
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) { text += "Content-Type: application/json\r\n" }
+            text += "Content-Length: \(body.utf8.count)\r\n"
+        }
         text += "\r\n" + (body ?? "")
         let bytes = Array(text.utf8)
         guard send(fd, bytes, bytes.count, 0) == bytes.count else { return (0, "") }
