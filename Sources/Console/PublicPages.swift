@@ -103,7 +103,9 @@ struct PublicPages {
                 "filedAt": Formatting.time(status.filedAt), "step": status.dueStep.map { console.t("step_\($0)", page) },
                 "dueBy": status.dueBy.flatMap(Formatting.time),
                 "missing": status.missing.isEmpty ? nil : status.missing.map { console.t($0 == .skPengangkatan ? "appointment_decree" : "request_letter", page) }.joined(separator: ", "),
-                "rejection": status.rejectionReason, "maySupplement": status.maySupplement,
+                "rejection": status.rejectionReason.map { reason in
+                    DismissReason(rawValue: reason).map { console.t("dismissed_\($0.rawValue)", page) } ?? reason
+                }, "maySupplement": status.maySupplement,
             ])
         } catch let error where !(error is ConsoleFormError) {
             let (problem, text) = console.message(for: error, page)

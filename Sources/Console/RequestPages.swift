@@ -200,6 +200,7 @@ struct RequestPages {
                 case "reissue": return .reissue
                 case "confirm-receipt": return .confirmReceipt
                 case "archive": return .archive
+                case "dismiss": return .dismiss(reason: form["reason"])
                 default: throw HTTPError(.notFound)
                 }
             }
@@ -305,7 +306,7 @@ struct RequestPages {
             "stepUpCode": needsCode,
             "upload": mayUpload, "completeness": may(.completeness), "notify": may(.notify), "supplement": may(.supplement),
             "validity": may(.validity), "execute": may(.execute), "handover": may(.handover), "reissue": may(.reissue),
-            "confirmReceipt": may(.confirmReceipt), "archive": may(.archive),
+            "confirmReceipt": may(.confirmReceipt), "archive": may(.archive), "dismiss": may(.dismiss),
             // Someone other than the helpdesk confirming is a deviation the page says so of.
             "confirmForOther": may(.confirmReceipt) && ![r.requesterUserID, r.subjectUserID].contains(caller.userID.value),
             "export": r.state == .archived && AccessPolicy.allows(caller.role, .readAllRequests),

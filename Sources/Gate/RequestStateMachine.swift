@@ -13,6 +13,14 @@ public enum GateAction: String, Sendable, Codable, CaseIterable {
     case confirmReceipt = "confirm_receipt"
     case archive               // step 9
     case abandon               // the system rejects a file left incomplete too long
+    case dismiss               // step 2: an online filing refused at intake as spam or a duplicate
+}
+
+/// Why Staf Administrasi refuses an online filing at intake, without a notice to an address
+/// nobody vouched for: the tracking page says "ditolak" with this reason.
+public enum DismissReason: String, Sendable, Codable, CaseIterable {
+    case spam
+    case duplicate
 }
 
 /// How the Admin PPE told the helpdesk at step 8.
@@ -86,6 +94,8 @@ public enum GateEvent: Sendable, Equatable {
     case archive
     /// The file has stayed incomplete since `incompleteSince` for longer than `after`, as of `at`.
     case abandon(at: Date, after: TimeInterval)
+    /// Step 2 for an online filing: refused at intake as spam or a duplicate.
+    case dismiss(DismissReason)
 
     public var action: GateAction {
         switch self {
@@ -99,6 +109,7 @@ public enum GateEvent: Sendable, Equatable {
         case .confirmReceipt: return .confirmReceipt
         case .archive: return .archive
         case .abandon: return .abandon
+        case .dismiss: return .dismiss
         }
     }
 }
@@ -354,6 +365,8 @@ public enum RequestStateMachine {
             let deviation: [GateEffect] = byOther
                 ? [.recordDeviation(.otherActor, step: 8, detail: "receipt confirmed by \(actor.userID), not by the helpdesk")] : []
             return .success(Decision(transition: transition, effects: [.confirmReceipt] + deviation, outcome: "confirm_receipt"))
+        case (.submitted, .dismiss(let reason)):
+            decided = (.rejected, [.recordAbandonment(reason: reason == .spam ? "spam" : "duplicate")], "dismissed")
         case (.rejected, .archive):
             decided = (.archived, [], "archive")
         case (.notified, .archive):
@@ -384,7 +397,9 @@ public enum RequestStateMachine {
         let staf: [Role] = [.stafAdministrasi]
         let admin: [Role] = [.adminPPE]
         switch facts.state {
-        case .submitted: return [AllowedAction(action: .completeness, roles: staf, byRequester: false)]
+        case .submitted:
+            return [AllowedAction(action: .completeness, roles: staf, byRequester: false)]
+                + (facts.submittedBy == Actor.online.userID ? [AllowedAction(action: .dismiss, roles: staf, byRequester: false)] : [])
         case .incomplete: return [AllowedAction(action: .notify, roles: staf, byRequester: false)]
         case .awaitingSupplement: return [AllowedAction(action: .supplement, roles: staf, byRequester: true)]
         case .complete: return [AllowedAction(action: .validity, roles: admin, byRequester: false)]
@@ -417,6 +432,7 @@ public enum RequestStateMachine {
             case .confirmReceipt: .confirmReceipt
             case .archive: .archive
             case .abandon: .abandon(at: facts.now ?? .distantPast, after: 0)
+            case .dismiss: .dismiss(.spam)
             }
             return authorize(probe, facts: facts, actor: actor) == nil
         }

@@ -41,6 +41,10 @@ struct RequestsController: Sendable {
         enum CodingKeys: String, CodingKey { case channel, recipient, handedAt = "handed_at" }
     }
 
+    struct DismissBody: Decodable {
+        let reason: String?
+    }
+
     func addRoutes(to router: Router<DoorContext>) {
         let group = router.group("v1/requests")
         group.post { request, context -> JSONResponse<RequestView> in
@@ -101,6 +105,10 @@ struct RequestsController: Sendable {
             let body = try await request.decodeStrict(
                 ValidityBody.self, fields: ["valid", "subject_user_id", "reason", "acknowledgement"], limit: context.jsonBodyLimit)
             return .validity(valid: body.valid, subjectUserID: body.subjectUserID, reason: body.reason, acknowledgement: body.acknowledgement)
+        }
+        step(group, "dismiss") { request, context in
+            let body = try await request.decodeStrict(DismissBody.self, fields: ["reason"], limit: context.jsonBodyLimit)
+            return .dismiss(reason: body.reason)
         }
         step(group, "handover") { request, context in
             let body = try await request.decodeStrict(HandoverBody.self, fields: ["channel", "recipient", "handed_at"], limit: context.jsonBodyLimit)

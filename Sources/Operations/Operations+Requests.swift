@@ -52,6 +52,8 @@ public enum StepForm: Sendable {
     case notify, supplement, execute, confirmReceipt, archive
     /// Step 6 again: the temporary password was never seen (the answer was lost).
     case reissue
+    /// Step 2 for an online filing: `reason` spam or duplicate.
+    case dismiss(reason: String?)
 }
 
 /// A request with its documents and its record (timeline, notices, hand-over, deviations), for whoever may read it.
@@ -177,6 +179,11 @@ extension Operations {
             try requireStepUp(caller)
             event = .reissue
         case .confirmReceipt: event = .confirmReceipt
+        case .dismiss(let reason):
+            guard let reason = reason.flatMap(DismissReason.init(rawValue:)) else {
+                throw InputError(field: "reason", reason: "must be spam or duplicate")
+            }
+            event = .dismiss(reason)
         case .archive: event = .archive
         }
         return try await gate.act(event, on: snapshot, by: caller.actor)

@@ -30,7 +30,7 @@ struct RequestCommand: AsyncParsableCommand {
         subcommands: [
             RequestListCommand.self, RequestShowCommand.self, RequestSubmitCommand.self, RequestAttachCommand.self,
             RequestCompletenessCommand.self, RequestSupplementCommand.self, RequestValidityCommand.self, RequestExecuteCommand.self, RequestReissueCommand.self,
-            RequestNotifyCommand.self, RequestHandoverCommand.self, RequestConfirmReceiptCommand.self, RequestArchiveCommand.self,
+            RequestNotifyCommand.self, RequestHandoverCommand.self, RequestConfirmReceiptCommand.self, RequestArchiveCommand.self, RequestDismissCommand.self,
             RequestExportCommand.self, RequestAbandonExpiredCommand.self, RequestPurgeDocumentsCommand.self,
         ]
     )

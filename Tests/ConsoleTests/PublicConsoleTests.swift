@@ -76,4 +76,24 @@ struct PublicConsoleTests {
             #expect(english.body.contains("Request a password reset or your User ID") && english.body.contains("lang=\"en\""))
         }
     }
+
+    @Test("the Staf Administrasi dismisses an online filing as a duplicate with one click; the requester's tracking page says it was refused")
+    func dismissOnline() async throws {
+        try await ConsoleFixture.with { _, client, _ in
+            let visitor = Browser(client)
+            _ = try await visitor.get("/lupa")
+            let receipt = try await visitor.postMultipart("/lupa", Self.sekar, files: ["surat_permohonan": pdf, "sk_pengangkatan": pdf])
+            let number = String(try #require(receipt.body.firstMatch(of: /REQ-[0-9]{4}-[0-9]{6}/)).0)
+            let code = String(try #require(receipt.body.firstMatch(of: /data-secret="([0-9A-Z\-]{31})"/)).1)
+            let staf = Browser(client)
+            _ = try await staf.signIn("staf.adm", ConsoleFixture.password)
+            let page = try await staf.get("/permohonan/\(number)")
+            #expect(page.body.contains("/langkah/dismiss") && page.body.contains("Tolak: duplikat"))
+            let dismissed = try await staf.post("/permohonan/\(number)/langkah/dismiss", ["reason": "duplicate"])
+            #expect(dismissed.status == .seeOther, "\(dismissed.body.prefix(300))")
+            _ = try await visitor.get("/lacak")
+            let status = try await visitor.post("/lacak", ["number": number, "code": code])
+            #expect(status.body.contains("Ditolak") && status.body.contains("permohonan yang sama sudah diajukan"))
+        }
+    }
 }

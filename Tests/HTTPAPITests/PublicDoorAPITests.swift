@@ -228,4 +228,28 @@ struct PublicDoorAPITests {
             #expect(wrong == .notFound)
         }
     }
+
+    @Test("step 2 can dismiss an online filing as spam or a duplicate (Staf Administrasi only, online filings only); the tracking page says rejected")
+    func dismiss() async throws {
+        try await withPublicAPI { client, f, services in
+            let (_, number, code, _) = try await Self.file(client)
+            let gate = services.graph.gate
+            let online = try #require(try await gate.requests(involving: "(online)").first { $0.number == number })
+            let staf = Actor(userID: "staf.adm", role: .stafAdministrasi)
+            #expect(online.actions(for: staf).contains(.dismiss))
+            #expect(!online.actions(for: Actor(userID: "admin.ppe", role: .adminPPE)).contains(.dismiss))
+            #expect(!online.actions(for: .online).contains(.dismiss), "the requester does not dismiss their own filing")
+            let paper = try await gate.submit(
+                NewRequest(kinds: [.resetPassword], subject: SubjectHint(userID: "helpdesk01"), requesterName: "Sekar",
+                           requesterContact: "sekar@purbalinggakab.go.id", channel: .hardcopy), by: staf)
+            #expect(!paper.actions(for: staf).contains(.dismiss), "a paper file is checked, never dismissed")
+            await #expect(throws: GateError.self) { try await gate.act(.dismiss(.spam), on: paper.id, by: staf) }
+            let result = try await gate.act(.dismiss(.duplicate), on: online.id, by: staf)
+            #expect(result.request.state == .rejected && result.request.rejectionReason == "duplicate")
+            let (_, view) = try await Self.track(client, number, code)
+            #expect(view["state"] as? String == "rejected" && view["rejection_reason"] as? String == "duplicate")
+            #expect(try await f.count("SELECT count(*) FROM outbox o JOIN requests r ON r.id = o.request_id WHERE r.number = $1", [number]) == 0,
+                    "no notice to an address nobody vouched for")
+        }
+    }
 }
