@@ -126,11 +126,12 @@ struct AccountPages {
     func provision(_ request: Request, _ context: DoorContext) async throws -> Response {
         let page = console.page(request, context)
         let caller = try page.caller()
-        var dryRun = true
+        // Every answer offers the form ticked "Periksa saja" again: the next file is checked first
+        // unless the Admin PPE unticks it on purpose, whatever this one did.
         do {
             let report = try await operations.provision(by: caller, {
                 let form = try await ConsoleForm.read(request, page, limit: console.batchLimit + 64 * 1024)
-                dryRun = form["dry_run"] != nil
+                let dryRun = form["dry_run"] != nil
                 guard let file = form.file("file") else { throw InputError(field: "file", reason: "choose a CSV or JSON Lines file") }
                 return BatchForm(bytes: file.body, format: file.fileName.flatMap(BatchFormat.init(fileName:)) ?? .csv, dryRun: dryRun)
             }, credentialsTo: { $0 ? .none : .returned })
@@ -148,14 +149,14 @@ struct AccountPages {
                 model["credentialsBase64"] = Data(csv.utf8).base64EncodedString()
                 model["credentialsName"] = "credentials-\(report.batchID.map(String.init) ?? "batch").csv"
             }
-            return console.render("provision", page, ["report": model, "dryRunChecked": dryRun])
+            return console.render("provision", page, ["report": model, "dryRunChecked": true])
         } catch ProvisioningError.invalidRows(let problems) {
             return console.render("provision", page, [
-                "dryRunChecked": dryRun, "hasProblems": true, "error": console.message(for: ProvisioningError.invalidRows(problems), page).text,
+                "dryRunChecked": true, "hasProblems": true, "error": console.message(for: ProvisioningError.invalidRows(problems), page).text,
                 "problems": problems.prefix(200).map { ["line": $0.line, "column": $0.column?.rawValue ?? "-", "detail": $0.detail] },
             ], status: .unprocessableContent)
         } catch let error where !(error is ConsoleFormError) && ProblemMapping.problem(for: error).status == .unprocessableContent {
-            return console.render("provision", page, ["dryRunChecked": dryRun, "error": console.message(for: error, page).text],
+            return console.render("provision", page, ["dryRunChecked": true, "error": console.message(for: error, page).text],
                                   status: .unprocessableContent)
         }
     }

@@ -124,3 +124,30 @@ struct ConsoleForm {
         return form
     }
 }
+
+/// A page address that matches no route answers as the console does — the sign-in page for
+/// whoever has no session, "not found" in the layout and the reader's language for whoever has
+/// one — when a browser asks for it; the API's and the probes' paths keep their problem+json.
+struct ConsolePathNotFoundMiddleware: RouterMiddleware {
+    typealias Context = DoorContext
+    let console: Console
+
+    func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && Self.unrouted(context) && Self.isPage(request) {
+            return try await ConsoleMiddleware(console: console).handle(request, context: context) { _, _ in throw error }
+        }
+    }
+
+    /// Hummingbird names the route of an address that matched none "NotFound".
+    static func unrouted(_ context: DoorContext) -> Bool { context.endpointPath == nil || context.endpointPath == "NotFound" }
+
+    static func isPage(_ request: Request) -> Bool {
+        let path = request.uri.path
+        guard request.method == .get || request.method == .head,
+              request.headers[.accept]?.contains("text/html") == true else { return false }
+        return !["/v1/", "/static/", "/.well-known/"].contains { path.hasPrefix($0) }
+            && !["/healthz", "/readyz", "/metrics", "/openapi.yaml"].contains(path)
+    }
+}

@@ -104,14 +104,11 @@ struct ReportPages {
                  "subject": record.subject ?? "", "request": record.requestID ?? "", "details": record.details == "{}" ? "" : record.details,
                  "requestLink": record.requestID.map { $0.hasPrefix("REQ-") } ?? false]
             }
-            var query = URLComponents()
-            query.queryItems = [("from", data["from"] as? String), ("to", data["to"] as? String), ("actor", form.actor), ("action", form.action),
-                                ("subject", form.subject), ("request", form.request)]
-                .compactMap { name, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: name, value: $0) } }
-            data["exportQuery"] = query.percentEncodedQuery ?? ""
+            let filters: [(String, String?)] = [("from", data["from"] as? String), ("to", data["to"] as? String), ("actor", form.actor),
+                                                ("action", form.action), ("subject", form.subject), ("request", form.request)]
+            data["exportQuery"] = FormQuery.encode(filters)
             if records.count > pageSize, let last = records.prefix(pageSize).last {
-                query.queryItems = (query.queryItems ?? []) + [URLQueryItem(name: "after", value: String(last.id))]
-                data["next"] = "/audit?" + (query.percentEncodedQuery ?? "")
+                data["next"] = "/audit?" + FormQuery.encode(filters + [("after", String(last.id))])
             }
             if form.after != nil { data["first"] = "/audit?" + (data["exportQuery"] as? String ?? "") }
             return console.render("audit", page, data)

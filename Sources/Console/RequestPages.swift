@@ -237,8 +237,12 @@ struct RequestPages {
     /// form, never a 500. Managed roles have their own requests on the home page instead.
     func listPage(_ request: Request, _ page: Page) async throws -> Response {
         let caller = try page.caller()
-        let query = request.uri.queryParameters
-        func value(_ name: String) -> String? { query[name[...]].map(String.init) }
+        // As the form sends it: `+` is a space; a value that is not UTF-8 is said at the form.
+        let query = request.form
+        var undecodable: InputError?
+        func value(_ name: String) -> String? {
+            do { return try query[name] } catch { undecodable = undecodable ?? error; return nil }
+        }
         let form = RequestSearchForm(state: value("status"), step: value("langkah"), holder: value("pemegang"), overdue: value("terlambat"),
                                      text: value("q"), page: value("halaman"))
         var data: [String: Any?] = [
@@ -250,6 +254,7 @@ struct RequestPages {
             },
         ]
         do {
+            if let undecodable { throw undecodable }
             let (entries, more) = try await operations.searchRequests(form, by: caller)
             let now = operations.now
             data["hasEntries"] = !entries.isEmpty
@@ -262,14 +267,9 @@ struct RequestPages {
                 return row
             }
             let number = (try? Inputs.Page(parsing: form.page).number) ?? 1
-            var base = URLComponents()
-            base.queryItems = [("status", form.state), ("langkah", form.step), ("pemegang", form.holder), ("terlambat", form.overdue), ("q", form.text)]
-                .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
-            func link(_ n: Int) -> String {
-                var components = base
-                components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "halaman", value: String(n))]
-                return "/permohonan" + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-            }
+            let filters: [(String, String?)] = [("status", form.state), ("langkah", form.step), ("pemegang", form.holder),
+                                                ("terlambat", form.overdue), ("q", form.text)]
+            func link(_ n: Int) -> String { "/permohonan?" + FormQuery.encode(filters + [("halaman", String(n))]) }
             if number > 1 { data["previous"] = link(number - 1) }
             if more { data["next"] = link(number + 1) }
             return console.render("requests", page, data)

@@ -34,6 +34,17 @@ public struct FormQuery {
         return values
     }
 
+    /// A query as `init` reads it back: the pairs with a value, each percent-encoded (a space as
+    /// `%20`, `+` as `%2B`, since a form query reads `+` as a space). Empty when none has a value.
+    public static func encode(_ pairs: [(String, String?)]) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "+&=;#")
+        return pairs.compactMap { name, value in
+            guard let value, !value.isEmpty else { return nil }
+            return "\(name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+        }.joined(separator: "&")
+    }
+
     static func decode(_ text: Substring) -> String? {
         String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }

@@ -128,6 +128,12 @@ struct ThinDoorTests {
             #expect(byAccount.body.contains("data-request=\"\(approved.number)\"") && !byAccount.body.contains("data-request=\"\(fresh.number)\""))
             let byName = try await staf.get("/permohonan?q=sekar%20ayu")
             #expect(byName.body.contains(approved.number) && byName.body.contains(fresh.number))
+            // As the search form sends it: a space is `+`, and the text comes back in the box.
+            let typed = try await staf.get("/permohonan?status=&q=sekar+ayu")
+            #expect(typed.body.contains("data-request=\"\(approved.number)\"") && typed.body.contains("data-request=\"\(fresh.number)\""))
+            #expect(typed.body.contains("value=\"sekar ayu\""))
+            let plus = try await staf.get("/permohonan?q=%2B62")
+            #expect(plus.status == .ok && plus.body.contains("value=\"+62\""), "an encoded + is a plus")
             let literal = try await staf.get("/permohonan?q=%25")
             #expect(literal.status == .ok && literal.body.contains("Tidak ada permohonan yang cocok."), "a % is a character, not a wildcard")
             #expect(!(try await staf.get("/permohonan?terlambat=true")).body.contains("data-request="), "nothing is overdue yet")
@@ -135,13 +141,48 @@ struct ThinDoorTests {
             try await staf.signIn("staf.adm", ConsoleFixture.password)  // three days idle ended the session
             let late = try await staf.get("/permohonan?terlambat=true")
             #expect(late.body.contains("data-request=\"\(fresh.number)\""), "\(late.status) \(late.body.suffix(1500))")
-            for bad in ["langkah=99", "langkah=-1", "status=nope", "pemegang=root", "terlambat=ya", "halaman=0", "halaman=99999999999999999999", "q=a%00b"] {
+            for bad in ["langkah=99", "langkah=-1", "status=nope", "pemegang=root", "terlambat=ya", "halaman=0", "halaman=99999999999999999999", "q=a%00b", "q=%FF"] {
                 let refused = try await staf.get("/permohonan?\(bad)")
                 #expect(refused.status == .unprocessableContent && refused.body.contains("role=\"alert\""), "\(bad): \(refused.status)")
             }
             let helpdesk = Browser(client)
             try await helpdesk.signIn("helpdesk02", ConsoleFixture.password)
             #expect(try await helpdesk.get("/permohonan").status == .forbidden)
+        }
+    }
+
+    @Test("after a real provisioning run the form offers \"Periksa saja\" ticked again, so the next file is checked first")
+    func provisioningChecksFirstAgain() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let admin = Browser(client)
+            try await admin.signIn("admin.ppe", ConsoleFixture.password)
+            let form = try await admin.get("/akun/massal")
+            #expect(form.status == .ok && form.body.contains(#"name="dry_run" value="1" checked"#))
+            let csv = Array("user_id,role,full_name,nip,email,agency\nhd.massal,helpdesk,Dewi Lestari,,dewi@purbalinggakab.go.id,LPSE\n".utf8)
+            let applied = try await admin.postMultipart("/akun/massal", [:], files: ["file": csv])
+            #expect(applied.status == .ok, "\(applied.status) \(applied.body.suffix(800))")
+            let created = try await f.accounts.pool.withConnection { try await f.accounts.directory.find(try UserID("hd.massal"), on: $0) }
+            #expect(created != nil, "the run was for real")
+            #expect(applied.body.contains(#"name="dry_run" value="1" checked"#))
+        }
+    }
+
+    @Test("a page address that matches nothing: the sign-in page without a session, \"not found\" in the layout and the reader's language with one; the API keeps problem+json")
+    func unknownPage() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let html: HTTPFields = [.accept: "text/html,application/xhtml+xml"]
+            let anonymous = try await client.execute(uri: "/tidak-ada", method: .get, headers: html) { ($0.status, $0.headers[.location]) }
+            #expect(anonymous.0 == .seeOther && anonymous.1 == "/masuk", "\(anonymous)")
+            let staf = Browser(client, language: "en")
+            try await staf.signIn("staf.adm", ConsoleFixture.password)
+            let cookie = staf.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+            let page = try await client.execute(uri: "/tidak-ada", method: .get,
+                                                headers: [.accept: "text/html", .cookie: cookie, .acceptLanguage: "en"]) {
+                ($0.status, $0.headers[.contentType] ?? "", String(buffer: $0.body))
+            }
+            #expect(page.0 == .notFound && page.1.hasPrefix("text/html") && page.2.contains("<html lang=\"en\"") && page.2.contains("<nav"), "\(page.0) \(page.2.prefix(400))")
+            let api = try await client.execute(uri: "/v1/tidak-ada", method: .get, headers: html) { ($0.status, $0.headers[.contentType] ?? "") }
+            #expect(api.0 == .notFound && api.1.hasPrefix("application/problem+json"))
         }
     }
 
