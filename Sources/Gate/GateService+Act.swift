@@ -151,7 +151,7 @@ extension GateService {
                     return """
                     INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at,
                                         next_attempt_at, queued_by, step_id)
-                    VALUES (\(requestID), \(s.bind(notice.step, as: "integer")), \(s.bind(request.requesterContact, as: "text")),
+                    VALUES (\(requestID), \(s.bind(notice.step, as: "integer")), \(s.bind(request.noticeRecipient, as: "text")),
                             \(s.bind(request.channel.rawValue, as: "text")), \(s.bind(notice.subjectID, as: "text")),
                             \(s.bind(notice.bodyID, as: "text")), \(s.bind(notice.subjectEN, as: "text")), \(s.bind(notice.bodyEN, as: "text")),
                             \(at), \(at), \(by), (SELECT id FROM request_steps WHERE request_id = \(requestID) AND ended_at IS NULL))

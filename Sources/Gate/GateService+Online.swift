@@ -25,8 +25,15 @@ extension GateService {
             let open = try await connection.query(
                 "SELECT count(*)::int AS open FROM requests WHERE channel = 'online' AND state NOT IN ('rejected', 'archived')")
             guard try Self.first(open).decode(Int.self, column: "open") < maxOpen else { throw GateError.onlineQueueFull(retryAfter: 3600) }
-            return try await insert(online, hint: hint, name: name, contact: contact, requester: nil, by: .online, tracking: trackingDigest,
-                                    documents: documents, at: now, on: connection)
+            let request = try await insert(online, hint: hint, name: name, contact: contact, requester: nil, by: .online, tracking: trackingDigest,
+                                           documents: documents, at: now, on: connection)
+            let notice = Notice.onlineReceipt(number: request.number)
+            try await connection.execute(
+                """
+                INSERT INTO outbox (request_id, step, recipient, channel, subject_id, body_id, subject_en, body_en, created_at, next_attempt_at, queued_by)
+                VALUES ($1, 1, $2, 'online', $3, $4, $5, $6, $7, $7, $8)
+                """, [request.id, request.noticeRecipient, notice.subjectID, notice.bodyID, notice.subjectEN, notice.bodyEN, now, Actor.online.userID])
+            return request
         }
     }
 

@@ -8,6 +8,23 @@ public struct Notice: Sendable, Equatable {
     public let subjectEN: String
     public let bodyEN: String
 
+    /// Step 1 through the public door: the filing arrived. Never the tracking code (the receipt
+    /// page showed it once; a mailbox is no place for it) and nothing of any account, so the
+    /// mail reads the same whoever's name was given.
+    public static func onlineReceipt(number: String) -> Notice {
+        Notice(
+            step: 1,
+            subjectID: "[\(number)] Permohonan diterima",
+            bodyID: "Permohonan \(number) telah kami terima dan akan diperiksa kelengkapannya oleh Staf Administrasi. "
+                + "Pantau permohonan di halaman Lacak permohonan dengan nomor ini dan kode pelacakan dari tanda terima Anda. "
+                + "Petugas LPSE tidak pernah meminta password atau kode pelacakan Anda. Jika Anda tidak mengajukan permohonan ini, abaikan e-mail ini "
+                + "dan beri tahu LPSE.",
+            subjectEN: "[\(number)] Request received",
+            bodyEN: "We have received request \(number); Staf Administrasi will check that the file is complete. "
+                + "Follow it on the Track a request page with this number and the tracking code from your receipt. "
+                + "LPSE staff never ask for your password or tracking code. If you did not file this request, ignore this e-mail and tell the LPSE.")
+    }
+
     /// Step 3: the file is incomplete; names the missing documents.
     public static func supplement(number: String, missing: [DocumentType]) -> Notice {
         let names = missing.map(\.readableID).joined(separator: ", ")

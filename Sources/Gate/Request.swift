@@ -139,6 +139,12 @@ public struct Request: Sendable, Equatable {
     /// Moves with every step: the guard of the step's one write (see `GateService.act`).
     public var version: Int64 = 0
 
+    /// Where its notices go: an online filing's requester contact also carries a phone number,
+    /// so its notices go to the e-mail it gave (checked at filing); any other door's to the contact.
+    public var noticeRecipient: String {
+        channel == .online ? subject.email ?? requesterContact : requesterContact
+    }
+
     /// What may be done next, and by whom, judged from the request alone. Document checks and
     /// separation of duties are the state machine's when an action is actually taken.
     public var allowedActions: [AllowedAction] { RequestStateMachine.allowed(in: facts) }

@@ -79,6 +79,16 @@ struct PublicDoorAPITests {
             #expect(view["may_supplement"] as? Bool == false)
             for secretive in ["subject", "user_id", "account", "submitted_by", "executed_by", "temporary_password"] { #expect(view[secretive] == nil) }
             #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'public.track' AND request_id = $1", [number]) == 1)
+            // The confirmation e-mail: one step-1 notice in the outbox, to the e-mail alone (not
+            // the phone beside it), naming the number and never the tracking code.
+            #expect(try await f.count(
+                """
+                SELECT count(*) FROM outbox o JOIN requests r ON r.id = o.request_id
+                WHERE r.number = $1 AND o.step = 1 AND o.recipient = 'sekar@purbalinggakab.go.id' AND o.body_id LIKE '%' || $1 || '%'
+                """, [number]) == 1)
+            let bare = code.replacingOccurrences(of: "-", with: "")
+            #expect(try await f.count("SELECT count(*) FROM outbox WHERE replace(body_id || body_en || subject_id || subject_en, '-', '') LIKE '%' || $1 || '%'",
+                                      [bare]) == 0)
         }
     }
 
@@ -150,6 +160,7 @@ struct PublicDoorAPITests {
             #expect(json == .badRequest)
             #expect(try await f.count("SELECT count(*) FROM requests") == 0)
             #expect(try await f.count("SELECT count(*) FROM request_documents") == 0)
+            #expect(try await f.count("SELECT count(*) FROM outbox") == 0, "a refused filing sends no e-mail")
         }
     }
 
@@ -170,6 +181,9 @@ struct PublicDoorAPITests {
                 (response.status, response.headers[.retryAfter], response.body.json["detail"] as? String ?? "")
             }
             #expect(refused.0 == .tooManyRequests && Int(refused.1 ?? "") ?? 0 > 0 && refused.2.contains("Too many attempts"))
+            // The confirmations are bounded by the same budgets: one per accepted filing, none for a refused one.
+            #expect(try await f.count("SELECT count(*) FROM outbox WHERE step = 1 AND recipient = 'sekar@purbalinggakab.go.id'") == 2)
+            #expect(try await f.count("SELECT count(*) FROM outbox WHERE step = 1 AND recipient = 'lain@purbalinggakab.go.id'") == 0)
             // Tracking: every attempt counts, right or wrong; the right code is refused too once spent.
             for _ in 0..<3 { #expect(try await Self.track(client, number, "WRONG-WRONG-WRONG-WRONG-WRONG-W").0 == .notFound) }
             #expect(try await Self.track(client, number, code).0 == .ok)
@@ -215,6 +229,8 @@ struct PublicDoorAPITests {
             let (_, waiting) = try await Self.track(client, number, code)
             #expect(waiting["state"] as? String == "awaiting_supplement", "\(waiting)")
             #expect(waiting["may_supplement"] as? Bool == true)
+            #expect(try await f.count("SELECT count(*) FROM outbox WHERE request_id = $1 AND step = 3 AND recipient = 'sekar@purbalinggakab.go.id'", [id]) == 1,
+                    "step 3's notice goes to the e-mail given, not to 'e-mail · phone'")
             let sent = try await client.execute(uri: "/v1/public/requests/\(number)/supplement", method: .post,
                                                 headers: Self.multipart(code: code),
                                                 body: publicFiling([:], documents: ["sk_pengangkatan": pdfBytes])) { ($0.status, $0.body.json) }
@@ -248,8 +264,8 @@ struct PublicDoorAPITests {
             #expect(result.request.state == .rejected && result.request.rejectionReason == "duplicate")
             let (_, view) = try await Self.track(client, number, code)
             #expect(view["state"] as? String == "rejected" && view["rejection_reason"] as? String == "duplicate")
-            #expect(try await f.count("SELECT count(*) FROM outbox o JOIN requests r ON r.id = o.request_id WHERE r.number = $1", [number]) == 0,
-                    "no notice to an address nobody vouched for")
+            #expect(try await f.count("SELECT count(*) FROM outbox o JOIN requests r ON r.id = o.request_id WHERE r.number = $1 AND o.step <> 1", [number]) == 0,
+                    "beyond the filing's own receipt, no notice to an address nobody vouched for")
         }
     }
 }
