@@ -81,6 +81,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The OpenID provider's domain: clients, signing keys, consents, codes and tokens.
+        .target(
+            name: "Federation",
+            dependencies: [
+                "Postgres", "Accounts", "Audit", "PasswordHashing",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // sql/NNN_name.sql applied in order under an advisory lock.
         .target(
             name: "Migrations",
@@ -91,7 +101,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "Postgres", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "SMTPSender", "Inputs",
+                "Postgres", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "SMTPSender", "Inputs", "Federation",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,7 +114,7 @@ let package = Package(
         .target(
             name: "DoorKit",
             dependencies: [
-                "Postgres", "Accounts", "Gate", "PasswordHashing", "Provisioning", "Operations", "Inputs",
+                "Postgres", "Accounts", "Gate", "PasswordHashing", "Provisioning", "Operations", "Inputs", "Federation",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -122,13 +132,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The OpenID provider's door for relying parties: discovery, JWKS, token, userinfo.
+        .target(
+            name: "OpenIDDoor",
+            dependencies: ["DoorKit", "Operations", "Federation", "Accounts", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         // libqrencode as one function: a text as an SVG QR code (the authenticator's enrolment).
         .target(name: "QRCode", dependencies: ["CQRencode"], swiftSettings: swiftSettings),
         // The web console: a third door (server-rendered pages) over the same operations.
         .target(
             name: "Console",
             dependencies: [
-                "DoorKit", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit", "QRCode",
+                "DoorKit", "Operations", "Accounts", "Gate", "Inputs", "Provisioning", "Audit", "QRCode", "Federation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -140,7 +156,7 @@ let package = Package(
             name: "spse-accounts",
             dependencies: [
                 "Console", "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "DoorKit", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
-                "Operations", "Inputs",
+                "Operations", "Inputs", "OpenIDDoor", "Federation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ConsoleKitTerminal", package: "console-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -200,12 +216,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "FederationTests",
+            dependencies: ["Federation", "Accounts", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SMTPSenderTests", dependencies: ["SMTPSender", "Gate", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "HTTPAPI", "DoorKit", "Postgres", "TestSupport", "Accounts", "Gate", "Operations",
+                "Console", "HTTPAPI", "DoorKit", "Postgres", "TestSupport", "Accounts", "Gate", "Operations", "OpenIDDoor", "Federation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

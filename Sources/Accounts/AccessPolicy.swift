@@ -22,6 +22,8 @@ public enum Capability: String, Sendable, CaseIterable {
     case manageArchive = "manage the archive"
     /// A lost authenticator, reset by another admin_ppe.
     case resetSecondFactors = "reset an operator's second factor"
+    /// Registering the applications that sign their users in here (OpenID Connect clients).
+    case manageApplications = "manage the applications that sign in with spse-accounts"
 }
 
 public enum AccessPolicy {
@@ -33,7 +35,7 @@ public enum AccessPolicy {
         switch capability {
         case .lookUpAccounts, .showAccounts, .readAllRequests: return operators
         case .createAccounts, .changeAccountStatus, .unlockAccounts, .provisionAccounts, .resetOperatorPasswords, .editStandards, .manageArchive,
-             .resetSecondFactors:
+             .resetSecondFactors, .manageApplications:
             return [.adminPPE]
         case .submitRequests: return managedRoles.union([.stafAdministrasi])
         case .readSLAReports: return operators.union([.auditor])

@@ -325,19 +325,19 @@ public struct Credentials: Sendable {
             let rows = try await connection.query(
                 """
                 WITH s AS (
-                    SELECT s.token_hash, s.account_id, a.user_id, a.role, s.scope, s.expires_at, s.stepped_up_at
+                    SELECT s.token_hash, s.account_id, a.user_id, a.role, s.scope, s.expires_at, s.stepped_up_at, s.created_at
                     FROM sessions s JOIN accounts a ON a.id = s.account_id
                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.status = 'active' AND s.expires_at > $2 AND s.last_seen_at > $3),
                 touched AS (
                     UPDATE sessions t SET last_seen_at = $2 FROM s WHERE t.token_hash = s.token_hash AND t.last_seen_at < $4)
-                SELECT account_id, user_id, role, scope, expires_at, stepped_up_at FROM s
+                SELECT account_id, user_id, role, scope, expires_at, stepped_up_at, created_at FROM s
                 """, [token.digest, now, now.addingTimeInterval(-settings.sessionIdleTimeout), now.addingTimeInterval(-Self.touchGranularity)])
             guard let row = rows.first else { throw AccountsError.sessionInvalid }
             let session = Session(
                 accountID: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
                 role: try Role(parsing: try row.decode(String.self, at: 2)),
                 scope: SessionScope(rawValue: try row.decode(String.self, at: 3)) ?? .changePasswordOnly,
-                expiresAt: try row.decode(Date.self, at: 4), steppedUpAt: try row.decode(Date?.self, at: 5))
+                expiresAt: try row.decode(Date.self, at: 4), steppedUpAt: try row.decode(Date?.self, at: 5), createdAt: try row.decode(Date.self, at: 6))
             if requireFull, session.scope != .full {
                 throw session.scope == .totpEnrolment ? AccountsError.totpEnrolmentRequired : AccountsError.sessionScope
             }

@@ -22,7 +22,8 @@ public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
 
     public init(presented: String) { value = presented }
 
-    var digest: [UInt8] { Array(SHA256.hash(data: Data(value.utf8))) }
+    /// What the server keeps of it (and what another module may bind to the session).
+    public var digest: [UInt8] { Array(SHA256.hash(data: Data(value.utf8))) }
     public var description: String { "SessionToken(redacted)" }
 }
 
@@ -35,6 +36,8 @@ public struct Session: Sendable, Equatable {
     public let expiresAt: Date
     /// When its owner last proved the second factor (at login or by a step-up).
     public var steppedUpAt: Date? = nil
+    /// When its owner signed in (OpenID Connect's `auth_time`); nil only where it was not read.
+    public var createdAt: Date? = nil
 }
 
 /// The answer to a login attempt.

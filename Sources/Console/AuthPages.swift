@@ -32,7 +32,7 @@ struct AuthPages {
             }
             switch outcome {
             case .ok(let token, _), .passwordChangeRequired(let token, _), .totpEnrolmentRequired(let token, _):
-                return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp")
+                return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp", request)
             case .totpRequired(let challenge):
                 // The code is due: the challenge waits in an HttpOnly cookie for the next page.
                 var response = console.redirect("/masuk/kode")
@@ -61,7 +61,7 @@ struct AuthPages {
             }
             switch outcome {
             case .ok(let token, _):
-                var response = signedIn(token, next: "/beranda")
+                var response = signedIn(token, next: "/beranda", request)
                 response.setCookie(console.cookies.expired(ConsoleCookies.challenge))
                 return response
             case .locked(let retryAfter):
@@ -149,8 +149,10 @@ struct AuthPages {
     }
 
     /// The session cookie for a successful sign-in, and where to go next.
-    func signedIn(_ token: SessionToken, next: String) -> Response {
-        var response = console.redirect(next)
+    /// A full sign-in goes back to an application's authorization request that was waiting for it.
+    func signedIn(_ token: SessionToken, next: String, _ request: Request) -> Response {
+        let waiting = next == "/beranda" ? Continuation.read(request) : nil
+        var response = console.redirect(waiting?.path ?? next)
         response.setCookie(console.cookies.cookie(ConsoleCookies.session, token.value))
         response.setCookie(console.cookies.expired(ConsoleCookies.preLogin))
         return response

@@ -12,10 +12,11 @@ struct ConsoleMiddleware: RouterMiddleware {
     let console: Console
 
     /// Pages for anyone, signed in or not.
-    static let publicPaths: Set<String> = Set(["/masuk", "/masuk/kode", "/bahasa"]).union(PublicPages.paths)
+    /// `/oauth/authorize` decides itself what a missing or limited session must do first.
+    static let publicPaths: Set<String> = Set(["/masuk", "/masuk/kode", "/bahasa", AuthorizePages.path]).union(PublicPages.paths)
     /// What a session that must change its password, or enrol an authenticator, may still reach.
-    static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa"]
-    static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa"]
+    static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa", AuthorizePages.path]
+    static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa", AuthorizePages.path]
 
     func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context

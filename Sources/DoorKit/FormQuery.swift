@@ -8,17 +8,22 @@ import Inputs
 public struct FormQuery {
     private let values: [String: String]
     private let undecodable: Set<String>
+    /// The names sent more than once (OAuth refuses a repeated parameter, RFC 6749 §3.1).
+    public let repeated: Set<String>
 
     public init(_ raw: String?) {
         var values: [String: String] = [:]
         var undecodable: Set<String> = []
+        var repeated: Set<String> = []
         for pair in (raw ?? "").split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), values[name] == nil, !undecodable.contains(name) else { continue }
+            guard let name = Self.decode(parts[0]) else { continue }
+            guard values[name] == nil, !undecodable.contains(name) else { repeated.insert(name); continue }
             if let value = Self.decode(parts.count > 1 ? parts[1] : "") { values[name] = value } else { undecodable.insert(name) }
         }
         self.values = values
         self.undecodable = undecodable
+        self.repeated = repeated
     }
 
     public subscript(_ name: String) -> String? {

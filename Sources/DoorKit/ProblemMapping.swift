@@ -1,4 +1,5 @@
 import Accounts
+import Federation
 import Gate
 import Hummingbird
 import NIOCore
@@ -20,6 +21,7 @@ public enum ProblemMapping {
         case let error as AccountsError: return accounts(error)
         case let error as GateError: return gate(error)
         case let error as ProvisioningError: return provisioning(error)
+        case let error as FederationError: return federation(error)
         case let error as PasswordHashingError:
             if case .overloaded = error {
                 return Problem(status: .serviceUnavailable, code: "overloaded", detailID: "Server sedang sibuk; coba lagi sebentar.",
@@ -50,6 +52,22 @@ public enum ProblemMapping {
         default:
             return internalError
         }
+    }
+
+    /// The OpenID provider's refusals, with OAuth's own codes (a door speaking OAuth sends `code`
+    /// as `error` and the English detail as `error_description`).
+    static func federation(_ error: FederationError) -> Problem {
+        let status: HTTPResponse.Status
+        switch error {
+        case .invalidClient, .invalidToken: status = .unauthorized
+        case .clientExists: status = .conflict
+        case .invalidRegistration: status = .unprocessableContent
+        case .signingUnavailable: status = .serviceUnavailable
+        default: status = .badRequest
+        }
+        var problem = Problem(status: status, code: error.code, detailID: error.description, detailEN: error.description)
+        if case .invalidRegistration(let field, _) = error { problem.extra["field"] = field }
+        return problem
     }
 
     /// Every database failure class, once: a statement or lock timeout, a deadlock that outlived

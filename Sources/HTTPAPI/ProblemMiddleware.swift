@@ -63,7 +63,8 @@ struct SessionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context
-        if !Self.publicPaths.contains(request.uri.path), let header = request.headers[.authorization],
+        // The OpenID door's bearer tokens are its own access tokens, not sessions.
+        if !Self.publicPaths.contains(request.uri.path), !request.uri.path.hasPrefix("/oauth/"), let header = request.headers[.authorization],
            header.lowercased().hasPrefix("bearer ") {
             guard header.count > 7 else { throw AccountsError.sessionInvalid }
             let token = SessionToken(presented: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))

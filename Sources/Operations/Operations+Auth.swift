@@ -20,7 +20,7 @@ extension Operations {
     }
 
     /// An attempt from a network client spends a token of its address's budget first.
-    private func spendLoginBudget(_ clientAddress: String?) async throws {
+    func spendLoginBudget(_ clientAddress: String?) async throws {
         if let clientAddress, let wait = try await loginBudget.admit(clientAddress, at: clock.now) {
             throw AccountsError.throttled(retryAfter: Int(wait.rounded(.up)))
         }

@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Audit
+import Federation
 import Gate
 import Postgres
 import Provisioning
@@ -16,6 +17,7 @@ public struct Operations: Sendable {
     let credentials: Credentials
     let gate: GateService
     let provisioner: Provisioner
+    let federation: Federation
     let audit: AuditTrail
     let clock: ServiceClock
     let loginBudget: AddressBudget
@@ -24,7 +26,7 @@ public struct Operations: Sendable {
     let publicBudget: PublicBudget
 
     public init(pool: ConnectionPool, directory: AccountDirectory, credentials: Credentials, gate: GateService,
-                provisioner: Provisioner, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget,
+                provisioner: Provisioner, federation: Federation, audit: AuditTrail, clock: ServiceClock, loginBudget: AddressBudget,
                 documentRetention: TimeInterval = 1825 * 86_400, publicLimits: PublicBudget.Limits = PublicBudget.Limits()) {
         self.documentRetention = documentRetention
         self.publicBudget = PublicBudget(pool: pool, limits: publicLimits)
@@ -34,6 +36,7 @@ public struct Operations: Sendable {
         self.credentials = credentials
         self.gate = gate
         self.provisioner = provisioner
+        self.federation = federation
         self.audit = audit
         self.clock = clock
     }

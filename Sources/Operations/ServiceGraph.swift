@@ -1,6 +1,7 @@
 import Foundation
 import Accounts
 import Audit
+import Federation
 import Gate
 import PasswordHashing
 import Postgres
@@ -23,6 +24,7 @@ public struct ServiceGraph: Sendable {
     public let secrets: SecretBox
     public let gate: GateService
     public let provisioner: Provisioner
+    public let federation: Federation
     public let operations: Operations
 
     public static func make(
@@ -53,11 +55,14 @@ public struct ServiceGraph: Sendable {
             directory: directory, abandonAfter: TimeInterval(settings.abandonAfterDays) * 86_400,
             sealedDelivery: settings.sealedDelivery ? secrets : nil)
         let provisioner = Provisioner(pool: pool, directory: directory, credentials: credentials)
+        let federation = Federation(pool: pool, clock: clock, secrets: secrets, audit: audit, randomBytes: randomBytes,
+                                    settings: Federation.Settings(issuer: settings.issuer))
         return ServiceGraph(
             settings: settings, pool: pool, hashingPool: hashingPool, audit: audit, clock: clock, directory: directory,
-            credentials: credentials, secrets: secrets, gate: gate, provisioner: provisioner,
+            credentials: credentials, secrets: secrets, gate: gate, provisioner: provisioner, federation: federation,
             operations: Operations(
-                pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, audit: audit, clock: clock,
+                pool: pool, directory: directory, credentials: credentials, gate: gate, provisioner: provisioner, federation: federation,
+                audit: audit, clock: clock,
                 loginBudget: AddressBudget(pool: pool, burst: settings.loginBurst, perMinute: settings.loginPerMinute),
                 documentRetention: TimeInterval(settings.documentRetentionDays) * 86_400, publicLimits: settings.publicLimits))
     }

@@ -83,6 +83,10 @@ public struct Settings: Sendable {
     public var abandonAfterDays = 14
     /// Documents of a file archived this many days ago are purged by `request purge-documents`.
     public var documentRetentionDays = 1825
+    /// The OpenID provider's issuer (`SPSE_OIDC_ISSUER`): the URL relying parties are configured
+    /// with, exactly; by default this listener's own address.
+    public var oidcIssuer: String?
+    public var issuer: String { oidcIssuer ?? "http://\(host):\(port)" }
 
     /// The defaults, with the database from libpq's own variables.
     public init(database: ConnectionConfiguration = ConnectionConfiguration(conninfo: "")) {
@@ -160,6 +164,16 @@ public struct Settings: Sendable {
         if try reader.choice("SPSE_TOTP_OPERATORS", ["required", "optional"]) == "optional" { credentials.totpRequiredRoles = [] }
         credentials.stepUpWindow = TimeInterval(try reader.int("SPSE_STEP_UP_SECONDS", in: 30...3600) ?? 300)
         documentRetentionDays = try reader.int("SPSE_DOCUMENT_RETENTION_DAYS", in: 1...36_500) ?? documentRetentionDays
+        if let issuer = reader.text("SPSE_OIDC_ISSUER") {
+            // OpenID Connect Discovery §3: https, no query or fragment; http only on loopback, for a test bench.
+            let parts = URLComponents(string: issuer)
+            let loopback = ["127.0.0.1", "localhost", "[::1]"].contains(parts?.host ?? "")
+            guard let parts, parts.query == nil, parts.fragment == nil, !issuer.hasSuffix("/"),
+                  parts.scheme == "https" || (parts.scheme == "http" && loopback) else {
+                throw SettingsError(variable: "SPSE_OIDC_ISSUER", accepts: "an https URL without query, fragment or trailing slash (http only on loopback)")
+            }
+            oidcIssuer = issuer
+        }
     }
 
     /// Whether the listen address is loopback only (plain HTTP there never leaves the machine).

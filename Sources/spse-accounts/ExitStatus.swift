@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Accounts
+import Federation
 import Gate
 import Inputs
 import Operations
@@ -56,6 +57,12 @@ enum ExitStatus {
             return (databaseUnavailable, error.fault == .busy ? "database_busy" : "database_unavailable")
         case is InputError:
             return (usage, "invalid_input")
+        case let error as FederationError:
+            switch error {
+            case .invalidRegistration: return (usage, error.code)
+            case .signingUnavailable: return (internalError, "signing_unavailable")
+            default: return (refused, error.code)
+            }
         case is CancellationError:
             return (databaseUnavailable, "cancelled")
         case is SettingsError:

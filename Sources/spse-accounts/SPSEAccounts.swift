@@ -18,7 +18,7 @@ struct SPSEAccounts: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, BootstrapAdminCommand.self, PasswordCommand.self, AccountCommand.self, RequestCommand.self,
-            ProvisionCommand.self, ReportCommand.self, AuditCommand.self, StandardsCommand.self, DeviationCommand.self, TOTPCommand.self, DeploymentCommand.self,
+            ProvisionCommand.self, ReportCommand.self, AuditCommand.self, StandardsCommand.self, DeviationCommand.self, TOTPCommand.self, DeploymentCommand.self, OIDCCommand.self,
         ]
     )
 

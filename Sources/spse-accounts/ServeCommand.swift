@@ -7,6 +7,7 @@ import HTTPAPI
 import Hummingbird
 import Logging
 import Migrations
+import OpenIDDoor
 import Operations
 import Postgres
 import ServiceLifecycle
@@ -58,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
             let listen = ServerConfiguration(host: settings.host, port: settings.port)
             // The web console at /, a third door over the same operations.
             let console = try Console(operations: graph.operations, secureCookies: settings.secureCookies, batchLimit: settings.batchMaxBytes)
-            let doors: [@Sendable (Router<DoorContext>) -> Void] = [{ console.addRoutes(to: $0) }]
+            // The OpenID provider's endpoints for relying parties (its browser part is the console's).
+            let openID = OpenIDDoor(operations: graph.operations)
+            let doors: [@Sendable (Router<DoorContext>) -> Void] = [{ openID.addRoutes(to: $0) }, { console.addRoutes(to: $0) }]
             let application: any Service
             if let certificate = settings.tlsCertificateFile, let key = settings.tlsKeyFile {
                 application = try Server.httpsApplication(configuration: listen, services: services, doors: doors, certificateFile: certificate,

@@ -5,6 +5,7 @@ import Gate
 import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
+import OpenIDDoor
 import Operations
 import Testing
 import TestSupport
@@ -100,14 +101,20 @@ struct ConsoleFixture: Sendable {
         try await AccountsFixture.with { accounts in
             let graph = try await ServiceGraph.make(testSettings(), pool: accounts.pool, clock: accounts.clock.serviceClock, hashingPool: sharedPool)
             let console = try Console(operations: graph.operations, secureCookies: secureCookies)
-            let router = Server.router(APIServices(graph: graph, migrator: projectMigrations), doors: [{ console.addRoutes(to: $0) }])
+            let openID = OpenIDDoor(operations: graph.operations)
+            let router = Server.router(APIServices(graph: graph, migrator: projectMigrations),
+                                       doors: [{ openID.addRoutes(to: $0) }, { console.addRoutes(to: $0) }])
             let fixture = ConsoleFixture(accounts: accounts, graph: graph)
             for (userID, role) in [("admin.ppe", Role.adminPPE), ("staf.adm", .stafAdministrasi), ("auditor01", .auditor)] {
                 try await fixture.account(userID, role)
             }
             try await fixture.account("helpdesk01", .helpdesk, name: "Sekar Ayu Wulandari", nip: "196102251986031010")
             try await fixture.account("helpdesk02", .helpdesk)
-            let posts = router.routes.filter { $0.method == .post && !$0.path.description.hasPrefix("/v1") }.map(\.path.description)
+            // The console's forms: not the API's routes, nor the OpenID door's (a relying party's, without CSRF by design).
+            let posts = router.routes.filter { route in
+                let path = route.path.description
+                return route.method == .post && !path.hasPrefix("/v1") && !["/oauth/token", "/oauth/userinfo"].contains(path)
+            }.map(\.path.description)
             try await Application(router: router).test(.router) { client in try await body(fixture, client, posts) }
         }
     }

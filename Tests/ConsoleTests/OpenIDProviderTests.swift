@@ -1,0 +1,207 @@
+import Accounts
+import Crypto
+import Federation
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TestSupport
+
+/// The OpenID provider end to end, in process: an application sends the browser to
+/// `/oauth/authorize`, the console signs the person in (through the forced change when the
+/// password is temporary), asks consent once, and the application redeems the code.
+@Suite("OpenID provider: authorization code flow with PKCE through the console")
+struct OpenIDProviderTests {
+    static let redirect = "https://tiket.example.go.id/oidc/callback"
+    static let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-tiket"
+    static var challenge: String { Base64URL.encode(SHA256.hash(data: Data(verifier.utf8))) }
+
+    static func parameters(_ change: [String: String?] = [:]) -> [String: String] {
+        var parameters = [
+            "client_id": "tiket", "redirect_uri": redirect, "response_type": "code", "scope": "openid profile email",
+            "state": "st-7", "nonce": "nonce-42", "code_challenge": challenge, "code_challenge_method": "S256",
+        ]
+        for (key, value) in change { parameters[key] = value }
+        return parameters
+    }
+
+    static func authorize(_ parameters: [String: String], hopped: Bool = true) -> String {
+        "/oauth/authorize?" + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Browser.encode($0.value))" }.joined(separator: "&")
+            + (hopped ? "&spse_lanjut=1" : "")
+    }
+
+    static func register(_ f: ConsoleFixture, confidential: Bool = false) async throws -> String? {
+        try await f.graph.federation.register(
+            ClientRegistration(clientID: "tiket", name: "Tiket Helpdesk LPSE", redirectURIs: [redirect], confidential: confidential), by: "admin.ppe").secret
+    }
+
+    /// The query of a redirect to the application.
+    static func query(_ location: String?) -> [String: String] {
+        guard let location, let components = URLComponents(string: location), location.hasPrefix(redirect) else { return [:] }
+        return Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+    }
+
+    static func token(_ client: any TestClientProtocol, _ fields: [String: String], basic: String? = nil) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        if let basic { headers[.authorization] = "Basic " + Data(basic.utf8).base64EncodedString() }
+        let body = fields.map { "\($0.key)=\(Browser.encode($0.value))" }.joined(separator: "&")
+        return try await client.execute(uri: "/oauth/token", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:], response.headers)
+        }
+    }
+
+    static func hidden(_ name: String, in body: String) -> String? {
+        guard let range = body.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(body[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// Signs `browser` in as `userID` from the provider's sign-in hop and follows it back to the consent page, then allows.
+    static func consent(_ browser: Browser, _ parameters: [String: String]) async throws -> [String: String] {
+        let consent = try await browser.get(authorize(parameters))
+        #expect(consent.status == .ok && consent.body.contains("Tiket Helpdesk LPSE"), "\(consent.status) \(consent.location ?? "")")
+        let allowed = try await browser.post("/oauth/authorize", ["request": hidden("request", in: consent.body) ?? "", "decision": "allow"])
+        #expect(allowed.status == .seeOther)
+        return query(allowed.location)
+    }
+
+    @Test("a helpdesk signs in to an application: hop, sign-in, consent once, a code with state and iss, tokens for the right verifier; the ID token verifies against the JWKS")
+    func wholeFlow() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            _ = try await Self.register(f)
+            let browser = Browser(client)
+            // From the application: no cookie reaches us cross-site, so one hop through our own page.
+            let hop = try await browser.get(Self.authorize(Self.parameters(), hopped: false))
+            #expect(hop.status == .ok && hop.body.contains("http-equiv=\"refresh\"") && hop.body.contains("spse_lanjut=1"))
+            let signIn = try await browser.get(Self.authorize(Self.parameters()))
+            #expect(signIn.status == .seeOther && signIn.location == "/masuk")
+            let back = try await browser.signIn("helpdesk01", ConsoleFixture.password)
+            #expect(back.location?.hasPrefix("/oauth/authorize?") == true, "\(back.location ?? "")")
+            let answer = try await Self.consent(browser, Self.parameters())
+            let code = try #require(answer["code"])
+            #expect(answer["state"] == "st-7" && answer["iss"] == f.graph.operations.issuer)
+            // The application redeems it (a public client: PKCE alone).
+            let (status, tokens, headers) = try await Self.token(client, ["grant_type": "authorization_code", "code": code, "redirect_uri": Self.redirect,
+                                                                         "client_id": "tiket", "code_verifier": Self.verifier])
+            #expect(status == .ok, "\(tokens)")
+            #expect(headers[.cacheControl] == "no-store")
+            let idToken = try #require(tokens["id_token"] as? String)
+            let parts = idToken.split(separator: ".").map(String.init)
+            let header = try #require(try JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[0]) ?? [])) as? [String: String])
+            let claims = try #require(try JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[1]) ?? [])) as? [String: Any])
+            let jwks = try await client.execute(uri: "/oauth/jwks", method: .get) { response in
+                (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: [[String: String]]] ?? [:]
+            }
+            let jwk = try #require(jwks["keys"]?.first { $0["kid"] == header["kid"] })
+            #expect(header["alg"] == "ES256" && jwks["keys"]?.contains { $0["alg"] == "RS256" } == true)
+            let key = try P256.Signing.PublicKey(x963Representation: [0x04] + (Base64URL.decode(jwk["x"] ?? "") ?? []) + (Base64URL.decode(jwk["y"] ?? "") ?? []))
+            #expect(key.isValidSignature(try P256.Signing.ECDSASignature(rawRepresentation: Data(Base64URL.decode(parts[2]) ?? [])),
+                                         for: Data((parts[0] + "." + parts[1]).utf8)))
+            #expect(claims["iss"] as? String == f.graph.operations.issuer && claims["aud"] as? String == "tiket" && claims["nonce"] as? String == "nonce-42")
+            #expect(claims["amr"] as? [String] == ["pwd"] && claims["sid"] is String && claims["auth_time"] is Int)
+            let sub = try #require(claims["sub"] as? String)
+            #expect(sub != "helpdesk01" && claims["preferred_username"] == nil, "the SPSE User ID is not a default claim")
+            #expect(claims["name"] as? String == "Sekar Ayu Wulandari")
+            let access = try #require(tokens["access_token"] as? String)
+            let info = try await client.execute(uri: "/oauth/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]) { response in
+                (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: String] ?? [:])
+            }
+            #expect(info.0 == .ok && info.1["sub"] == sub && info.1["email"] == "helpdesk01@purbalinggakab.go.id")
+            // Consent is asked once: the next authorization goes straight back with a code.
+            let again = try await browser.get(Self.authorize(Self.parameters(["state": "st-8"])))
+            #expect(Self.query(again.location)["code"] != nil && Self.query(again.location)["state"] == "st-8", "\(again.location ?? "")")
+            // The first code presented again: refused, and the tokens it gave are revoked.
+            let (reused, error, _) = try await Self.token(client, ["grant_type": "authorization_code", "code": code, "redirect_uri": Self.redirect,
+                                                                  "client_id": "tiket", "code_verifier": Self.verifier])
+            #expect(reused == .badRequest && error["error"] as? String == "invalid_grant")
+            let revoked = try await client.execute(uri: "/oauth/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]) {
+                ($0.status, $0.headers[.wwwAuthenticate] ?? "")
+            }
+            #expect(revoked.0 == .unauthorized && revoked.1.contains("invalid_token"))
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action IN ('oidc.consent', 'oidc.authorize', 'oidc.token', 'oidc.code_reuse')") == 5)
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE details::text LIKE '%' || $1 || '%'", [code]) == 0)
+        }
+    }
+
+    @Test("a temporary password goes through the change inside the same authorization, then a sign-in with the new one; no code before; prompt=none meanwhile is interaction_required")
+    func forcedChange() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            _ = try await Self.register(f)
+            let account = try #require(try await f.accounts.pool.withConnection { try await f.accounts.directory.find(try UserID("helpdesk02"), on: $0) })
+            let temporary = try await f.accounts.reset(account)
+            let browser = Browser(client)
+            #expect(try await browser.get(Self.authorize(Self.parameters())).location == "/masuk")
+            let signedIn = try await browser.signIn("helpdesk02", temporary.reveal)
+            #expect(signedIn.location == "/ganti-password")
+            let waiting = try await browser.get(Self.authorize(Self.parameters()))
+            #expect(waiting.location == "/ganti-password", "a change-only session is sent to the change, not to the application")
+            let silent = try await browser.get(Self.authorize(Self.parameters(["prompt": "none"])))
+            #expect(Self.query(silent.location)["error"] == "interaction_required" && Self.query(silent.location)["state"] == "st-7")
+            #expect(try await f.accounts.count("SELECT count(*) FROM oidc_codes") == 0)
+            _ = try await browser.get("/ganti-password")
+            let refused = try await browser.post("/ganti-password", ["current_password": temporary.reveal, "new_password": "helpdesk02", "repeat_password": "helpdesk02"])
+            #expect(refused.status == .unprocessableContent, "the policy's refusal at its field, still inside the flow")
+            let changed = try await browser.post("/ganti-password", ["current_password": temporary.reveal, "new_password": "teh manis hangat sore", "repeat_password": "teh manis hangat sore"])
+            #expect(changed.location?.hasPrefix("/masuk") == true)
+            let back = try await browser.signIn("helpdesk02", "teh manis hangat sore")
+            #expect(back.location?.hasPrefix("/oauth/authorize?") == true && back.location?.contains("nonce=nonce-42") == true, "\(back.location ?? "")")
+            let answer = try await Self.consent(browser, Self.parameters())
+            #expect(answer["code"] != nil && answer["state"] == "st-7")
+        }
+    }
+
+    @Test("refusals: an unknown client or redirect URI is a page here; a missing PKCE goes back with state; a wrong verifier spends the code; a bad client secret is 401; a signed-out browser with prompt=none is login_required")
+    func refusals() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let secret = try #require(try await Self.register(f, confidential: true))
+            let browser = Browser(client)
+            let unknown = try await browser.get(Self.authorize(Self.parameters(["client_id": "lain"])))
+            #expect(unknown.status == .badRequest && unknown.location == nil && unknown.body.contains("tidak terdaftar"))
+            let elsewhere = try await browser.get(Self.authorize(Self.parameters(["redirect_uri": "https://evil.example/cb"])))
+            #expect(elsewhere.status == .badRequest && elsewhere.location == nil)
+            let noPKCE = try await browser.get(Self.authorize(Self.parameters(["code_challenge": nil, "code_challenge_method": nil])))
+            #expect(Self.query(noPKCE.location)["error"] == "invalid_request" && Self.query(noPKCE.location)["state"] == "st-7")
+            #expect(Self.query(noPKCE.location)["iss"] == f.graph.operations.issuer)
+            let silent = try await browser.get(Self.authorize(Self.parameters(["prompt": "none"])))
+            #expect(Self.query(silent.location)["error"] == "login_required")
+            _ = try await browser.get(Self.authorize(Self.parameters()))
+            _ = try await browser.signIn("helpdesk01", ConsoleFixture.password)
+            let code = try #require(try await Self.consent(browser, Self.parameters())["code"])
+            let form = ["grant_type": "authorization_code", "code": code, "redirect_uri": Self.redirect]
+            let wrongSecret = try await Self.token(client, form.merging(["code_verifier": Self.verifier]) { $1 }, basic: "tiket:salah")
+            #expect(wrongSecret.0 == .unauthorized && wrongSecret.1["error"] as? String == "invalid_client" && wrongSecret.2[.wwwAuthenticate] != nil)
+            let both = try await Self.token(client, form.merging(["code_verifier": Self.verifier, "client_secret": secret]) { $1 }, basic: "tiket:\(secret)")
+            #expect(both.0 == .badRequest && both.1["error"] as? String == "invalid_request")
+            let wrongVerifier = try await Self.token(client, form.merging(["code_verifier": String(repeating: "x", count: 43)]) { $1 }, basic: "tiket:\(secret)")
+            #expect(wrongVerifier.0 == .badRequest && wrongVerifier.1["error"] as? String == "invalid_grant")
+            let spent = try await Self.token(client, form.merging(["code_verifier": Self.verifier]) { $1 }, basic: "tiket:\(secret)")
+            #expect(spent.0 == .badRequest, "a wrong verifier spent the code")
+            let unsupported = try await Self.token(client, ["grant_type": "password", "username": "helpdesk01", "password": ConsoleFixture.password],
+                                                   basic: "tiket:\(secret)")
+            #expect(unsupported.1["error"] as? String == "unsupported_grant_type")
+            let discovery = try await client.execute(uri: "/.well-known/openid-configuration", method: .get) { response in
+                (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            }
+            #expect(discovery["code_challenge_methods_supported"] as? [String] == ["S256"] && discovery["response_types_supported"] as? [String] == ["code"])
+            #expect(discovery["authorization_response_iss_parameter_supported"] as? Bool == true)
+        }
+    }
+
+    @Test("only an Admin PPE registers an application (with a fresh second factor where operators have one: the rule of every lasting change)")
+    func registrationPolicy() async throws {
+        try await ConsoleFixture.with { f, _, _ in
+            let registration = ClientRegistration(clientID: "portal", name: "Portal", redirectURIs: ["https://portal.example.go.id/cb"], confidential: true)
+            for userID in ["helpdesk01", "staf.adm", "auditor01"] {
+                let caller = try await f.caller(userID)
+                await #expect(throws: AccountsError.self, "\(userID)") { try await f.graph.operations.registerApplication(registration, by: caller) }
+            }
+            #expect(try await f.accounts.count("SELECT count(*) FROM oidc_clients") == 0)
+            let admin = try await f.caller("admin.ppe")
+            let (client, secret) = try await f.graph.operations.registerApplication(registration, by: admin)
+            #expect(client.isConfidential && secret?.count == 43)
+            #expect(try await f.accounts.count("SELECT count(*) FROM oidc_clients WHERE secret_digest = sha256(convert_to($1, 'UTF8'))", [secret ?? ""]) == 1,
+                    "stored as its digest only")
+            await #expect(throws: FederationError.clientExists) { try await f.graph.operations.registerApplication(registration, by: admin) }
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'oidc.client_register' AND actor = 'admin.ppe'") == 1)
+        }
+    }
+}
