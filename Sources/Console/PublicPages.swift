@@ -103,6 +103,7 @@ struct PublicPages {
                 "filedAt": Formatting.time(status.filedAt), "step": status.dueStep.map { console.t("step_\($0)", page) },
                 "dueBy": status.dueBy.flatMap(Formatting.time),
                 "missing": status.missing.isEmpty ? nil : status.missing.map { console.t($0 == .skPengangkatan ? "appointment_decree" : "request_letter", page) }.joined(separator: ", "),
+                "note": status.completenessNote,
                 "rejection": status.rejectionReason.map { reason in
                     DismissReason(rawValue: reason).map { console.t("dismissed_\($0.rawValue)", page) } ?? reason
                 }, "maySupplement": status.maySupplement,

@@ -189,7 +189,9 @@ struct RequestPages {
                 let form: ConsoleForm
                 if let early { form = early } else { form = try await ConsoleForm.read(request, page, limit: console.formLimit) }
                 switch action {
-                case "completeness": return .completeness(complete: try Self.verdict(form, "complete"), note: form["note"])
+                case "completeness":
+                    let wanting = [DocumentType.suratPermohonan, .skPengangkatan].map(\.rawValue).filter { form["wanting_\($0)"] != nil }
+                    return .completeness(complete: try Self.verdict(form, "complete"), note: form["note"], wanting: wanting)
                 case "validity":
                     return .validity(valid: try Self.verdict(form, "valid"), subjectUserID: form["subject_user_id"], reason: form["reason"],
                                      acknowledgement: form["acknowledgement"])
@@ -284,12 +286,10 @@ struct RequestPages {
 
     /// What step 2 found missing, less what has been filed since: "Kurang" names only what the
     /// file still lacks, and only while a supplement is due.
-    func stillMissing(_ model: [String: Any], _ r: Gate.Request, _ documents: [DocumentInfo], _ page: Page) -> [String: Any] {
+    func stillMissing(_ model: [String: Any], _ details: RequestDetails, _ page: Page) -> [String: Any] {
         var model = model
-        let onFile = Set(documents.filter { $0.purgedAt == nil }.map(\.type))
-        let missing = r.missingDocuments.filter { !onFile.contains($0) }
-        model["missing"] = missing.isEmpty || ![.incomplete, .awaitingSupplement].contains(r.state)
-            ? nil : missing.map { documentName($0, page) }.joined(separator: ", ")
+        let missing = details.request.stillMissing(details.documents, incompleteSince: details.record.incompleteSince)
+        model["missing"] = missing.isEmpty ? nil : missing.map { documentName($0, page) }.joined(separator: ", ")
         return model
     }
 
@@ -313,7 +313,7 @@ struct RequestPages {
             "exportWithReason": r.state != .archived && AccessPolicy.allows(caller.role, .manageArchive),
         ]
         var data: [String: Any?] = [
-            "r": stillMissing(requestModel(r, page), r, details.documents, page), "can": can, "error": error,
+            "r": stillMissing(requestModel(r, page), details, page), "can": can, "error": error,
             // The upload form sits with the documents; "next step" counts the steps and the export.
             "anyAction": can.contains { $0.key != "upload" && $0.key != "stepUpCode" && $0.value },
             "flash": console.flash(request, page), "hasDocuments": !details.documents.isEmpty,

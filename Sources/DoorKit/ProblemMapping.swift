@@ -213,6 +213,10 @@ public enum ProblemMapping {
         case .missingDocuments:
             // Valid input refused because of the file's state (documents not yet on file): a conflict.
             return Problem(status: .conflict, code: "missing_documents", detailID: error.description, detailEN: error.description)
+        case .wantingInCompleteFile:
+            return Problem(status: .unprocessableContent, code: "wanting_in_complete_file",
+                           detailID: "Berkas yang lengkap tidak boleh menyebut dokumen yang kurang; pilih 'belum lengkap' atau hapus centangnya.",
+                           detailEN: error.description, extra: ["field": "wanting"])
         case .requestNotFound, .documentNotFound:
             return Problem(status: .notFound, code: "not_found", detailID: "Tidak ditemukan.", detailEN: error.description)
         case .unknownKind, .noKind:
@@ -236,8 +240,12 @@ public enum ProblemMapping {
                            detailEN: error.description, extra: ["field": "handed_at"])
         case .stillInTime:
             return Problem(status: .conflict, code: "still_in_time", detailID: "Berkas masih dalam batas waktu untuk dilengkapi.", detailEN: error.description)
-        case .documentRefused(let reason):
-            return Problem(status: .unprocessableContent, code: "document_refused", detailID: reason, detailEN: reason)
+        case .documentRefused(let reason, let field):
+            var problem = Problem(status: .unprocessableContent, code: "document_refused",
+                                  detailID: "Dokumen ditolak: hanya berkas PDF, JPEG atau PNG yang isinya sesuai jenisnya, tidak kosong dan tidak melebihi batas ukuran.",
+                                  detailEN: "Document refused: \(reason).")
+            if let field { problem.extra["field"] = field }
+            return problem
         case .subjectNotFound:
             return Problem(status: .unprocessableContent, code: "subject_not_found", detailID: "Akun yang dimaksud tidak ada.", detailEN: error.description)
         case .hintMismatch(let fields):

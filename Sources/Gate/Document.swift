@@ -13,12 +13,12 @@ public struct DocumentUpload: Sendable {
     public init(type: DocumentType, fileName: String, mediaType: String, content: [UInt8], limit: Int) throws(GateError) {
         let name = fileName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 255, !name.contains("/"), !name.contains("\\"), !name.unicodeScalars.contains(where: { $0.value < 32 }) else {
-            throw .documentRefused("the file name must be 1–255 characters without slashes or control characters")
+            throw .documentRefused("the file name must be 1–255 characters without slashes or control characters", field: type.rawValue)
         }
-        guard !content.isEmpty else { throw .documentRefused("the file is empty") }
-        guard content.count <= limit else { throw .documentRefused("the file is \(content.count) bytes; the limit is \(limit)") }
+        guard !content.isEmpty else { throw .documentRefused("the file is empty", field: type.rawValue) }
+        guard content.count <= limit else { throw .documentRefused("the file is \(content.count) bytes; the limit is \(limit)", field: type.rawValue) }
         guard let sniffed = Self.sniff(content) else {
-            throw .documentRefused("only PDF, JPEG and PNG files are accepted")
+            throw .documentRefused("only PDF, JPEG and PNG files are accepted", field: type.rawValue)
         }
         let declared = mediaType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard declared == sniffed else {

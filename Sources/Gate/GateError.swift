@@ -10,6 +10,8 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     case separationOfDuties(rule: String)
     /// Required documents are missing for a "complete" verdict.
     case missingDocuments([DocumentType])
+    /// Step 2: a "complete" verdict that also names documents as wanting.
+    case wantingInCompleteFile([DocumentType])
     case requestNotFound
     case documentNotFound
     /// A request kind other than reset_password and user_id_info.
@@ -28,7 +30,8 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The service's abandonment of a file that still has time to be completed.
     case stillInTime
     /// The document is too large, or its bytes are not the PDF/JPEG/PNG it claims to be.
-    case documentRefused(String)
+    /// A document that is not what it claims, too large or empty; `field` is its form part, when known.
+    case documentRefused(String, field: String? = nil)
     /// The subject account named at validation does not exist.
     case subjectNotFound
     /// Step 5: the account chosen differs from what the requester said of it in these fields;
@@ -57,6 +60,8 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notPermitted(let role, let action): return "\(role.rawValue) may not \(action.rawValue)"
         case .separationOfDuties(let rule): return "separation of duties: \(rule)"
         case .missingDocuments(let types): return "required documents missing: \(types.map(\.rawValue).joined(separator: ", "))"
+        case .wantingInCompleteFile(let types):
+            return "a complete file wants no document, yet \(types.map(\.rawValue).joined(separator: ", ")) was named as wanting"
         case .requestNotFound: return "no such request"
         case .documentNotFound: return "no such document"
         case .unknownKind(let name): return "kind must be reset_password and/or user_id_info, not \(name)"
@@ -68,7 +73,7 @@ public enum GateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .handoverBeforeExecution: return "handed_at is before the request was executed"
         case .handoverInFuture: return "handed_at is in the future"
         case .stillInTime: return "the file still has time to be completed"
-        case .documentRefused(let reason): return "document refused: \(reason)"
+        case .documentRefused(let reason, _): return "document refused: \(reason)"
         case .subjectNotFound: return "the subject account does not exist"
         case .hintMismatch(let fields):
             return "the account differs from the request's \(fields.joined(separator: ", ")); acknowledge the mismatch with a reason"

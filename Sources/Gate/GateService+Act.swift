@@ -11,6 +11,8 @@ public struct RequestSnapshot: Sendable {
 
     /// The step due now, and when it is due (nil without a limit).
     public var dueStep: Int? { facts.dueStep }
+    /// When step 2 last found the file incomplete: what was filed before it is what it judged.
+    public var incompleteSince: Date? { facts.incompleteSince }
     public var dueBy: Date? {
         guard let since = facts.dueSince, let minutes = facts.dueLimitMinutes else { return nil }
         return SLA.deadline(startedAt: since, limitMinutes: minutes)

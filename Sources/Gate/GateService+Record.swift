@@ -77,6 +77,20 @@ public struct RequestRecord: Sendable {
     public let notices: [NoticeRecord]
     public let handover: HandoverRecord?
     public let deviations: [Deviation]
+
+    /// When step 2 last found the file incomplete.
+    public var incompleteSince: Date? { steps.last { $0.step == 2 && $0.outcome == "incomplete" }?.endedAt }
+}
+
+extension Request {
+    /// What step 2 found missing that nothing filed since answers — a document it found
+    /// unreadable is on file, yet still due; empty unless a supplement is due.
+    public func stillMissing(_ documents: [DocumentInfo], incompleteSince: Date?) -> [DocumentType] {
+        guard [.incomplete, .awaitingSupplement].contains(state) else { return [] }
+        let since = incompleteSince ?? .distantPast
+        let answered = Set(documents.filter { $0.purgedAt == nil && $0.uploadedAt > since }.map(\.type))
+        return missingDocuments.filter { !answered.contains($0) }
+    }
 }
 
 extension GateService {

@@ -77,8 +77,9 @@ public struct Actor: Sendable, Equatable {
 
 /// An event the state machine judges.
 public enum GateEvent: Sendable, Equatable {
-    /// Step 2; `note` says what the Staf Administrasi saw (kept with the step).
-    case completeness(complete: Bool, note: String? = nil)
+    /// Step 2; `note` says what the Staf Administrasi saw (kept with the step); `wanting` names
+    /// documents on file that do not do (unreadable, the wrong decree), asked for again at step 3.
+    case completeness(complete: Bool, note: String? = nil, wanting: [DocumentType] = [])
     case notify
     case supplement
     /// Step 5. `subject`: the user ID of the account the Admin PPE resolved the request to
@@ -309,8 +310,10 @@ public enum RequestStateMachine {
         if let refusal = authorize(event, facts: facts, actor: actor) { return .failure(refusal) }
         let decided: (RequestState, [GateEffect], String)
         switch (facts.state, event) {
-        case (.submitted, .completeness(let complete, let note)):
-            let missing = DocumentType.allCases.filter(facts.requiredDocuments.subtracting(facts.documents).contains)
+        case (.submitted, .completeness(let complete, let note, let wanting)):
+            if complete && !wanting.isEmpty { return .failure(.wantingInCompleteFile(wanting)) }
+            let absent = facts.requiredDocuments.subtracting(facts.documents)
+            let missing = DocumentType.allCases.filter(absent.union(wanting).contains)
             if complete && !missing.isEmpty { return .failure(.missingDocuments(missing)) }
             decided = complete
                 ? (.complete, [.recordCompleteness(missing: [], note: note)], "complete")

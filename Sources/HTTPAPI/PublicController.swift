@@ -26,10 +26,11 @@ struct PublicController: Sendable {
         let dueBy: Date?
         let missingDocuments: [String]
         let rejectionReason: String?
+        let completenessNote: String?
         let maySupplement: Bool
         enum CodingKeys: String, CodingKey {
             case number, state, kinds, filedAt = "filed_at", dueStep = "due_step", dueBy = "due_by", missingDocuments = "missing_documents"
-            case rejectionReason = "rejection_reason", maySupplement = "may_supplement"
+            case rejectionReason = "rejection_reason", completenessNote = "completeness_note", maySupplement = "may_supplement"
         }
         init(_ status: PublicStatus) {
             number = status.number
@@ -40,6 +41,7 @@ struct PublicController: Sendable {
             dueBy = status.dueBy
             missingDocuments = status.missing.map(\.rawValue)
             rejectionReason = status.rejectionReason
+            completenessNote = status.completenessNote
             maySupplement = status.maySupplement
         }
     }

@@ -26,6 +26,7 @@ struct RequestsController: Sendable {
     struct CompletenessBody: Decodable {
         let complete: Bool
         let note: String?
+        let wanting: [String]?
     }
     struct ValidityBody: Decodable {
         let valid: Bool
@@ -98,8 +99,8 @@ struct RequestsController: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: content)))
         }
         step(group, "completeness") { request, context in
-            let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete", "note"], limit: context.jsonBodyLimit)
-            return .completeness(complete: body.complete, note: body.note)
+            let body = try await request.decodeStrict(CompletenessBody.self, fields: ["complete", "note", "wanting"], limit: context.jsonBodyLimit)
+            return .completeness(complete: body.complete, note: body.note, wanting: body.wanting ?? [])
         }
         step(group, "validity") { request, context in
             let body = try await request.decodeStrict(

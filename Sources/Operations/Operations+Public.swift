@@ -54,6 +54,8 @@ public struct PublicStatus: Sendable, Equatable {
     public let missing: [DocumentType]
     /// Why the request was refused, as written for the requester.
     public let rejectionReason: String?
+    /// Step 2's note on what is wrong with the file (an unreadable SK is on file, yet due again).
+    public let completenessNote: String?
     /// Whether the supplement (step 4) is theirs to send now.
     public let maySupplement: Bool
 }
@@ -151,12 +153,12 @@ extension Operations {
 
     static func status(_ snapshot: RequestSnapshot, _ documents: [DocumentInfo]) -> PublicStatus {
         let request = snapshot.request
-        let onFile = Set(documents.filter { $0.purgedAt == nil }.map(\.type))
         let awaiting = [.incomplete, .awaitingSupplement].contains(request.state)
         return PublicStatus(
             number: request.number, state: request.state, kinds: request.kinds.names, filedAt: request.createdAt, dueStep: snapshot.dueStep, dueBy: snapshot.dueBy,
-            missing: awaiting ? request.missingDocuments.filter { !onFile.contains($0) } : [],
+            missing: request.stillMissing(documents, incompleteSince: snapshot.incompleteSince),
             rejectionReason: request.state == .rejected || request.state == .invalid ? request.rejectionReason : nil,
+            completenessNote: awaiting ? request.completenessNote : nil,
             maySupplement: request.actions(for: .online).contains(.supplement))
     }
 

@@ -44,7 +44,8 @@ public struct DocumentForm: Sendable {
 
 /// One SOP step as a door received it.
 public enum StepForm: Sendable {
-    case completeness(complete: Bool, note: String?)
+    /// `wanting`: document types (`surat_permohonan`, `sk_pengangkatan`, `other`) on file that do not do.
+    case completeness(complete: Bool, note: String?, wanting: [String] = [])
     /// `acknowledgement`: why the account is right although the requester's hint differs from it.
     case validity(valid: Bool, subjectUserID: String?, reason: String?, acknowledgement: String? = nil)
     /// Step 8: `channel` phone, in_person, email or letter; `handedAt` ISO 8601, now when absent.
@@ -155,8 +156,15 @@ extension Operations {
         let snapshot = try await gate.snapshot(try Self.reference(reference), for: caller.actor)
         let event: GateEvent
         switch try await read() {
-        case .completeness(let complete, let note):
-            event = .completeness(complete: complete, note: try FreeText.optional(note, field: "note", maxLength: 2000, multiline: true)?.value)
+        case .completeness(let complete, let note, let wanting):
+            let types = try wanting.map { name throws(InputError) in
+                guard let type = DocumentType(rawValue: name) else {
+                    throw InputError(field: "wanting", reason: "must name surat_permohonan, sk_pengangkatan or other")
+                }
+                return type
+            }
+            event = .completeness(complete: complete, note: try FreeText.optional(note, field: "note", maxLength: 2000, multiline: true)?.value,
+                                  wanting: types)
         case .validity(let valid, let subject, let reason, let acknowledgement):
             event = .validity(valid: valid, subject: subject, reason: try FreeText.optional(reason, field: "reason", maxLength: 2000, multiline: true)?.value,
                               acknowledgement: try FreeText.optional(acknowledgement, field: "acknowledgement", maxLength: 2000, multiline: true)?.value)

@@ -105,6 +105,7 @@ struct ThinDoorTests {
             #expect(try await browser.get("/permohonan/\(request.number)").body.contains("SK pengangkatan"))
             let before = try await browser.get("/permohonan/\(request.number)").body
             #expect(before.contains("<dt>Kurang</dt>"))
+            f.accounts.clock.advance(60)
             _ = try await f.graph.operations.addDocument(
                 DocumentForm(type: "sk_pengangkatan", fileName: "sk.pdf", mediaType: "application/pdf", content: pdf), to: request.number, by: staf)
             #expect(!(try await browser.get("/permohonan/\(request.number)")).body.contains("<dt>Kurang</dt>"))

@@ -97,6 +97,20 @@ struct RequestStateMachineTests {
         #expect(refusal(result) == .missingDocuments([.skPengangkatan]))
     }
 
+    @Test("step 2 names a document on file that will not do as missing, with those not on file; a complete file names none")
+    func wantingDocuments() {
+        let both = facts(.submitted, documents: [.suratPermohonan, .skPengangkatan])
+        let wanting = RequestStateMachine.apply(.completeness(complete: false, note: "SK tidak terbaca", wanting: [.skPengangkatan]), to: both, by: staf)
+        #expect(to(wanting) == .incomplete)
+        #expect(effects(wanting)?.contains(.recordCompleteness(missing: [.skPengangkatan], note: "SK tidak terbaca")) == true)
+        let one = facts(.submitted, documents: [.skPengangkatan])
+        let named = RequestStateMachine.apply(.completeness(complete: false, wanting: [.skPengangkatan]), to: one, by: staf)
+        #expect(effects(named)?.contains(.recordCompleteness(missing: [.suratPermohonan, .skPengangkatan], note: nil)) == true,
+                "the absent letter and the wanting SK, in the SOP's order")
+        #expect(refusal(RequestStateMachine.apply(.completeness(complete: true, wanting: [.skPengangkatan]), to: both, by: staf))
+            == .wantingInCompleteFile([.skPengangkatan]))
+    }
+
     @Test("a valid verdict must name the subject account")
     func validNeedsSubject() {
         #expect(refusal(RequestStateMachine.apply(.validity(valid: true, subject: nil), to: facts(.complete), by: admin)) != nil)

@@ -224,18 +224,25 @@ struct PublicDoorAPITests {
                                                  headers: Self.multipart(code: code),
                                                  body: publicFiling([:], documents: ["sk_pengangkatan": pdfBytes])) { $0.status }
             #expect(early == .conflict)
-            _ = try await services.graph.gate.act(.completeness(complete: false, note: "SK pengangkatan tidak terbaca"), on: id, by: stafActor)
+            // Both documents are on file: step 2 names the unreadable SK as what is missing.
+            f.clock.advance(60)
+            _ = try await services.graph.gate.act(.completeness(complete: false, note: "SK pengangkatan tidak terbaca", wanting: [.skPengangkatan]),
+                                                  on: id, by: stafActor)
             _ = try await services.graph.gate.act(.notify, on: id, by: stafActor)
             let (_, waiting) = try await Self.track(client, number, code)
             #expect(waiting["state"] as? String == "awaiting_supplement", "\(waiting)")
+            #expect(waiting["completeness_note"] as? String == "SK pengangkatan tidak terbaca", "the requester reads what step 2 found")
             #expect(waiting["may_supplement"] as? Bool == true)
+            #expect(waiting["missing_documents"] as? [String] == ["sk_pengangkatan"], "the SK on file yet found unreadable is still due")
             #expect(try await f.count("SELECT count(*) FROM outbox WHERE request_id = $1 AND step = 3 AND recipient = 'sekar@purbalinggakab.go.id'", [id]) == 1,
                     "step 3's notice goes to the e-mail given, not to 'e-mail · phone'")
+            f.clock.advance(60)
             let sent = try await client.execute(uri: "/v1/public/requests/\(number)/supplement", method: .post,
                                                 headers: Self.multipart(code: code),
                                                 body: publicFiling([:], documents: ["sk_pengangkatan": pdfBytes])) { ($0.status, $0.body.json) }
             #expect(sent.0 == .ok, "\(sent.1)")
             #expect(sent.1["state"] as? String == "submitted" && sent.1["due_step"] as? Int == 2)
+            #expect(sent.1["missing_documents"] as? [String] == [], "\(sent.1)")
             #expect(try await f.count("SELECT count(*) FROM request_documents d JOIN requests r ON r.id = d.request_id WHERE r.number = $1", [number]) == 3)
             // Another request's code sends nothing to this one.
             let wrong = try await client.execute(uri: "/v1/public/requests/\(number)/supplement", method: .post,
