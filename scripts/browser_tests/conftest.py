@@ -17,15 +17,15 @@ login (`/v1/auth/...`) when that login is not what a test checks. Operators enro
 authenticator when the server asks; the tests compute its codes.
 """
 import os
+import random
 import re
 import shutil
-import sys
 import tempfile
 
 import pytest
 
-from harness import (AGENCY, AXE_SOURCE, AXE_WIDTHS, BLOCKING, IMPACTS, RECORD, Api, Authenticators, Browser, BrowserPool,
-                     OperatorApi, People, Person)
+from harness import (AGENCY, AXE_SOURCE, AXE_WIDTHS, BLOCKING, ENGLISH, IMPACTS, RECORD, Api, Authenticators, Browser,
+                     BrowserPool, KnownBugs, OperatorApi, People, Person)
 from pages import Actor, HomePage, check
 
 ADMIN = dict(user_id="admin.ppe", full_name="Budi Santoso", role="admin_ppe", nip="", email="budi@purbalinggakab.go.id",
@@ -42,6 +42,8 @@ def pytest_addoption(parser):
     group.addoption("--admin-temp", help="admin.ppe's temporary password from bootstrap-admin")
     group.addoption("--artifacts", help="directory for a failing test's pages and screenshots")
     group.addoption("--screenshots", help="directory for the console's screenshots (none when absent)")
+    group.addoption("--shuffle", type=int, metavar="SEED",
+                    help="run the tests in a random order (this seed; 0: reversed), to see that none needs another")
 
 
 def pytest_configure(config):
@@ -179,6 +181,18 @@ def browser_for(suite):
 
 
 @pytest.fixture
+def visitor(browser_for):
+    """Someone without a session — locked out, or no user at all — in a browser of their own."""
+    return browser_for(None)
+
+
+@pytest.fixture
+def known_bugs():
+    """The expectations of this test a known console bug breaks (`KnownBugs`)."""
+    return KnownBugs()
+
+
+@pytest.fixture
 def signed_in(new_account, browser_for):
     """A new person of `role`, first login done, signed in at home in their own browser."""
     def make(role, **overrides):
@@ -219,6 +233,16 @@ def file_request(suite, staf):
             check(page.state == "complete", f"completeness: {page.state}")
         return page.number
     return file
+
+
+def pytest_collection_modifyitems(session, config, items):
+    seed = config.getoption("--shuffle")
+    if seed is None:
+        return
+    if seed == 0:
+        items.reverse()
+    else:
+        random.Random(seed).shuffle(items)
 
 
 # --- hooks: the running test, a failure's pages, axe-core per test, the summary ------------------
@@ -263,10 +287,6 @@ def _save_pages(item):
     return "\n".join(lines)
 
 
-# Words that give away an English message on an Indonesian page.
-ENGLISH = re.compile(r"\b(a|an|the|must|needs?|is|are|may|asks|required|characters|before|after|by)\b")
-
-
 def _short(nodeid):
     return (nodeid or "(no test)").split("::")[-1]
 
@@ -302,14 +322,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             severe = impact in BLOCKING
             tr.write_line(f"  axe {'FAIL' if severe else 'note'} {page} at {width} px: {impact} {rule} ({nodes} elements): {help_text}"
                           f"  [{_short(found['test'])}]")
-    tests = {}
-    for found in RECORD.axe.values():
-        tests.setdefault(found["test"], []).append(found["violations"])
-    tr.write_line("per test (pages first reached, × widths; violations):")
-    for test in sorted(tests, key=lambda t: t or ""):
-        found = [v for violations in tests[test] for v in violations]
-        tr.write_line(f"  {_short(test):44} {len(tests[test]) // len(AXE_WIDTHS):>3} pages  "
-                      + ", ".join(f"{sum(1 for v in found if v[1] == impact)} {impact}" for impact in IMPACTS))
+    tests = {}  # in the order the tests ran
+    for (page, _), found in RECORD.axe.items():
+        entry = tests.setdefault(found["test"], {"pages": set(), "violations": []})
+        entry["pages"].add(page)
+        entry["violations"] += found["violations"]
+    tr.write_line("per test (pages it reached first, each at both widths; violations):")
+    for test, entry in tests.items():
+        tr.write_line(f"  {_short(test):44} {len(entry['pages']):>3} pages  "
+                      + ", ".join(f"{sum(1 for v in entry['violations'] if v[1] == impact)} {impact}" for impact in IMPACTS))
     pages = len({page for page, _ in RECORD.axe})
     summary = ", ".join(f"{counts[impact]} {impact}" for impact in IMPACTS)
     tr.write_line(f"axe-core {AXE_SOURCE[3:14].strip()}: {pages} pages at {' and '.join(str(w) for w, _, _ in AXE_WIDTHS)} px: {summary}")

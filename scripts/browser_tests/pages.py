@@ -107,6 +107,16 @@ class SignInPage(Page):
     def typed(self, name):
         return self.b.value(name)
 
+    @property
+    def forgot_link(self):
+        """The link for whoever cannot sign in ("Lupa password atau User ID? …")."""
+        return self.b.css("#forgot a[href='/lupa']").text
+
+    def forgot(self):
+        """Follows "Lupa password atau User ID? Ajukan permohonan" to the public request form."""
+        self.b.submit(self.b.css("#forgot a[href='/lupa']"))
+        return self.actor.landed()
+
 
 class CodePage(Page):
     def enter(self, code):
@@ -176,6 +186,10 @@ class HomePage(Page):
     def row(self, number):
         found = self.b.all(f"tr[data-request='{number}']")
         return found[0].text if found else None
+
+    def badges(self, number):
+        """The badges of a queue row (e.g. "daring" for a request filed online), with their titles."""
+        return [(badge.text, badge.get_attribute("title")) for badge in self.b.all(f"tr[data-request='{number}'] td:first-child .badge")]
 
     @property
     def links(self):
@@ -253,9 +267,12 @@ class RequestPage(Page):
         """Whether this person is offered a step's form (#completeness-form, #validity, #execute…)."""
         return self.b.has(selector)
 
-    def completeness(self, complete=True, note=None):
+    def completeness(self, complete=True, note=None, wanting=()):
+        """Step 2; `wanting` ticks documents on file that will not do (by type)."""
         form = self.b.css("#completeness-form")
         self.b.choose("complete", "true" if complete else "false", within=form)
+        for kind in wanting:
+            self.b.css(f"input[name='wanting_{kind}']", form).click()
         self.b.fill("note", note or "", within=form)
         self.b.submit(self.b.css("button[type=submit]", form))
         return self.actor.landed()
@@ -321,6 +338,22 @@ class RequestPage(Page):
         return self.actor.landed()
 
     @property
+    def dismiss_buttons(self):
+        """The one-click refusals of an online filing: {reason: label}."""
+        return {button.get_attribute("value"): button.text for button in self.b.all("#dismiss button[name='reason']")}
+
+    def dismiss(self, reason):
+        """Step 2's refusal of an online filing as spam or a duplicate (one click)."""
+        self.b.submit(self.b.css(f"#dismiss button[name='reason'][value='{reason}']"))
+        return self.actor.landed()
+
+    @property
+    def notices(self):
+        """The notices listed under the timeline (step · recipient · outcome · queued)."""
+        return [li.text for li in self.b.all("section[aria-labelledby='timeline-title'] h3:first-of-type + ul li")
+                if self.b.text("section[aria-labelledby='timeline-title'] h3:first-of-type") in ("Pemberitahuan", "Notices")]
+
+    @property
     def archive_warns(self):
         return self.b.has("#archive ~ p.warn") or "Penerimaan belum dikonfirmasi" in self.main
 
@@ -374,6 +407,129 @@ class SecretPage(Page):
 
     def handover(self, recipient=None, channel="phone"):
         return RequestPage.handover(self, recipient, channel)
+
+
+# --- the public door (no session) -------------------------------------------------------------------
+
+class PublicRequestPage(Page):
+    """/lupa: the request of someone who cannot sign in — what is asked, who they are, both documents."""
+
+    FIELDS = ("full_name", "nip", "user_id", "email", "phone", "agency")
+
+    def fill(self, *, full_name, email, agency, nip="", user_id="", phone="", role="helpdesk", reset=True, user_id_info=False,
+             letter=None, decree=None):
+        b = self.b
+        b.tick("kind_reset", reset)
+        b.tick("kind_user_id", user_id_info)
+        for name, value in dict(full_name=full_name, nip=nip, user_id=user_id, email=email, phone=phone, agency=agency).items():
+            b.fill(name, value or "")
+        b.choose("role", role)
+        if letter:
+            b.attach("surat_permohonan", letter)
+        if decree:
+            b.attach("sk_pengangkatan", decree)
+        return self
+
+    def submit(self):
+        self.b.submit_form("form[action='/lupa']")
+        return self.actor.landed()
+
+    def kinds(self):
+        return (self.b.css("input[name='kind_reset']").is_selected(), self.b.css("input[name='kind_user_id']").is_selected())
+
+    @property
+    def steps(self):
+        """What happens next, as the form lists it."""
+        return [li.text for li in self.b.all("#what-happens li")]
+
+
+class ReceiptPage(Page):
+    """The receipt of a public filing, shown once: the number and the tracking code."""
+
+    @property
+    def number(self):
+        return self.b.text("#receipt-number")
+
+    @property
+    def code(self):
+        return self.b.text("#tracking-code")
+
+    @property
+    def warning(self):
+        return self.b.text("#receipt p.warn")
+
+    @property
+    def download(self):
+        """The receipt the download link offers: (file name, text)."""
+        link = self.b.css("#receipt-download")
+        href = link.get_attribute("href")
+        check(href.startswith("data:text/plain;charset=utf-8;base64,"), f"the receipt's download link is {href[:60]}")
+        return link.get_attribute("download"), base64.b64decode(href.split(",", 1)[1]).decode()
+
+    @property
+    def copy_button(self):
+        found = self.b.all("#receipt button.copy")
+        return found[0] if found else None
+
+    def track(self):
+        """The receipt's "Lacak permohonan" button (the number and code sent along)."""
+        self.b.submit(self.b.css("form[action='/lacak'] button[type=submit]"))
+        return self.actor.landed()
+
+
+class TrackPage(Page):
+    """/lacak: the number and the tracking code; a refusal comes back here with its message."""
+
+    def track(self, number, code):
+        self.b.fill("number", number)
+        self.b.fill("code", code)
+        self.b.submit_form("form[action='/lacak']")
+        return self.actor.landed()
+
+    @property
+    def typed_number(self):
+        return self.b.value("number")
+
+
+class StatusPage(Page):
+    """Where an online request stands, in plain words; the supplement (step 4) when it is due."""
+
+    @property
+    def number(self):
+        return re.search(r"REQ-\d{4}-\d{6}", self.heading).group(0)
+
+    @property
+    def state(self):
+        return self.b.text("#public-state")
+
+    @property
+    def facts(self):
+        """{term: description} of the status list."""
+        terms = [dt.text for dt in self.b.all("#public-status dt")]
+        descriptions = [dd.text for dd in self.b.all("#public-status dd")]
+        return dict(zip(terms, descriptions))
+
+    @property
+    def missing(self):
+        return self.b.text("#public-missing") if self.b.has("#public-missing") else None
+
+    @property
+    def rejection(self):
+        return self.b.text("#public-rejection") if self.b.has("#public-rejection") else None
+
+    @property
+    def may_supplement(self):
+        return self.b.has("#supplement-form")
+
+    def supplement(self, decree=None, letter=None):
+        """Step 4: the missing documents uploaded, the supplement sent."""
+        form = self.b.css("#supplement-form")
+        if decree:
+            self.b.attach("sk_pengangkatan", decree, within=form)
+        if letter:
+            self.b.attach("surat_permohonan", letter, within=form)
+        self.b.submit(self.b.css("button[type=submit]", form))
+        return self.actor.landed()
 
 
 # --- accounts ----------------------------------------------------------------------------------------
@@ -528,14 +684,39 @@ class AuditPage(Page):
     @property
     def events(self):
         """[(actor, action, subject)] of the listed events."""
-        rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in self.b.all("#audit-events tbody tr")]
-        return [(row[2], row[3], row[4]) for row in rows]
+        return [(row["actor"], row["action"], row["subject"]) for row in self.rows]
+
+    @property
+    def rows(self):
+        """The listed events as {id, time, actor, action, subject, request, details}."""
+        names = ("id", "time", "actor", "action", "subject", "request", "details")
+        return [dict(zip(names, (cell.text for cell in row.find_elements(By.TAG_NAME, "td")))) for row in self.b.all("#audit-events tbody tr")]
+
+    @property
+    def filters(self):
+        """What the filter form holds now."""
+        form = self.b.css("#audit-filters")
+        return {name: self.b.value(name, within=form) for name in ("from", "to", "actor", "action", "subject", "request")}
 
 
 class MyAccountPage(Page):
     @property
     def facts(self):
         return self.b.text("#my-facts")
+
+    @property
+    def sessions(self):
+        """[(handle, this session?, the row's text)] of the live sessions listed."""
+        return [(row.get_attribute("data-session"), "current" in (row.get_attribute("class") or "").split(), row.text)
+                for row in self.b.all("#my-sessions tbody tr")]
+
+    def end_session(self, handle):
+        self.b.submit(self.b.css(f"#my-sessions tr[data-session='{handle}'] form button[type=submit]"))
+        return self.actor.landed()
+
+    def end_others(self):
+        self.b.submit(self.b.css("#end-others button[type=submit]"))
+        return self.actor.landed()
 
 
 class ErrorPage(Page):
@@ -563,6 +744,8 @@ LANDINGS = [
     (re.compile(r"^/laporan(\?.*)?$"), ReportPage),
     (re.compile(r"^/audit(\?.*)?$"), AuditPage),
     (re.compile(r"^/akun-saya(\?.*)?$"), MyAccountPage),
+    (re.compile(r"^/lupa(\?.*)?$"), PublicRequestPage),
+    (re.compile(r"^/lacak(/lengkapi)?(\?.*)?$"), TrackPage),
 ]
 
 
@@ -583,7 +766,8 @@ class Actor:
         password shown once and a request's page are told apart by what they hold, not by their
         path: the answer to a POST keeps the form's URL)."""
         b = self.b
-        marks = b.js("""return ["form[action='/kode-ulang']", '#recovery-codes', '#temporary-password, #disclosed-user-id', '#state']
+        marks = b.js("""return ["form[action='/kode-ulang']", '#recovery-codes', '#temporary-password, #disclosed-user-id', '#state',
+                                 '#receipt', '#public-status']
                           .map(s => document.querySelector(s) !== null)""")
         if marks[0]:
             return StepUpPage(self)
@@ -594,6 +778,10 @@ class Actor:
         path = b.path
         if marks[3] and "/permohonan/" in path:
             return RequestPage(self)
+        if marks[4] and path.startswith("/lupa"):
+            return ReceiptPage(self)
+        if marks[5] and path.startswith("/lacak"):
+            return StatusPage(self)
         for pattern, cls in LANDINGS:
             if pattern.match(path):
                 return cls(self)

@@ -4,7 +4,7 @@ refused intake, the request list."""
 from selenium.webdriver.common.keys import Keys
 
 from harness import RECORD
-from pages import HomePage, NewRequestPage, PasswordPage, RequestListPage, RequestPage, SecretPage, SignInPage, check
+from pages import NewRequestPage, PasswordPage, RequestListPage, RequestPage, SecretPage, SignInPage, check
 
 REQUEST_FORMS = ("#completeness-form", "#validity", "#execute", "#handover-form", "#archive", "#notify", "#supplement")
 
