@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import Operations
 
-/// The OpenID provider's door for relying parties: discovery, the JWKS, the token endpoint and
-/// userinfo (the browser's part, `/oauth/authorize`, is the console's: it needs the sign-in
+/// The OpenID provider's door for relying parties: discovery, the JWKS, the token endpoint,
+/// revocation, introspection and userinfo (the browser's part, `/oauth/authorize`, is the console's: it needs the sign-in
 /// pages). Refusals are OAuth's JSON (`error`, `error_description`), mapped from the one
 /// problem mapping; every answer that carries a token is `no-store`.
 public struct OpenIDDoor: Sendable {
@@ -26,6 +26,18 @@ public struct OpenIDDoor: Sendable {
                 let response = try await operations.exchange(form, basic: try Self.basic(request), from: context.remoteAddress)
                 return Self.json(["access_token": response.accessToken, "token_type": "Bearer", "expires_in": response.expiresIn,
                                   "id_token": response.idToken, "scope": response.scope], cache: "no-store")
+            }
+        }
+        router.post("oauth/revoke") { request, context -> Response in
+            try await Self.oauth {
+                try await operations.revokeToken(try await Self.form(request), basic: try Self.basic(request), from: context.remoteAddress)
+                return Response(status: .ok, headers: [.cacheControl: "no-store"])
+            }
+        }
+        router.post("oauth/introspect") { request, context -> Response in
+            try await Self.oauth {
+                Self.json(try await operations.introspectToken(try await Self.form(request), basic: try Self.basic(request), from: context.remoteAddress),
+                          cache: "no-store")
             }
         }
         let userinfo: @Sendable (Request, DoorContext) async throws -> Response = { request, _ in

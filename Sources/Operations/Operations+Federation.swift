@@ -87,6 +87,10 @@ extension Operations {
             "authorization_endpoint": issuer + "/oauth/authorize",
             "token_endpoint": issuer + "/oauth/token",
             "userinfo_endpoint": issuer + "/oauth/userinfo",
+            "revocation_endpoint": issuer + "/oauth/revoke",
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint": issuer + "/oauth/introspect",
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "jwks_uri": issuer + "/oauth/jwks",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -116,12 +120,36 @@ extension Operations {
         guard form["grant_type"] == "authorization_code" else {
             throw form["grant_type"] == nil ? FederationError.invalidRequest("grant_type") : FederationError.unsupportedGrantType
         }
+        let client = try await tokenClient(form, basic: basic)
+        guard let code = form["code"], !code.isEmpty, code.utf8.count <= 128 else { throw FederationError.invalidRequest("code") }
+        return try await federation.redeem(code: code, client: client, redirectURI: form["redirect_uri"], verifier: form["code_verifier"])
+    }
+
+    /// Revocation (RFC 7009): the client authenticates as at the token endpoint; the answer is
+    /// the same whether or not the token was live and the client's.
+    public func revokeToken(_ form: [String: String], basic: (id: String, secret: String)?, from address: String?) async throws {
+        try await spendLoginBudget(address)
+        let client = try await tokenClient(form, basic: basic)
+        guard let token = form["token"], (1...128).contains(token.utf8.count) else { throw FederationError.invalidRequest("token") }
+        try await federation.revoke(token: token, client: client)
+    }
+
+    /// Introspection (RFC 7662), for a confidential client's resource servers: only its own tokens are active.
+    public func introspectToken(_ form: [String: String], basic: (id: String, secret: String)?, from address: String?) async throws -> [String: Any] {
+        try await spendLoginBudget(address)
+        let client = try await tokenClient(form, basic: basic)
+        guard client.isConfidential else { throw FederationError.invalidClient }
+        guard let token = form["token"], !token.isEmpty else { throw FederationError.invalidRequest("token") }
+        guard token.utf8.count <= 128 else { return ["active": false] }
+        return try await federation.introspect(token: token, client: client)
+    }
+
+    /// The client of a token, revocation or introspection request: HTTP Basic or the form, never both.
+    func tokenClient(_ form: [String: String], basic: (id: String, secret: String)?) async throws -> OpenIDClient {
         if basic != nil, form["client_secret"] != nil { throw FederationError.invalidRequest("client_secret") }
         guard let clientID = basic?.id ?? form["client_id"] else { throw FederationError.invalidClient }
         if let basic, let id = form["client_id"], id != basic.id { throw FederationError.invalidClient }
-        let client = try await federation.authenticate(clientID: clientID, secret: basic?.secret ?? form["client_secret"])
-        guard let code = form["code"], !code.isEmpty, code.utf8.count <= 128 else { throw FederationError.invalidRequest("code") }
-        return try await federation.redeem(code: code, client: client, redirectURI: form["redirect_uri"], verifier: form["code_verifier"])
+        return try await federation.authenticate(clientID: clientID, secret: basic?.secret ?? form["client_secret"])
     }
 
     public func userinfo(accessToken: String) async throws -> [String: Any] {

@@ -41,11 +41,12 @@ struct OpenIDProviderTests {
         return Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
     }
 
-    static func token(_ client: any TestClientProtocol, _ fields: [String: String], basic: String? = nil) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
+    static func token(_ client: any TestClientProtocol, _ fields: [String: String], basic: String? = nil,
+                      uri: String = "/oauth/token") async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
         var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
         if let basic { headers[.authorization] = "Basic " + Data(basic.utf8).base64EncodedString() }
         let body = fields.map { "\($0.key)=\(Browser.encode($0.value))" }.joined(separator: "&")
-        return try await client.execute(uri: "/oauth/token", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
             (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:], response.headers)
         }
     }
@@ -119,6 +120,51 @@ struct OpenIDProviderTests {
             #expect(revoked.0 == .unauthorized && revoked.1.contains("invalid_token"))
             #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action IN ('oidc.consent', 'oidc.authorize', 'oidc.token', 'oidc.code_reuse')") == 5)
             #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE details::text LIKE '%' || $1 || '%'", [code]) == 0)
+        }
+    }
+
+    @Test("revocation (RFC 7009) and introspection (RFC 7662): a client reaches only its own tokens, any other answer is the one for an unknown token; a revoked token opens nothing")
+    func revocationAndIntrospection() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let secret = try #require(try await Self.register(f, confidential: true))
+            let portal = try #require(try await f.graph.federation.register(
+                ClientRegistration(clientID: "portal", name: "Portal LPSE", redirectURIs: ["https://portal.example.go.id/cb"], confidential: true),
+                by: "admin.ppe").secret)
+            let browser = Browser(client)
+            _ = try await browser.get(Self.authorize(Self.parameters()))
+            _ = try await browser.signIn("helpdesk01", ConsoleFixture.password)
+            let code = try #require(try await Self.consent(browser, Self.parameters())["code"])
+            let (_, tokens, _) = try await Self.token(client, ["grant_type": "authorization_code", "code": code, "redirect_uri": Self.redirect,
+                                                               "code_verifier": Self.verifier], basic: "tiket:\(secret)")
+            let access = try #require(tokens["access_token"] as? String)
+            let introspect = { (basic: String, token: String) in
+                try await Self.token(client, ["token": token], basic: basic, uri: "/oauth/introspect")
+            }
+            let (status, live, headers) = try await introspect("tiket:\(secret)", access)
+            #expect(status == .ok && headers[.cacheControl] == "no-store")
+            #expect(live["active"] as? Bool == true && live["client_id"] as? String == "tiket" && live["scope"] as? String == "openid profile email")
+            #expect(live["sub"] is String && live["exp"] is Int && live["username"] == nil, "\(live)")
+            // Another client's view of the token, and an unknown token: the same inactive answer.
+            let (_, other, _) = try await introspect("portal:\(portal)", access)
+            let (_, unknown, _) = try await introspect("tiket:\(secret)", "unknown-token")
+            #expect(other as NSDictionary == ["active": false] && unknown as NSDictionary == ["active": false])
+            let (wrongSecret, refused, _) = try await introspect("tiket:not-the-secret", access)
+            #expect(wrongSecret == .unauthorized && refused["error"] as? String == "invalid_client")
+            // Revoked by another client: nothing happens (and nothing says so).
+            let (byOther, _, _) = try await Self.token(client, ["token": access], basic: "portal:\(portal)", uri: "/oauth/revoke")
+            #expect(byOther == .ok)
+            #expect(try await introspect("tiket:\(secret)", access).1["active"] as? Bool == true)
+            // Revoked by its client: inactive, userinfo refuses it; revoking again is still 200.
+            let (revoked, _, _) = try await Self.token(client, ["token": access, "token_type_hint": "access_token"], basic: "tiket:\(secret)", uri: "/oauth/revoke")
+            #expect(revoked == .ok)
+            #expect(try await introspect("tiket:\(secret)", access).1 as NSDictionary == ["active": false])
+            let info = try await client.execute(uri: "/oauth/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]) { $0.status }
+            #expect(info == .unauthorized)
+            #expect(try await Self.token(client, ["token": access], basic: "tiket:\(secret)", uri: "/oauth/revoke").0 == .ok)
+            let (missing, error, _) = try await Self.token(client, [:], basic: "tiket:\(secret)", uri: "/oauth/revoke")
+            #expect(missing == .badRequest && error["error"] as? String == "invalid_request")
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'oidc.token_revoke'") == 1)
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE details::text LIKE '%' || $1 || '%'", [access]) == 0)
         }
     }
 
