@@ -12,7 +12,8 @@ Generators for what docs/openapi.yaml names but a JSON Schema cannot spell out, 
   identical row (`unchanged`), never a conflict;
 - cross-field rules, in positive cases only: a period's `from` not after its `to` (or after now
   when `to` is absent), a provisioning form's `format` part that agrees with its file part, and a
-  raw document upload that names its file (X-File-Name or file_name, either will do).
+  raw document upload that names its file (X-File-Name or file_name, either will do), and a
+  public filing whose fields and documents pass the form's own checks.
 
 Negative cases are left as generated.
 """
@@ -43,6 +44,7 @@ def _file(magic, tail=b""):
     return st.binary(min_size=0, max_size=256).map(lambda middle: magic + middle + tail)
 
 
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 schemathesis.openapi.media_type("application/pdf", _file(b"%PDF-1.7\n", b"\n%%EOF\n"))
 schemathesis.openapi.media_type("image/jpeg", _file(b"\xff\xd8\xff\xe0", b"\xff\xd9"))
 schemathesis.openapi.media_type("image/png", _file(b"\x89PNG\r\n\x1a\n"))
@@ -117,6 +119,12 @@ def map_case(context, case):
         types = case.multipart_content_types or {}
         if isinstance(case.body, dict) and "format" in case.body:
             case.body["format"] = "jsonl" if types.get("file") == "application/x-ndjson" else "csv"
+    if label == "POST /v1/public/requests" and isinstance(case.body, dict):
+        # What the form's rules ask beyond the schema (a name, an e-mail, an agency, a kind,
+        # documents whose bytes are what they claim); the role is left as generated.
+        case.body.update({"kinds": "reset_password", "full_name": "Sekar Ayu Wulandari", "nip": "", "user_id": "",
+                          "email": "sekar.publik@example.go.id", "phone": "", "agency": "Dinas Kesehatan",
+                          "surat_permohonan": PDF, "sk_pengangkatan": PDF})
     if label == "POST /v1/requests/{id}/documents" and not isinstance(case.body, dict):
         # A raw body needs a file name: the X-File-Name header or the file_name parameter.
         headers = {name.lower() for name in (case.headers or {})}

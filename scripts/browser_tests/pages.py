@@ -210,7 +210,29 @@ class RequestListPage(Page):
 
 # --- requests --------------------------------------------------------------------------------------
 
-class NewRequestPage(Page):
+class FilingForm(Page):
+    """A request form with both documents: the staf's intake and the public one at /lupa."""
+
+    ACTION = ""
+
+    def attach_documents(self, letter, decree):
+        if letter:
+            self.b.attach("surat_permohonan", letter)
+        if decree:
+            self.b.attach("sk_pengangkatan", decree)
+        return self
+
+    def submit(self):
+        self.b.submit_form(f"form[action='{self.ACTION}']")
+        return self.actor.landed()
+
+    def kinds(self):
+        return (self.b.css("input[name='kind_reset']").is_selected(), self.b.css("input[name='kind_user_id']").is_selected())
+
+
+class NewRequestPage(FilingForm):
+    ACTION = "/permohonan/baru"
+
     def fill(self, *, subject=None, user_id=None, full_name=None, nip=None, email=None, role="helpdesk",
              reset=True, user_id_info=False, requester="Sekar Ayu Wulandari", contact="0812-2700-1234",
              channel="hardcopy", priority="normal", letter=None, decree=None):
@@ -228,18 +250,8 @@ class NewRequestPage(Page):
         b.fill("requester_contact", contact)
         b.choose("channel", channel)
         b.choose("priority", priority)
-        if letter:
-            b.attach("surat_permohonan", letter)
-        if decree:
-            b.attach("sk_pengangkatan", decree)
-        return self
+        return self.attach_documents(letter, decree)
 
-    def submit(self):
-        self.b.submit_form("form[action='/permohonan/baru']")
-        return self.actor.landed()
-
-    def kinds(self):
-        return (self.b.css("input[name='kind_reset']").is_selected(), self.b.css("input[name='kind_user_id']").is_selected())
 
 
 class RequestPage(Page):
@@ -411,8 +423,10 @@ class SecretPage(Page):
 
 # --- the public door (no session) -------------------------------------------------------------------
 
-class PublicRequestPage(Page):
+class PublicRequestPage(FilingForm):
     """/lupa: the request of someone who cannot sign in — what is asked, who they are, both documents."""
+
+    ACTION = "/lupa"
 
     FIELDS = ("full_name", "nip", "user_id", "email", "phone", "agency")
 
@@ -424,18 +438,8 @@ class PublicRequestPage(Page):
         for name, value in dict(full_name=full_name, nip=nip, user_id=user_id, email=email, phone=phone, agency=agency).items():
             b.fill(name, value or "")
         b.choose("role", role)
-        if letter:
-            b.attach("surat_permohonan", letter)
-        if decree:
-            b.attach("sk_pengangkatan", decree)
-        return self
+        return self.attach_documents(letter, decree)
 
-    def submit(self):
-        self.b.submit_form("form[action='/lupa']")
-        return self.actor.landed()
-
-    def kinds(self):
-        return (self.b.css("input[name='kind_reset']").is_selected(), self.b.css("input[name='kind_user_id']").is_selected())
 
     @property
     def steps(self):
