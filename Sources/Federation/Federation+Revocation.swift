@@ -7,10 +7,12 @@ import Postgres
 /// another client's — is answered alike (revocation: done; introspection: inactive), so neither
 /// endpoint tells a client whether a token exists.
 extension Federation {
-    /// Revokes `token` if it is `client`'s and still live; audited when it was.
+    /// Revokes `token` if it is `client`'s and still live — a refresh token with its whole family
+    /// and the access tokens it gave (RFC 7009 §2.1); audited when it was.
     public func revoke(token: String, client: OpenIDClient) async throws {
         let now = clock.now
         try await pool.withTransaction { connection in
+            if try await revokeRefreshFamily(Self.digest(token), client: client, at: now, on: connection) { return }
             let rows = try await connection.query(
                 """
                 UPDATE oidc_access_tokens t SET revoked_at = $3 FROM accounts a

@@ -24,8 +24,10 @@ public struct Authorization: Sendable, Equatable {
 public struct TokenResponse: Sendable, Equatable {
     public let accessToken: String
     public let expiresIn: Int
-    public let idToken: String
+    /// The ID token of a code redemption (a refresh gives none).
+    public let idToken: String?
     public let scope: String
+    public let refreshToken: String?
 }
 
 extension Federation {
@@ -100,6 +102,8 @@ extension Federation {
             guard let row = rows.first else {
                 let revoked = try await connection.execute(
                     "UPDATE oidc_access_tokens SET revoked_at = $2 WHERE code_digest = $1 AND revoked_at IS NULL", [digest, now])
+                try await connection.execute(
+                    "UPDATE oidc_refresh_tokens SET revoked_at = $2 WHERE code_digest = $1 AND revoked_at IS NULL", [digest, now])
                 let known = try await connection.query("SELECT client_id FROM oidc_codes WHERE code_digest = $1", [digest]).first != nil
                 if known {
                     try await audit.record(AuditEvent(occurredAt: now, actor: client.clientID, action: "oidc.code_reuse", subject: client.clientID,
@@ -128,19 +132,16 @@ extension Federation {
             let scopes = Self.strings(try row.decode(String.self, column: "scopes"))
             let amr = Self.strings(try row.decode(String.self, column: "amr"))
             let userID = try row.decode(String.self, column: "user_id")
-            let access = Base64URL.encode(randomBytes(32))
             // The browser session that authorized must still be alive: a reset or sign-out in between ends it.
             let session = try row.decode([UInt8].self, column: "session_digest")
             guard try await connection.query("SELECT 1 FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
                                              [session, now]).first != nil else {
                 return .refused("the session that authorized this code has ended")
             }
-            try await connection.execute(
-                """
-                INSERT INTO oidc_access_tokens (token_digest, client_id, account_id, code_digest, scopes, sid, created_at, expires_at, session_digest)
-                VALUES ($1, $2, $3, $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6, $7, $8, $9)
-                """,
-                [Self.digest(access), client.clientID, accountID, digest, Self.json(scopes), sid, now, now.addingTimeInterval(settings.accessTokenLifetime), session])
+            var grant = Grant(clientID: client.clientID, accountID: accountID, codeDigest: digest, scopes: scopes, sid: sid, sessionDigest: session)
+            let refresh = try await issueRefreshToken(grant, generation: 0, at: now, on: connection)
+            grant.family = Self.digest(refresh)  // a replayed refresh token revokes this access token too
+            let access = try await issueAccessToken(grant, at: now, on: connection)
             var claims: [String: Any] = [
                 "iss": settings.issuer, "sub": try row.decode(String.self, column: "sub"), "aud": client.clientID, "azp": client.clientID,
                 "iat": Int(now.timeIntervalSince1970), "exp": Int(now.addingTimeInterval(settings.idTokenLifetime).timeIntervalSince1970),
@@ -155,7 +156,7 @@ extension Federation {
                 AuditEvent(occurredAt: now, actor: userID, action: "oidc.token", subject: client.clientID, details: ["scopes": .strings(scopes)]),
                 on: connection)
             return .granted(TokenResponse(accessToken: access, expiresIn: Int(settings.accessTokenLifetime), idToken: try key.compactJWS(claims),
-                                          scope: scopes.joined(separator: " ")))
+                                          scope: scopes.joined(separator: " "), refreshToken: refresh))
         }
         switch outcome {
         case .granted(let response): return response

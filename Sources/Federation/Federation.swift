@@ -21,6 +21,10 @@ public struct Federation: Sendable {
         public var codeLifetime: TimeInterval = 60
         public var accessTokenLifetime: TimeInterval = 300
         public var idTokenLifetime: TimeInterval = 300
+        /// A refresh family's tokens expire after this (and sooner, with the session that authorized them).
+        public var refreshTokenLifetime: TimeInterval = 86_400
+        /// How long after a refresh its token, presented again, gets the same successor (a lost answer).
+        public var refreshRetryWindow: TimeInterval = 30
         /// How long a new signing key is published before it signs: longer than relying parties cache the JWKS.
         public var keyPublishedAhead: TimeInterval = 86_400
         public init(issuer: String) { self.issuer = issuer }

@@ -24,8 +24,11 @@ public struct OpenIDDoor: Sendable {
             try await Self.oauth {
                 let form = try await Self.form(request)
                 let response = try await operations.exchange(form, basic: try Self.basic(request), from: context.remoteAddress)
-                return Self.json(["access_token": response.accessToken, "token_type": "Bearer", "expires_in": response.expiresIn,
-                                  "id_token": response.idToken, "scope": response.scope], cache: "no-store")
+                var answer: [String: Any] = ["access_token": response.accessToken, "token_type": "Bearer", "expires_in": response.expiresIn,
+                                             "scope": response.scope]
+                if let idToken = response.idToken { answer["id_token"] = idToken }
+                if let refresh = response.refreshToken { answer["refresh_token"] = refresh }
+                return Self.json(answer, cache: "no-store")
             }
         }
         router.post("oauth/revoke") { request, context -> Response in

@@ -94,7 +94,7 @@ extension Operations {
             "jwks_uri": issuer + "/oauth/jwks",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SigningKey.Algorithm.allCases.map(\.rawValue),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -117,10 +117,14 @@ extension Operations {
     /// never both), then the code is redeemed. Every request spends the address's login budget.
     public func exchange(_ form: [String: String], basic: (id: String, secret: String)?, from address: String?) async throws -> TokenResponse {
         try await spendLoginBudget(address)
-        guard form["grant_type"] == "authorization_code" else {
-            throw form["grant_type"] == nil ? FederationError.invalidRequest("grant_type") : FederationError.unsupportedGrantType
-        }
+        guard let grantType = form["grant_type"] else { throw FederationError.invalidRequest("grant_type") }
+        guard ["authorization_code", "refresh_token"].contains(grantType) else { throw FederationError.unsupportedGrantType }
         let client = try await tokenClient(form, basic: basic)
+        if grantType == "refresh_token" {
+            guard let token = form["refresh_token"], (1...128).contains(token.utf8.count) else { throw FederationError.invalidRequest("refresh_token") }
+            if let scope = form["scope"], scope.utf8.count > 512 { throw FederationError.invalidScope("too long") }
+            return try await federation.refresh(token: token, client: client, scope: form["scope"])
+        }
         guard let code = form["code"], !code.isEmpty, code.utf8.count <= 128 else { throw FederationError.invalidRequest("code") }
         return try await federation.redeem(code: code, client: client, redirectURI: form["redirect_uri"], verifier: form["code_verifier"])
     }

@@ -168,6 +168,79 @@ struct OpenIDProviderTests {
         }
     }
 
+    @Test("refresh tokens rotate on every use: 20 concurrent uses of one token get one and the same successor; a replay later revokes the family and its access tokens; a sign-out ends the family")
+    func refreshRotation() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let secret = try #require(try await Self.register(f, confidential: true))
+            let basic = "tiket:\(secret)"
+            let browser = Browser(client)
+            _ = try await browser.get(Self.authorize(Self.parameters()))
+            _ = try await browser.signIn("helpdesk01", ConsoleFixture.password)
+            let code = try #require(try await Self.consent(browser, Self.parameters())["code"])
+            let (_, first, _) = try await Self.token(client, ["grant_type": "authorization_code", "code": code, "redirect_uri": Self.redirect,
+                                                              "code_verifier": Self.verifier], basic: basic)
+            let refresh0 = try #require(first["refresh_token"] as? String)
+            let access0 = try #require(first["access_token"] as? String)
+            f.accounts.clock.advance(60)  // the address's budget (a burst of 20) refills for the racers
+            // 20 racers with the same refresh token (a client retrying on a lost answer): one successor, the same for all.
+            struct Answer: Sendable { let status: HTTPResponse.Status; let refresh: String?; let access: String?; let scope: String?; let idToken: Bool }
+            let answers = try await withThrowingTaskGroup(of: Answer.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        let (status, body, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh0], basic: basic)
+                        return Answer(status: status, refresh: body["refresh_token"] as? String, access: body["access_token"] as? String,
+                                      scope: body["scope"] as? String, idToken: body["id_token"] != nil)
+                    }
+                }
+                return try await group.reduce(into: [Answer]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.status == .ok }, "\(answers.map(\.status))")
+            let successors = Set(answers.compactMap(\.refresh))
+            #expect(successors.count == 1 && !successors.contains(refresh0), "\(successors.count) successors")
+            #expect(try await f.accounts.count("SELECT count(*) FROM oidc_refresh_tokens WHERE generation = 1") == 1)
+            #expect(answers.allSatisfy { !$0.idToken && $0.scope == "openid profile email" })
+            let refresh1 = try #require(successors.first)
+            let access1 = try #require(answers.first?.access)
+            f.accounts.clock.advance(60)
+            // A narrower scope is given, a wider one refused.
+            let (wide, wider, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh1, "scope": "openid phone"], basic: basic)
+            #expect(wide == .badRequest && wider["error"] as? String == "invalid_scope")
+            let (narrow, narrowed, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh1, "scope": "openid email"], basic: basic)
+            #expect(narrow == .ok && narrowed["scope"] as? String == "openid email")
+            let refresh2 = try #require(narrowed["refresh_token"] as? String)
+            // Past the retry window the first token again is a replay: the whole family and its access tokens go.
+            f.accounts.clock.advance(120)
+            let (replay, refused, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh0], basic: basic)
+            #expect(replay == .badRequest && refused["error"] as? String == "invalid_grant")
+            let (latest, _, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh2], basic: basic)
+            #expect(latest == .badRequest, "the newest token of a replayed family is revoked too")
+            for access in [access0, access1] {
+                let info = try await client.execute(uri: "/oauth/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]) { $0.status }
+                #expect(info == .unauthorized)
+            }
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'oidc.refresh_reuse'") == 1)
+            #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE details::text LIKE '%' || $1 || '%'", [refresh1]) == 0)
+            #expect(try await f.accounts.count("SELECT count(*) FROM oidc_refresh_tokens WHERE successor_sealed IS NOT NULL AND position($1::bytea IN successor_sealed) > 0",
+                                               [Array(refresh2.utf8)]) == 0, "a successor is kept sealed, never in clear")
+            // A new authorization whose refresh token is revoked (RFC 7009): its family is gone.
+            func authorizeAgain(_ state: String) async throws -> String {
+                let answer = Self.query(try await browser.get(Self.authorize(Self.parameters(["state": state]))).location)
+                let (_, tokens, _) = try await Self.token(client, ["grant_type": "authorization_code", "code": answer["code"] ?? "", "redirect_uri": Self.redirect,
+                                                                   "code_verifier": Self.verifier], basic: basic)
+                return try #require(tokens["refresh_token"] as? String)
+            }
+            let revocable = try await authorizeAgain("st-9")
+            #expect(try await Self.token(client, ["token": revocable, "token_type_hint": "refresh_token"], basic: basic, uri: "/oauth/revoke").0 == .ok)
+            #expect(try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": revocable], basic: basic).0 == .badRequest)
+            // Another, then the browser signs out: its refresh token is refused.
+            let fresh = try await authorizeAgain("st-10")
+            _ = try await browser.get("/beranda")  // a page with the form's CSRF token
+            #expect(try await browser.post("/keluar", [:]).location == "/masuk")
+            let (ended, endedBody, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": fresh], basic: basic)
+            #expect(ended == .badRequest && endedBody["error"] as? String == "invalid_grant", "\(endedBody)")
+        }
+    }
+
     @Test("a temporary password goes through the change inside the same authorization, then a sign-in with the new one; no code before; prompt=none meanwhile is interaction_required")
     func forcedChange() async throws {
         try await ConsoleFixture.with { f, client, _ in
