@@ -135,7 +135,7 @@ struct PublicDoorAPITests {
         }
     }
 
-    @Test("refused filings leave nothing: a missing document, a fake PDF, NUL in a field, a bad NIP or e-mail, a huge field, a truncated body")
+    @Test("refused filings leave nothing: a missing document, a fake PDF, NUL in a field, a bad NIP or e-mail, a huge field, an oversized document or body, a truncated body")
     func refusedFilings() async throws {
         try await withPublicAPI(limits: { var l = PublicBudget.Limits(); l.filingsPerAddress = 1000; l.filingsPerEmail = 1000; return l }()) { client, f, _ in
             var cases: [(String, [String: String], [String: [UInt8]])] = []
@@ -155,6 +155,13 @@ struct PublicDoorAPITests {
             truncated.moveWriterIndex(to: truncated.writerIndex - 30)
             let status = try await client.execute(uri: "/v1/public/requests", method: .post, headers: Self.multipart, body: truncated) { $0.status }
             #expect(status == .badRequest || status == .unprocessableContent, "\(status)")
+            // A document over 10 MiB, and a body over the door's limit: refused, nothing kept.
+            let big = pdfBytes + Array(repeating: 0x20, count: 10 * 1024 * 1024)
+            let (oversized, _, _, oversizedBody) = try await Self.file(client, Self.sekar, documents: ["surat_permohonan": pdfBytes, "sk_pengangkatan": big])
+            #expect(oversized == .unprocessableContent || oversized == .contentTooLarge, "\(oversized) \(oversizedBody)")
+            let huge = pdfBytes + Array(repeating: 0x20, count: 12 * 1024 * 1024)
+            let (tooLarge, _, _, _) = try await Self.file(client, Self.sekar, documents: ["surat_permohonan": pdfBytes, "sk_pengangkatan": huge])
+            #expect(tooLarge == .contentTooLarge || tooLarge == .unprocessableContent, "\(tooLarge)")
             let json = try await client.execute(uri: "/v1/public/requests", method: .post, headers: [.contentType: "application/json"],
                                                 body: ByteBuffer(string: "{}")) { $0.status }
             #expect(json == .badRequest)
