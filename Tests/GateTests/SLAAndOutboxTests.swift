@@ -15,6 +15,27 @@ struct SLAAndOutboxTests {
         _ = try await f.gate.act(event, on: request.id, by: actor)
     }
 
+    @Test("the notice file keeps every line when 20 deliveries of one process append at once (none overwrites another)")
+    func concurrentFileAppends() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spse-notices-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sender = FileNoticeSender(path: directory.appendingPathComponent("notices.jsonl").path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in 1...20 {
+                group.addTask {
+                    try await sender.send(OutgoingNotice(id: Int64(id), requestNumber: "REQ-2026-0000\(10 + id)", step: 3, recipient: "sekar@example.go.id",
+                                                         channel: "email", subjectID: "Berkas belum lengkap", bodyID: String(repeating: "isi ", count: id * 50),
+                                                         subjectEN: "Incomplete file", bodyEN: "body"))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let lines = try String(contentsOfFile: sender.path, encoding: .utf8).split(separator: "\n")
+        let ids = try lines.map { try JSONDecoder().decode(OutgoingNotice.self, from: Data($0.utf8)).id }
+        #expect(Set(ids) == Set(1...20) && ids.count == 20, "\(ids)")
+    }
+
     @Test("a scripted day: the report gives count, median, p90 and breaches per step and actor; the queue shows what is overdue")
     func scriptedDay() async throws {
         try await GateFixture.with { f in
