@@ -71,6 +71,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Back-channel logout tokens POSTed to the applications, over SwiftNIO (HTTP/1.1, TLS).
+        .target(
+            name: "LogoutSender",
+            dependencies: [
+                "Federation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Batch provisioning: CSV/JSONL files validated as a whole, hashed on the pool, loaded with COPY.
         .target(
             name: "Provisioning",
@@ -156,7 +168,7 @@ let package = Package(
             name: "spse-accounts",
             dependencies: [
                 "Console", "Postgres", "PasswordHashing", "Migrations", "HTTPAPI", "DoorKit", "Audit", "Accounts", "Gate", "SMTPSender", "Provisioning",
-                "Operations", "Inputs", "OpenIDDoor", "Federation",
+                "Operations", "Inputs", "OpenIDDoor", "Federation", "LogoutSender",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ConsoleKitTerminal", package: "console-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -225,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "HTTPAPI", "DoorKit", "Postgres", "TestSupport", "Accounts", "Gate", "Operations", "OpenIDDoor", "Federation",
+                "Console", "HTTPAPI", "DoorKit", "Postgres", "TestSupport", "Accounts", "Gate", "Operations", "OpenIDDoor", "Federation", "LogoutSender",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -32,7 +32,7 @@ struct AuthPages {
             }
             switch outcome {
             case .ok(let token, _), .passwordChangeRequired(let token, _), .totpEnrolmentRequired(let token, _):
-                return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp", request)
+                return signedIn(token, next: outcome.code == "ok" ? "/beranda" : outcome.code == "password_change_required" ? "/ganti-password" : "/totp", request, context)
             case .totpRequired(let challenge):
                 // The code is due: the challenge waits in an HttpOnly cookie for the next page.
                 var response = console.redirect("/masuk/kode")
@@ -61,7 +61,7 @@ struct AuthPages {
             }
             switch outcome {
             case .ok(let token, _):
-                var response = signedIn(token, next: "/beranda", request)
+                var response = signedIn(token, next: "/beranda", request, context)
                 response.setCookie(console.cookies.expired(ConsoleCookies.challenge))
                 return response
             case .locked(let retryAfter):
@@ -85,7 +85,8 @@ struct AuthPages {
                 // The recovery codes, once; the session is full now, so the menu shows.
                 let full = Page(language: page.language, session: try await console.operations.session(for: token), token: token, csrf: page.csrf,
                                 path: page.path)
-                return console.render("recovery", full, ["codes": codes])
+                // Then on to an application's authorization when one is waiting for this sign-in.
+                return console.render("recovery", full, ["codes": codes, "next": Continuation.read(request)?.path ?? "/beranda"])
             } catch AccountsError.invalidCredentials {
                 return enrolmentPage(page, try await console.operations.beginTOTPEnrolment(token: token), error: console.t("wrong_code", page))
             }
@@ -150,9 +151,11 @@ struct AuthPages {
 
     /// The session cookie for a successful sign-in, and where to go next.
     /// A full sign-in goes back to an application's authorization request that was waiting for it.
-    func signedIn(_ token: SessionToken, next: String, _ request: Request) -> Response {
+    func signedIn(_ token: SessionToken, next: String, _ request: Request, _ context: DoorContext) -> Response {
         let waiting = next == "/beranda" ? Continuation.read(request) : nil
-        var response = console.redirect(waiting?.path ?? next)
+        // Back to the authorization through a page of its own: redirects after a form are held to
+        // the form's `form-action 'self'`, and the authorization's next redirect is the application's.
+        var response = waiting.map { console.render("oauth_hop", console.page(request, context), ["target": $0.path]) } ?? console.redirect(next)
         response.setCookie(console.cookies.cookie(ConsoleCookies.session, token.value))
         response.setCookie(console.cookies.expired(ConsoleCookies.preLogin))
         return response

@@ -67,7 +67,8 @@ struct AuthorizePages {
         }
         switch outcome {
         case .redirect(let location):
-            var response = Self.away(location)
+            // After the consent form, through a page: a redirect answering a form is held to its `form-action 'self'`.
+            var response = request.method == .post ? console.render("oauth_hop", page, ["target": location]) : Self.away(location)
             response.setCookie(console.cookies.expired(Continuation.name))
             return response
         case .signIn: return wait("/masuk")

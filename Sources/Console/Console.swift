@@ -48,6 +48,7 @@ public struct Console: Sendable {
         MyAccountPage(console: self).addRoutes(to: group)
         PublicPages(console: self).addRoutes(to: group)
         AuthorizePages(console: self).addRoutes(to: group)
+        EndSessionPages(console: self).addRoutes(to: group)
         // Last: it wraps only the answer to a path no route matched.
         router.add(middleware: ConsolePathNotFoundMiddleware(console: self))
     }

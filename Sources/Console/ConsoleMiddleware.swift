@@ -13,10 +13,10 @@ struct ConsoleMiddleware: RouterMiddleware {
 
     /// Pages for anyone, signed in or not.
     /// `/oauth/authorize` decides itself what a missing or limited session must do first.
-    static let publicPaths: Set<String> = Set(["/masuk", "/masuk/kode", "/bahasa", AuthorizePages.path]).union(PublicPages.paths)
+    static let publicPaths: Set<String> = Set(["/masuk", "/masuk/kode", "/bahasa", AuthorizePages.path, EndSessionPages.path]).union(PublicPages.paths)
     /// What a session that must change its password, or enrol an authenticator, may still reach.
-    static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa", AuthorizePages.path]
-    static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa", AuthorizePages.path]
+    static let changeOnlyPaths: Set<String> = ["/ganti-password", "/keluar", "/bahasa", AuthorizePages.path, EndSessionPages.path]
+    static let enrolmentPaths: Set<String> = ["/totp", "/keluar", "/bahasa", AuthorizePages.path, EndSessionPages.path]
 
     func handle(_ request: Request, context: DoorContext, next: (Request, DoorContext) async throws -> Response) async throws -> Response {
         var context = context

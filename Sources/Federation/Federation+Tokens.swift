@@ -133,9 +133,17 @@ extension Federation {
             let amr = Self.strings(try row.decode(String.self, column: "amr"))
             let userID = try row.decode(String.self, column: "user_id")
             // The browser session that authorized must still be alive: a reset or sign-out in between ends it.
+            // Its row is share-locked while the application is recorded as one the session reached, so
+            // a revocation racing this redemption waits for it and then queues the application's logout.
             let session = try row.decode([UInt8].self, column: "session_digest")
-            guard try await connection.query("SELECT 1 FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-                                             [session, now]).first != nil else {
+            guard try await connection.query(
+                """
+                WITH alive AS (SELECT token_hash FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 FOR SHARE)
+                INSERT INTO oidc_session_clients (session_digest, client_id, account_id, sid, first_at)
+                SELECT token_hash, $3, $4, $5, $2 FROM alive
+                ON CONFLICT (session_digest, client_id) DO UPDATE SET first_at = oidc_session_clients.first_at
+                RETURNING 1
+                """, [session, now, client.clientID, accountID, sid]).first != nil else {
                 return .refused("the session that authorized this code has ended")
             }
             var grant = Grant(clientID: client.clientID, accountID: accountID, codeDigest: digest, scopes: scopes, sid: sid, sessionDigest: session)

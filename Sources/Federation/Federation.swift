@@ -69,29 +69,32 @@ public struct Federation: Sendable {
                 try await connection.execute(
                     """
                     INSERT INTO oidc_clients (client_id, name, redirect_uris, secret_digest, allowed_claims, backchannel_logout_uri, pkce_exempt,
-                                              created_at, created_by)
+                                              created_at, created_by, post_logout_redirect_uris)
                     VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),
-                            $6, $7, $8, $9)
+                            $6, $7, $8, $9, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)))
                     """,
                     [checked.clientID, checked.name, Self.json(checked.redirectURIs), secret.map(Self.digest), Self.json(checked.allowedClaims),
-                     checked.backchannelLogoutURI, checked.pkceExempt, now, actor])
+                     checked.backchannelLogoutURI, checked.pkceExempt, now, actor, Self.json(checked.postLogoutRedirectURIs)])
                 try await audit.record(
                     AuditEvent(occurredAt: now, actor: actor, action: "oidc.client_register", subject: checked.clientID, details: [
                         "redirect_uris": .strings(checked.redirectURIs), "confidential": .bool(checked.confidential),
                         "allowed_claims": .strings(checked.allowedClaims), "pkce_exempt": .bool(checked.pkceExempt),
+                        "post_logout_redirect_uris": .strings(checked.postLogoutRedirectURIs),
+                        "backchannel_logout": .bool(checked.backchannelLogoutURI != nil),
                     ]), on: connection)
             }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
             throw FederationError.clientExists
         }
         let client = OpenIDClient(clientID: checked.clientID, name: checked.name, redirectURIs: checked.redirectURIs, isConfidential: checked.confidential,
-                                  allowedClaims: checked.allowedClaims, backchannelLogoutURI: checked.backchannelLogoutURI, pkceExempt: checked.pkceExempt)
+                                  allowedClaims: checked.allowedClaims, backchannelLogoutURI: checked.backchannelLogoutURI, pkceExempt: checked.pkceExempt,
+                                  postLogoutRedirectURIs: checked.postLogoutRedirectURIs)
         return (client, secret)
     }
 
     static let clientColumns = """
         client_id, name, array_to_json(redirect_uris)::text AS redirect_uris, secret_digest, array_to_json(allowed_claims)::text AS allowed_claims,
-        backchannel_logout_uri, pkce_exempt
+        backchannel_logout_uri, pkce_exempt, array_to_json(post_logout_redirect_uris)::text AS post_logout_redirect_uris
         """
 
     static func client(_ row: PostgresRow) throws -> (OpenIDClient, [UInt8]?) {
@@ -100,7 +103,8 @@ public struct Federation: Sendable {
                              redirectURIs: strings(try row.decode(String.self, column: "redirect_uris")), isConfidential: digest != nil,
                              allowedClaims: strings(try row.decode(String.self, column: "allowed_claims")),
                              backchannelLogoutURI: try row.decode(String?.self, column: "backchannel_logout_uri"),
-                             pkceExempt: try row.decode(Bool.self, column: "pkce_exempt")), digest)
+                             pkceExempt: try row.decode(Bool.self, column: "pkce_exempt"),
+                             postLogoutRedirectURIs: strings(try row.decode(String.self, column: "post_logout_redirect_uris"))), digest)
     }
 
     /// An enabled client, or nil (unknown and disabled alike).

@@ -11,9 +11,12 @@ public struct OpenIDClient: Sendable, Equatable {
     public let allowedClaims: [String]
     public let backchannelLogoutURI: String?
     public let pkceExempt: Bool
+    /// Where RP-initiated logout may send the browser afterwards, compared exactly.
+    public let postLogoutRedirectURIs: [String]
 
     public init(clientID: String, name: String, redirectURIs: [String], isConfidential: Bool, allowedClaims: [String],
-                backchannelLogoutURI: String?, pkceExempt: Bool) {
+                backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = []) {
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.clientID = clientID
         self.name = name
         self.redirectURIs = redirectURIs
@@ -47,9 +50,11 @@ public struct ClientRegistration: Sendable, Equatable {
     public var allowedClaims: [String]
     public var backchannelLogoutURI: String?
     public var pkceExempt: Bool
+    public var postLogoutRedirectURIs: [String]
 
     public init(clientID: String, name: String, redirectURIs: [String], confidential: Bool, allowedClaims: [String]? = nil,
-                backchannelLogoutURI: String? = nil, pkceExempt: Bool = false) {
+                backchannelLogoutURI: String? = nil, pkceExempt: Bool = false, postLogoutRedirectURIs: [String] = []) {
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.clientID = clientID
         self.name = name
         self.redirectURIs = redirectURIs
@@ -74,6 +79,12 @@ public struct ClientRegistration: Sendable, Equatable {
         }
         for uri in redirectURIs {
             if let reason = Self.redirectProblem(uri) { throw .invalidRegistration(field: "redirect_uris", reason: reason) }
+        }
+        guard postLogoutRedirectURIs.count <= 10 else {
+            throw .invalidRegistration(field: "post_logout_redirect_uris", reason: "must hold at most 10 URIs")
+        }
+        for uri in postLogoutRedirectURIs {
+            if let reason = Self.redirectProblem(uri) { throw .invalidRegistration(field: "post_logout_redirect_uris", reason: reason) }
         }
         if let logout = backchannelLogoutURI, let reason = Self.redirectProblem(logout) {
             throw .invalidRegistration(field: "backchannel_logout_uri", reason: reason)

@@ -14,6 +14,20 @@ public enum AuthorizationOutcome: Sendable {
     case consent(client: OpenIDClient, claims: [String], scopes: [String])
 }
 
+/// A parsed RP-initiated logout: who asked, and where the browser may go afterwards.
+public struct EndSessionRequest: Sendable {
+    public let hint: IDTokenHint?
+    public let client: OpenIDClient?
+    public let destination: String?
+}
+
+public enum EndSessionOutcome: Sendable {
+    /// The session ended (or there was none): to the application's page, or the provider's own.
+    case signedOut(destination: String?)
+    /// The person is asked first.
+    case confirm(client: OpenIDClient?, destination: String?)
+}
+
 /// The OpenID provider's use-cases: the same for the console (the browser's part) and the
 /// OpenID door (the relying parties' part).
 extension Operations {
@@ -75,6 +89,50 @@ extension Operations {
                                                   "state": refusal.state, "iss": federation.settings.issuer])
     }
 
+    // MARK: RP-initiated logout
+
+    /// Parses a logout request from an application (RP-Initiated Logout 1.0 §2); throws what the
+    /// person is shown here: a hint that is not our ID token, a client that is not the hint's, or a
+    /// post-logout redirect URI the client did not register (never followed).
+    public func endSessionRequest(_ parameters: [String: String], repeated: Set<String>) async throws -> EndSessionRequest {
+        if let name = repeated.sorted().first { throw FederationError.invalidRequest(name) }
+        var hint: IDTokenHint?
+        if let text = parameters["id_token_hint"] {
+            guard let parsed = try await federation.idTokenHint(text) else { throw FederationError.invalidRequest("id_token_hint") }
+            hint = parsed
+        }
+        let clientID = parameters["client_id"] ?? hint?.clientID
+        if let hint, let clientID, clientID != hint.clientID { throw FederationError.invalidRequest("client_id") }
+        let client = try await clientID.asyncMap { id in
+            guard let client = try await federation.client(id) else { throw FederationError.unknownClient }
+            return client
+        }
+        let state = parameters["state"]
+        if let state, state.utf8.count > 512 || state.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw FederationError.invalidRequest("state")
+        }
+        var destination: String?
+        if let uri = parameters["post_logout_redirect_uri"] {
+            guard let client, client.postLogoutRedirectURIs.contains(uri) else { throw FederationError.invalidRequest("post_logout_redirect_uri") }
+            destination = state.map { Federation.location(uri, ["state": $0]) } ?? uri
+        }
+        return EndSessionRequest(hint: hint, client: client, destination: destination)
+    }
+
+    /// Ends the browser's session when the application proved it is this session's (its ID token's
+    /// `sid`) or the person confirmed; asks otherwise, so a link elsewhere cannot sign anyone out.
+    /// Every application the session reached is then told by back-channel logout.
+    public func endSession(_ request: EndSessionRequest, token: SessionToken?, confirmed: Bool) async throws -> EndSessionOutcome {
+        guard let token, (try? await credentials.session(for: token, requireFull: false)) != nil else {
+            return .signedOut(destination: request.destination)
+        }
+        guard confirmed || request.hint?.sid == Federation.sid(ofSessionDigest: token.digest) else {
+            return .confirm(client: request.client, destination: request.destination)
+        }
+        try await logout(token)
+        return .signedOut(destination: request.destination)
+    }
+
     // MARK: The relying parties' endpoints
 
     public var issuer: String { federation.settings.issuer }
@@ -87,6 +145,9 @@ extension Operations {
             "authorization_endpoint": issuer + "/oauth/authorize",
             "token_endpoint": issuer + "/oauth/token",
             "userinfo_endpoint": issuer + "/oauth/userinfo",
+            "end_session_endpoint": issuer + "/oauth/logout",
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "revocation_endpoint": issuer + "/oauth/revoke",
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "introspection_endpoint": issuer + "/oauth/introspect",

@@ -67,6 +67,10 @@ public struct Settings: Sendable {
     public var noticeInterval = Duration.seconds(15)
     /// How often `serve` chains the audit rows committed since (`SPSE_AUDIT_SEAL_INTERVAL_MS`).
     public var auditSealInterval = Duration.milliseconds(200)
+    /// How often serve delivers the back-channel logouts due (`SPSE_OIDC_LOGOUT_INTERVAL_MS`).
+    public var logoutInterval = Duration.milliseconds(1000)
+    /// The CA bundle back-channel logouts over https are verified with (`SPSE_OIDC_LOGOUT_CA_FILE`; default the system's).
+    public var logoutCAFile: String?
     public var smtp: SMTPConfiguration?
     /// The console's cookies carry `Secure`: over TLS always; behind a TLS proxy when told
     /// (`SPSE_COOKIE_SECURE=true`).
@@ -151,6 +155,8 @@ public struct Settings: Sendable {
         auditCheckpointInterval = .seconds(try reader.int("SPSE_AUDIT_CHECKPOINT_INTERVAL", in: 1...86_400) ?? 3600)
         noticeInterval = .seconds(try reader.int("SPSE_NOTICE_INTERVAL", in: 1...86_400) ?? 15)
         auditSealInterval = .milliseconds(try reader.int("SPSE_AUDIT_SEAL_INTERVAL_MS", in: 10...60_000) ?? 200)
+        logoutInterval = .milliseconds(try reader.int("SPSE_OIDC_LOGOUT_INTERVAL_MS", in: 50...600_000) ?? 1000)
+        logoutCAFile = reader.text("SPSE_OIDC_LOGOUT_CA_FILE")
         smtp = try SMTPConfiguration.fromEnvironment(environment)
         abandonAfterDays = try reader.int("SPSE_ABANDON_AFTER_DAYS", in: 1...365) ?? abandonAfterDays
         cookieSecure = try reader.choice("SPSE_COOKIE_SECURE", ["true", "false"]).map { $0 == "true" } ?? false

@@ -1,7 +1,9 @@
 import Accounts
 import Audit
 import Foundation
+import Federation
 import Gate
+import LogoutSender
 import Logging
 import Operations
 import Postgres
@@ -92,5 +94,32 @@ struct AuditSealerService: Service {
         }
         // The rows of the last requests, sealed before the pools close.
         _ = try? await pool.withConnection { try await AuditTrail().seal(on: $0) }
+    }
+}
+
+/// Delivers the back-channel logouts due, every `interval` (`SPSE_OIDC_LOGOUT_INTERVAL_MS`).
+/// Every instance runs one; each logout is claimed by one of them at a time.
+struct LogoutDeliveryService: Service {
+    let federation: Federation
+    let sender: any LogoutSender
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var paused = false
+            while !Task.isCancelled {
+                do {
+                    let (delivered, failed) = try await federation.deliverLogouts(with: sender)
+                    if delivered + failed > 0 { logger.info("back-channel logouts", metadata: ["delivered": "\(delivered)", "failed": "\(failed)"]) }
+                    if paused { logger.notice("back-channel logout resumed"); paused = false }
+                } catch FederationError.signingUnavailable {
+                    if !paused { logger.warning("back-channel logout paused: no secrets key to sign with"); paused = true }
+                } catch {
+                    if !paused { logger.warning("back-channel logout paused", metadata: ["error": "\(error)"]); paused = true }
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
     }
 }

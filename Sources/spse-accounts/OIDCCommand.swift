@@ -20,14 +20,17 @@ struct ClientView: Encodable {
     let allowedClaims: [String]
     let backchannelLogoutURI: String?
     let pkceExempt: Bool
+    let postLogoutRedirectURIs: [String]
     let clientSecret: String?
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id", name, redirectURIs = "redirect_uris", confidential, allowedClaims = "allowed_claims"
         case backchannelLogoutURI = "backchannel_logout_uri", pkceExempt = "pkce_exempt", clientSecret = "client_secret"
+        case postLogoutRedirectURIs = "post_logout_redirect_uris"
     }
     init(_ client: OpenIDClient, secret: String? = nil) {
         (clientID, name, redirectURIs, confidential, allowedClaims) = (client.clientID, client.name, client.redirectURIs, client.isConfidential, client.allowedClaims)
         (backchannelLogoutURI, pkceExempt, clientSecret) = (client.backchannelLogoutURI, client.pkceExempt, secret)
+        postLogoutRedirectURIs = client.postLogoutRedirectURIs
     }
 }
 
@@ -50,13 +53,15 @@ struct OIDCClientAddCommand: AsyncParsableCommand {
     @Option(help: "Claims it may receive, comma-separated (default name,email,role; also agency, nip, preferred_username).") var claims: String?
     @Option(name: .customLong("backchannel-logout-uri"), help: "Where its sessions are ended when the user's end here.") var backchannelLogoutURI: String?
     @Flag(help: "Let this confidential client go without PKCE when it sends a nonce (audited).") var pkceExempt = false
+    @Option(name: .customLong("post-logout-redirect-uri"), help: "Where its RP-initiated logout may return the browser, compared exactly (repeat for more).")
+    var postLogoutRedirectURIs: [String] = []
 
     func run() async throws {
         try await options.run { operations, caller in
             let registration = ClientRegistration(
                 clientID: clientId, name: name, redirectURIs: redirectURIs, confidential: confidential,
                 allowedClaims: claims.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                backchannelLogoutURI: backchannelLogoutURI, pkceExempt: pkceExempt)
+                backchannelLogoutURI: backchannelLogoutURI, pkceExempt: pkceExempt, postLogoutRedirectURIs: postLogoutRedirectURIs)
             let (client, secret) = try await operations.registerApplication(registration, by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(ClientView(client, secret: secret))

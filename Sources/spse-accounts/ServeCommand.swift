@@ -5,7 +5,9 @@ import Foundation
 import DoorKit
 import HTTPAPI
 import Hummingbird
+import Federation
 import Logging
+import LogoutSender
 import Migrations
 import OpenIDDoor
 import Operations
@@ -88,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(service: AuditSealerService(pool: pool, interval: settings.auditSealInterval, logger: logger),
                           successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: DatabaseMonitor(pool: pool, state: state, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: LogoutDeliveryService(federation: graph.federation, sender: HTTPLogoutSender(caFile: settings.logoutCAFile),
+                                                         interval: settings.logoutInterval, logger: logger),
+                          successTerminationBehavior: .gracefullyShutdownGroup),
                 ] + checkpoints + [
                     .init(service: application),
                     .init(service: DrainService(state: state, period: settings.drainPeriod, logger: logger),

@@ -29,6 +29,14 @@ final class Browser: @unchecked Sendable {
         let headers: HTTPFields
         let body: String
         var location: String? { headers[.location] }
+        /// Where a hop page (a meta refresh: how the console leaves a form for an application) goes.
+        var hop: String? {
+            guard status == .ok, let range = body.range(of: #"http-equiv="refresh" content="0;url="#) else { return nil }
+            return String(body[range.upperBound...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+                .replacingOccurrences(of: "&#x3D;", with: "=").replacingOccurrences(of: "&#x2F;", with: "/")
+        }
+        /// Where the browser goes next: a redirect's Location or a hop page's target.
+        var next: String? { location ?? hop }
         var csrf: String? {
             guard let range = body.range(of: #"name="csrf" value=""#) else { return nil }
             return String(body[range.upperBound...].prefix { $0 != "\"" })

@@ -61,8 +61,9 @@ struct OpenIDProviderTests {
         let consent = try await browser.get(authorize(parameters))
         #expect(consent.status == .ok && consent.body.contains("Tiket Helpdesk LPSE"), "\(consent.status) \(consent.location ?? "")")
         let allowed = try await browser.post("/oauth/authorize", ["request": hidden("request", in: consent.body) ?? "", "decision": "allow"])
-        #expect(allowed.status == .seeOther)
-        return query(allowed.location)
+        // Through a hop page: a redirect answering the form would be held to its form-action 'self'.
+        #expect(allowed.status == .ok && allowed.hop != nil, "\(allowed.status)")
+        return query(allowed.hop)
     }
 
     @Test("a helpdesk signs in to an application: hop, sign-in, consent once, a code with state and iss, tokens for the right verifier; the ID token verifies against the JWKS")
@@ -76,7 +77,7 @@ struct OpenIDProviderTests {
             let signIn = try await browser.get(Self.authorize(Self.parameters()))
             #expect(signIn.status == .seeOther && signIn.location == "/masuk")
             let back = try await browser.signIn("helpdesk01", ConsoleFixture.password)
-            #expect(back.location?.hasPrefix("/oauth/authorize?") == true, "\(back.location ?? "")")
+            #expect(back.hop?.hasPrefix("/oauth/authorize?") == true, "\(back.status) \(back.next ?? "")")
             let answer = try await Self.consent(browser, Self.parameters())
             let code = try #require(answer["code"])
             #expect(answer["state"] == "st-7" && answer["iss"] == f.graph.operations.issuer)
@@ -262,7 +263,7 @@ struct OpenIDProviderTests {
             let changed = try await browser.post("/ganti-password", ["current_password": temporary.reveal, "new_password": "teh manis hangat sore", "repeat_password": "teh manis hangat sore"])
             #expect(changed.location?.hasPrefix("/masuk") == true)
             let back = try await browser.signIn("helpdesk02", "teh manis hangat sore")
-            #expect(back.location?.hasPrefix("/oauth/authorize?") == true && back.location?.contains("nonce=nonce-42") == true, "\(back.location ?? "")")
+            #expect(back.hop?.hasPrefix("/oauth/authorize?") == true && back.hop?.contains("nonce=nonce-42") == true, "\(back.next ?? "")")
             let answer = try await Self.consent(browser, Self.parameters())
             #expect(answer["code"] != nil && answer["state"] == "st-7")
         }
