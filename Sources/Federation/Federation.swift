@@ -62,25 +62,28 @@ public struct Federation: Sendable {
     /// Registers a client; a confidential one gets its secret here, shown this once.
     public func register(_ registration: ClientRegistration, by actor: String) async throws -> (client: OpenIDClient, secret: String?) {
         let checked = try registration.validated()
-        let secret = checked.confidential ? Base64URL.encode(randomBytes(32)) : nil
+        let secret = checked.confidential && checked.keys.isEmpty ? Base64URL.encode(randomBytes(32)) : nil
+        let jwks = checked.keys.isEmpty ? nil
+            : String(decoding: try JSONSerialization.data(withJSONObject: checked.keys.map(\.jwk), options: [.sortedKeys]), as: UTF8.self)
         let now = clock.now
         do {
             try await pool.withTransaction { connection in
                 try await connection.execute(
                     """
                     INSERT INTO oidc_clients (client_id, name, redirect_uris, secret_digest, allowed_claims, backchannel_logout_uri, pkce_exempt,
-                                              created_at, created_by, post_logout_redirect_uris)
+                                              created_at, created_by, post_logout_redirect_uris, jwks)
                     VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),
-                            $6, $7, $8, $9, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)))
+                            $6, $7, $8, $9, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11::jsonb)
                     """,
                     [checked.clientID, checked.name, Self.json(checked.redirectURIs), secret.map(Self.digest), Self.json(checked.allowedClaims),
-                     checked.backchannelLogoutURI, checked.pkceExempt, now, actor, Self.json(checked.postLogoutRedirectURIs)])
+                     checked.backchannelLogoutURI, checked.pkceExempt, now, actor, Self.json(checked.postLogoutRedirectURIs), jwks])
                 try await audit.record(
                     AuditEvent(occurredAt: now, actor: actor, action: "oidc.client_register", subject: checked.clientID, details: [
                         "redirect_uris": .strings(checked.redirectURIs), "confidential": .bool(checked.confidential),
                         "allowed_claims": .strings(checked.allowedClaims), "pkce_exempt": .bool(checked.pkceExempt),
                         "post_logout_redirect_uris": .strings(checked.postLogoutRedirectURIs),
                         "backchannel_logout": .bool(checked.backchannelLogoutURI != nil),
+                        "token_endpoint_auth": .string(checked.keys.isEmpty ? (checked.confidential ? "client_secret" : "none") : "private_key_jwt"),
                     ]), on: connection)
             }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
@@ -88,23 +91,25 @@ public struct Federation: Sendable {
         }
         let client = OpenIDClient(clientID: checked.clientID, name: checked.name, redirectURIs: checked.redirectURIs, isConfidential: checked.confidential,
                                   allowedClaims: checked.allowedClaims, backchannelLogoutURI: checked.backchannelLogoutURI, pkceExempt: checked.pkceExempt,
-                                  postLogoutRedirectURIs: checked.postLogoutRedirectURIs)
+                                  postLogoutRedirectURIs: checked.postLogoutRedirectURIs, keys: checked.keys)
         return (client, secret)
     }
 
     static let clientColumns = """
         client_id, name, array_to_json(redirect_uris)::text AS redirect_uris, secret_digest, array_to_json(allowed_claims)::text AS allowed_claims,
-        backchannel_logout_uri, pkce_exempt, array_to_json(post_logout_redirect_uris)::text AS post_logout_redirect_uris
+        backchannel_logout_uri, pkce_exempt, array_to_json(post_logout_redirect_uris)::text AS post_logout_redirect_uris,
+        jwks::text AS jwks
         """
 
     static func client(_ row: PostgresRow) throws -> (OpenIDClient, [UInt8]?) {
         let digest = try row.decode([UInt8]?.self, column: "secret_digest")
+        let keys = try row.decode(String?.self, column: "jwks").flatMap { try? ClientKey.parse(jwks: $0).get() } ?? []
         return (OpenIDClient(clientID: try row.decode(String.self, column: "client_id"), name: try row.decode(String.self, column: "name"),
-                             redirectURIs: strings(try row.decode(String.self, column: "redirect_uris")), isConfidential: digest != nil,
+                             redirectURIs: strings(try row.decode(String.self, column: "redirect_uris")), isConfidential: digest != nil || !keys.isEmpty,
                              allowedClaims: strings(try row.decode(String.self, column: "allowed_claims")),
                              backchannelLogoutURI: try row.decode(String?.self, column: "backchannel_logout_uri"),
                              pkceExempt: try row.decode(Bool.self, column: "pkce_exempt"),
-                             postLogoutRedirectURIs: strings(try row.decode(String.self, column: "post_logout_redirect_uris"))), digest)
+                             postLogoutRedirectURIs: strings(try row.decode(String.self, column: "post_logout_redirect_uris")), keys: keys), digest)
     }
 
     /// An enabled client, or nil (unknown and disabled alike).
@@ -132,8 +137,37 @@ public struct Federation: Sendable {
         let presented = Self.digest(secret ?? "")
         let matches = Self.constantTimeEqual(found?.1 ?? Array(repeating: 0, count: 32), presented)
         guard let (client, digest) = found else { throw FederationError.invalidClient }
+        guard client.keys.isEmpty else { throw FederationError.invalidClient }  // a client with keys proves itself with them only
         if digest != nil { guard secret != nil, matches else { throw FederationError.invalidClient } }
         else if secret != nil { throw FederationError.invalidClient }  // a public client has no secret to send
+        return client
+    }
+
+    /// The client a `private_key_jwt` assertion authenticates (RFC 7523 §3): signed by one of its
+    /// keys, for this provider's token endpoint (or its issuer), short-lived, and never seen before
+    /// — its `jti` is kept until it expires, so a replay is refused even by another instance.
+    public func authenticate(assertion: String, clientID: String?) async throws -> OpenIDClient {
+        // The client is the assertion's issuer; a client_id beside it must agree.
+        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
+              let issuer = ((try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any])?["iss"] as? String,
+              clientID == nil || clientID == issuer, let client = try await self.client(issuer), !client.keys.isEmpty else {
+            throw FederationError.invalidClient
+        }
+        let now = clock.now
+        guard let checked = ClientAssertion.verify(assertion, keys: client.keys, clientID: client.clientID,
+                                                   audiences: [settings.issuer + "/oauth/token", settings.issuer], now: now) else {
+            throw FederationError.invalidClient
+        }
+        let fresh = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                WITH spent AS (DELETE FROM oidc_client_assertions WHERE client_id = $1 AND expires_at < $4)
+                INSERT INTO oidc_client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)
+                ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1
+                """, [client.clientID, checked.jti, checked.expiresAt, now]).first != nil
+        }
+        guard fresh else { throw FederationError.invalidClient }
         return client
     }
 }

@@ -13,10 +13,13 @@ public struct OpenIDClient: Sendable, Equatable {
     public let pkceExempt: Bool
     /// Where RP-initiated logout may send the browser afterwards, compared exactly.
     public let postLogoutRedirectURIs: [String]
+    /// The client's public keys when it authenticates by `private_key_jwt` (then it has no secret).
+    public let keys: [ClientKey]
 
     public init(clientID: String, name: String, redirectURIs: [String], isConfidential: Bool, allowedClaims: [String],
-                backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = []) {
+                backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = [], keys: [ClientKey] = []) {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.keys = keys
         self.clientID = clientID
         self.name = name
         self.redirectURIs = redirectURIs
@@ -51,10 +54,15 @@ public struct ClientRegistration: Sendable, Equatable {
     public var backchannelLogoutURI: String?
     public var pkceExempt: Bool
     public var postLogoutRedirectURIs: [String]
+    /// A JWKS of the client's public keys: it authenticates by `private_key_jwt` instead of a secret.
+    public var jwks: String?
+    /// What `validated()` read from `jwks`.
+    public internal(set) var keys: [ClientKey] = []
 
     public init(clientID: String, name: String, redirectURIs: [String], confidential: Bool, allowedClaims: [String]? = nil,
-                backchannelLogoutURI: String? = nil, pkceExempt: Bool = false, postLogoutRedirectURIs: [String] = []) {
+                backchannelLogoutURI: String? = nil, pkceExempt: Bool = false, postLogoutRedirectURIs: [String] = [], jwks: String? = nil) {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.jwks = jwks
         self.clientID = clientID
         self.name = name
         self.redirectURIs = redirectURIs
@@ -94,7 +102,14 @@ public struct ClientRegistration: Sendable, Equatable {
             throw .invalidRegistration(field: "allowed_claims", reason: "may name only \(OpenIDClaims.all.joined(separator: ", "))")
         }
         checked.allowedClaims = OpenIDClaims.all.filter(allowedClaims.contains)
-        guard !pkceExempt || confidential else {
+        if let jwks {
+            switch ClientKey.parse(jwks: jwks) {
+            case .success(let keys): checked.keys = keys
+            case .failure(let problem): throw .invalidRegistration(field: "jwks", reason: problem.reason)
+            }
+            checked.confidential = true  // a client with keys keeps them: it is confidential, with no secret
+        }
+        guard !pkceExempt || checked.confidential else {
             throw .invalidRegistration(field: "pkce_exempt", reason: "is only for a confidential client (a public client has nothing but PKCE)")
         }
         return checked

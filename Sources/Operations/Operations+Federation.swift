@@ -149,16 +149,17 @@ extension Operations {
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
             "revocation_endpoint": issuer + "/oauth/revoke",
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "introspection_endpoint": issuer + "/oauth/introspect",
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
             "jwks_uri": issuer + "/oauth/jwks",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SigningKey.Algorithm.allCases.map(\.rawValue),
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": SigningKey.Algorithm.allCases.map(\.rawValue),
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": OpenIDClaims.scopes,
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "acr", "amr", "at_hash"] + OpenIDClaims.all,
@@ -211,6 +212,14 @@ extension Operations {
 
     /// The client of a token, revocation or introspection request: HTTP Basic or the form, never both.
     func tokenClient(_ form: [String: String], basic: (id: String, secret: String)?) async throws -> OpenIDClient {
+        if let type = form["client_assertion_type"] {
+            // private_key_jwt: the assertion alone, never beside a secret.
+            guard type == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw FederationError.invalidRequest("client_assertion_type") }
+            guard basic == nil, form["client_secret"] == nil else { throw FederationError.invalidRequest("client_assertion") }
+            guard let assertion = form["client_assertion"], !assertion.isEmpty else { throw FederationError.invalidRequest("client_assertion") }
+            return try await federation.authenticate(assertion: assertion, clientID: form["client_id"])
+        }
+        if form["client_assertion"] != nil { throw FederationError.invalidRequest("client_assertion_type") }
         if basic != nil, form["client_secret"] != nil { throw FederationError.invalidRequest("client_secret") }
         guard let clientID = basic?.id ?? form["client_id"] else { throw FederationError.invalidClient }
         if let basic, let id = form["client_id"], id != basic.id { throw FederationError.invalidClient }

@@ -55,13 +55,19 @@ struct OIDCClientAddCommand: AsyncParsableCommand {
     @Flag(help: "Let this confidential client go without PKCE when it sends a nonce (audited).") var pkceExempt = false
     @Option(name: .customLong("post-logout-redirect-uri"), help: "Where its RP-initiated logout may return the browser, compared exactly (repeat for more).")
     var postLogoutRedirectURIs: [String] = []
+    @Option(name: .customLong("jwks-file"), help: "A JWKS of the application's public keys: it authenticates by private_key_jwt (no secret is made).")
+    var jwksFile: String?
 
     func run() async throws {
         try await options.run { operations, caller in
+            let jwks = try jwksFile.map { path -> String in
+                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --jwks-file \(path)") }
+                return String(decoding: data, as: UTF8.self)
+            }
             let registration = ClientRegistration(
                 clientID: clientId, name: name, redirectURIs: redirectURIs, confidential: confidential,
                 allowedClaims: claims.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                backchannelLogoutURI: backchannelLogoutURI, pkceExempt: pkceExempt, postLogoutRedirectURIs: postLogoutRedirectURIs)
+                backchannelLogoutURI: backchannelLogoutURI, pkceExempt: pkceExempt, postLogoutRedirectURIs: postLogoutRedirectURIs, jwks: jwks)
             let (client, secret) = try await operations.registerApplication(registration, by: caller)
             if options.output.json {
                 try OutputOptions.printJSON(ClientView(client, secret: secret))
