@@ -135,7 +135,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "DoorKit", "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs",
+                "DoorKit", "Postgres", "Migrations", "Accounts", "Gate", "PasswordHashing", "Audit", "Provisioning", "Operations", "Inputs", "Federation",
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -68,6 +68,7 @@ public enum Server {
         ReportsController(operations: operations).addRoutes(to: router)
         PublicController(operations: operations).addRoutes(to: router)
         StandardsController(operations: operations).addRoutes(to: router)
+        ApplicationsController(operations: operations).addRoutes(to: router)
         ProvisioningController(operations: operations, bodyLimit: graph.settings.batchMaxBytes).addRoutes(to: router)
         for door in doors { door(router) }
         return router

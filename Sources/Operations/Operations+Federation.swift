@@ -235,9 +235,15 @@ extension Operations {
 
     /// Registers an application; a lasting change, so a fresh second factor is asked first.
     public func registerApplication(_ registration: ClientRegistration, by caller: Caller) async throws -> (client: OpenIDClient, secret: String?) {
+        try await registerApplication(by: caller) { registration }
+    }
+
+    /// The same, reading the registration only once the caller may register (a door's body is read after authorization).
+    public func registerApplication(by caller: Caller, _ registration: () async throws -> ClientRegistration) async throws
+        -> (client: OpenIDClient, secret: String?) {
         try AccessPolicy.require(caller.role, .manageApplications)
         try requireStepUp(caller)
-        return try await federation.register(registration, by: caller.userID.value)
+        return try await federation.register(try await registration(), by: caller.userID.value)
     }
 
     public func applications(by caller: Caller) async throws -> [OpenIDClient] {

@@ -46,6 +46,55 @@ struct AuthAndAccountsAPITests {
         }
     }
 
+    @Test("POST /v1/applications registers an OpenID client: a confidential one's secret once, a JWKS one by private_key_jwt with no secret; a bad URI named at its field, a taken id 409, a helpdesk 403 before its body is read")
+    func registerApplications() async throws {
+        try await withAPI { client, f, token in
+            let body: [String: Any] = ["client_id": "tiket-helpdesk", "name": "Tiket Helpdesk LPSE", "confidential": true,
+                                       "redirect_uris": ["https://tiket.example.go.id/oidc/callback"],
+                                       "post_logout_redirect_uris": ["https://tiket.example.go.id/"]]
+            var secret = ""
+            try await client.post("/v1/applications", body, token: token) { response in
+                #expect(response.status == .created && response.headers[.cacheControl] == "no-store")
+                #expect(response.body.json["token_endpoint_auth_method"] as? String == "client_secret_basic")
+                secret = response.body.json["client_secret"] as? String ?? ""
+            }
+            #expect(secret.count >= 40)
+            try await client.get("/v1/applications", token: token) { response in
+                let listed = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [[String: Any]] ?? []
+                #expect(response.status == .ok && listed.map { $0["client_id"] as? String } == ["tiket-helpdesk"])
+                #expect(listed.first?["client_secret"] == nil, "a secret is shown once")
+            }
+            try await client.post("/v1/applications", body, token: token) { response in
+                #expect(response.status == .conflict && response.body.json["code"] as? String == "client_exists")
+            }
+            try await client.post("/v1/applications", ["client_id": "lain", "name": "Lain", "redirect_uris": ["http://lain.example/cb"]], token: token) { response in
+                #expect(response.status == .unprocessableContent && response.body.json["field"] as? String == "redirect_uris")
+            }
+            let jwks: [String: Any] = ["keys": [["kty": "EC", "crv": "P-256", "kid": "k1",
+                                                 "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"]]]
+            try await client.post("/v1/applications", ["client_id": "portal", "name": "Portal LPSE", "redirect_uris": ["https://portal.example.go.id/cb"],
+                                                       "jwks": jwks], token: token) { response in
+                #expect(response.status == .created && response.body.json["token_endpoint_auth_method"] as? String == "private_key_jwt")
+                #expect(response.body.json["client_secret"] == nil)
+            }
+            var temporary = ""
+            try await client.post("/v1/accounts", ["user_id": "helpdesk01", "role": "helpdesk", "full_name": "YONATHAN EKO NUGROHO",
+                                                   "email": "yonathan@purbalinggakab.go.id", "agency": "Diskominfo"], token: token) { response in
+                temporary = response.body.json["temporary_password"] as? String ?? ""
+            }
+            var helpdesk = ""
+            try await client.post("/v1/auth/login", ["user_id": "helpdesk01", "password": temporary]) { helpdesk = $0.body.json["token"] as? String ?? "" }
+            try await client.post("/v1/auth/password", ["current_password": temporary, "new_password": "nasi goreng kambing enak"], token: helpdesk) {
+                #expect($0.status == .noContent)
+            }
+            try await client.post("/v1/applications", ["not": "even a registration"], token: helpdesk) { response in
+                #expect(response.status == .forbidden && response.body.json["code"] as? String == "not_permitted")
+            }
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE action = 'oidc.client_register'") == 2)
+            #expect(try await f.count("SELECT count(*) FROM audit_events WHERE details::text LIKE '%' || $1 || '%'", [secret]) == 0)
+        }
+    }
+
     @Test("GET /v1/me lists my sessions, this one first; DELETE ends another by handle or all others, and a handle not mine is 404")
     func mySessions() async throws {
         try await withAPI { client, _, token in
