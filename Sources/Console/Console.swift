@@ -49,6 +49,7 @@ public struct Console: Sendable {
         PublicPages(console: self).addRoutes(to: group)
         AuthorizePages(console: self).addRoutes(to: group)
         EndSessionPages(console: self).addRoutes(to: group)
+        ApplicationPages(console: self).addRoutes(to: group)
         // Last: it wraps only the answer to a path no route matched.
         router.add(middleware: ConsolePathNotFoundMiddleware(console: self))
     }
@@ -100,6 +101,7 @@ extension Console {
                 "accounts": AccessPolicy.allows(role, .createAccounts),
                 "reports": AccessPolicy.allows(role, .readSLAReports),
                 "audit": AccessPolicy.allows(role, .readAudit),
+                "applications": AccessPolicy.allows(role, .manageApplications),
             ]
         }
         for (key, value) in data { if let value { model[key] = value } }

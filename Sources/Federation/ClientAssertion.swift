@@ -72,8 +72,9 @@ public struct ClientKey: Sendable, Equatable {
 /// A `private_key_jwt` client assertion (RFC 7523 §3), parsed and checked against the client's keys.
 struct ClientAssertion {
     static let type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-    /// The longest an assertion may live: a replay cache need not remember longer.
-    static let maximumLifetime: TimeInterval = 600
+    /// The longest an assertion may live (an hour: what client libraries such as Authlib make by
+    /// default); its `jti` is remembered that long.
+    static let maximumLifetime: TimeInterval = 3600
 
     let clientID: String
     let jti: String

@@ -76,15 +76,16 @@ extension Federation {
             let generation = try row.decode(Int.self, column: "generation")
             let userID = try row.decode(String.self, column: "user_id")
             let granted = Self.strings(try row.decode(String.self, column: "scopes"))
-            var grant = Grant(clientID: client.clientID, accountID: try row.decode(Int64.self, column: "account_id"),
+            let grant = Grant(clientID: client.clientID, accountID: try row.decode(Int64.self, column: "account_id"),
                               codeDigest: try row.decode([UInt8].self, column: "code_digest"), scopes: granted,
                               sid: try row.decode(String.self, column: "sid"), sessionDigest: try row.decode([UInt8].self, column: "session_digest"),
                               family: family)
             let narrowed = scope.map { $0.split(separator: " ").map(String.init) } ?? granted
-            guard Set(narrowed).isSubset(of: granted), !narrowed.isEmpty else { throw FederationError.invalidScope(scope ?? "") }
+            guard Set(narrowed).isSubset(of: granted), !narrowed.isEmpty else { throw FederationError.invalidScope("wider than what was granted") }
             guard try row.decode(Bool.self, column: "alive") else { return .refused("the session that authorized it has ended") }
-            grant = Grant(clientID: grant.clientID, accountID: grant.accountID, codeDigest: grant.codeDigest, scopes: narrowed, sid: grant.sid,
-                          sessionDigest: grant.sessionDigest, family: family)
+            // Only the access token is narrowed: the successor keeps the grant's whole scope (RFC 6749 §6).
+            let accessGrant = Grant(clientID: grant.clientID, accountID: grant.accountID, codeDigest: grant.codeDigest, scopes: narrowed, sid: grant.sid,
+                                    sessionDigest: grant.sessionDigest, family: family)
             let successor: String
             if let usedAt = try row.decode(Date?.self, column: "used_at") {
                 // A retry of a use just made (a lost answer) gets the same successor, while that
@@ -115,7 +116,7 @@ extension Federation {
                 try await connection.execute(
                     "UPDATE oidc_refresh_tokens SET successor_sealed = NULL WHERE family = $1 AND generation = $2", [family, generation - 1])
             }
-            let access = try await issueAccessToken(grant, at: now, on: connection)
+            let access = try await issueAccessToken(accessGrant, at: now, on: connection)
             try await audit.record(
                 AuditEvent(occurredAt: now, actor: userID, action: "oidc.token_refresh", subject: client.clientID,
                            details: ["generation": .int(generation + 1), "scopes": .strings(narrowed)]),

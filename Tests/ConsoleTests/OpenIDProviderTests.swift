@@ -209,11 +209,16 @@ struct OpenIDProviderTests {
             let (narrow, narrowed, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh1, "scope": "openid email"], basic: basic)
             #expect(narrow == .ok && narrowed["scope"] as? String == "openid email")
             let refresh2 = try #require(narrowed["refresh_token"] as? String)
+            // Narrowing one access token keeps the grant's scope for the next refresh (RFC 6749 §6).
+            let (back, whole, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh2, "scope": "openid profile email"],
+                                                       basic: basic)
+            #expect(back == .ok && whole["scope"] as? String == "openid profile email", "\(whole)")
+            let refresh3 = try #require(whole["refresh_token"] as? String)
             // Past the retry window the first token again is a replay: the whole family and its access tokens go.
             f.accounts.clock.advance(120)
             let (replay, refused, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh0], basic: basic)
             #expect(replay == .badRequest && refused["error"] as? String == "invalid_grant")
-            let (latest, _, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh2], basic: basic)
+            let (latest, _, _) = try await Self.token(client, ["grant_type": "refresh_token", "refresh_token": refresh3], basic: basic)
             #expect(latest == .badRequest, "the newest token of a replayed family is revoked too")
             for access in [access0, access1] {
                 let info = try await client.execute(uri: "/oauth/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]) { $0.status }
@@ -322,6 +327,33 @@ struct OpenIDProviderTests {
                     "stored as its digest only")
             await #expect(throws: FederationError.clientExists) { try await f.graph.operations.registerApplication(registration, by: admin) }
             #expect(try await f.accounts.count("SELECT count(*) FROM audit_events WHERE action = 'oidc.client_register' AND actor = 'admin.ppe'") == 1)
+        }
+    }
+
+    @Test("the console's Applications page: an Admin PPE registers one, its secret shown once and never again; a bad redirect URI is said at the form, which keeps what was typed; a helpdesk neither sees the menu entry nor reaches the page")
+    func applicationsPage() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            let admin = Browser(client)
+            let home = try await admin.signIn("admin.ppe", ConsoleFixture.password)
+            #expect(try await admin.get(home.location ?? "/beranda").body.contains("href=\"/aplikasi\""))
+            let empty = try await admin.get("/aplikasi")
+            #expect(empty.status == .ok && empty.body.contains("id=\"no-applications\""))
+            let refused = try await admin.post("/aplikasi", ["client_id": "tiket", "name": "Tiket Helpdesk LPSE", "redirect_uris": "http://tiket.example/cb",
+                                                             "claim_name": "on"])
+            #expect(refused.status == .unprocessableContent && refused.body.contains("role=\"alert\"") && refused.body.contains("value=\"Tiket Helpdesk LPSE\""))
+            _ = try await admin.get("/aplikasi")
+            let made = try await admin.post("/aplikasi", ["client_id": "tiket", "name": "Tiket Helpdesk LPSE", "confidential": "on",
+                                                          "redirect_uris": "https://tiket.example.go.id/cb\nhttps://tiket.example.go.id/cb2", "claim_name": "on", "claim_email": "on"])
+            let secret = try #require(made.body.range(of: "id=\"client-secret\">").map { String(made.body[$0.upperBound...].prefix { $0 != "<" }) })
+            #expect(made.status == .created && secret.count == 43)
+            let stored = try #require(try await f.graph.federation.client("tiket"))
+            #expect(stored.redirectURIs.count == 2 && stored.allowedClaims == ["name", "email"] && stored.isConfidential)
+            let listed = try await admin.get("/aplikasi")
+            #expect(listed.body.contains("Tiket Helpdesk LPSE") && !listed.body.contains(secret), "the secret is shown once")
+            let helpdesk = Browser(client)
+            let helpdeskHome = try await helpdesk.signIn("helpdesk01", ConsoleFixture.password)
+            #expect(!(try await helpdesk.get(helpdeskHome.location ?? "/beranda").body.contains("href=\"/aplikasi\"")))
+            #expect(try await helpdesk.get("/aplikasi").status == .forbidden)
         }
     }
 }
