@@ -216,6 +216,7 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "spse-accounts", "Accounts", "Postgres", "TestSupport", "Operations", "HTTPAPI", "DoorKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

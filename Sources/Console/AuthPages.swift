@@ -14,7 +14,9 @@ struct AuthPages {
             console.redirect(context.session == nil ? "/masuk" : "/beranda")
         }
         group.get("masuk") { request, context -> Response in
-            if context.session?.scope == .full { return console.redirect("/beranda") }
+            // Signed in already: home, unless an application's authorization waits for a fresh
+            // sign-in (prompt=login, max_age) — then the password is asked again.
+            if context.session?.scope == .full, Continuation.read(request) == nil { return console.redirect("/beranda") }
             return signInPage(request, context, userID: nil, error: nil, status: .ok)
         }
         group.post("masuk") { request, context -> Response in

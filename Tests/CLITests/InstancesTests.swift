@@ -1,7 +1,10 @@
 import Accounts
 import Foundation
 import Gate
+import Hummingbird
+import HummingbirdTesting
 import Operations
+import Synchronization
 import Testing
 import TestSupport
 
@@ -9,7 +12,8 @@ import TestSupport
 struct Instances {
     let servers: [(process: ChildProcess, port: Int, notices: String)]
 
-    static func start(_ count: Int, _ cli: CLI, extra: [String: String] = [:]) async throws -> Instances {
+    /// `each` adds settings of one instance's own (by index): instances configured differently.
+    static func start(_ count: Int, _ cli: CLI, extra: [String: String] = [:], each: [Int: [String: String]] = [:]) async throws -> Instances {
         var servers: [(ChildProcess, Int, String)] = []
         for index in 0..<count {
             var environment = cli.environment
@@ -18,7 +22,7 @@ struct Instances {
             environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices-\(index).jsonl"
             environment["SPSE_NOTICE_INTERVAL"] = "1"
             environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "0"
-            for (key, value) in extra { environment[key] = value }
+            for (key, value) in extra.merging(each[index] ?? [:], uniquingKeysWith: { $1 }) { environment[key] = value }
             servers.append((try ChildProcess.spawn([try CLI.executable, "serve"], environment: environment), port, environment["SPSE_NOTICE_FILE"]!))
         }
         for (_, port, _) in servers {
@@ -103,6 +107,67 @@ struct InstancesTests {
                 ((try? String(contentsOfFile: server.notices, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             }.filter { $0.contains(request.number) }
             #expect(lines.count == 1, "delivered exactly once across both instances: \(lines)")
+        }
+    }
+
+    @Test("back-channel logout across two serve processes (delivering every 50 and 70 ms): 20 sessions ended at once, half at each, give 20 logout tokens, one per session, none twice")
+    func logoutsAcrossInstances() async throws {
+        let received = Mutex<[String]>([])
+        let router = Router()
+        router.post("bcl") { request, _ -> HTTPResponse.Status in
+            let form = String(buffer: try await request.body.collect(upTo: 65_536))
+            received.withLock { $0.append(String(form.dropFirst("logout_token=".count))) }
+            return .ok
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { client in
+            let port = try #require(client.port)
+            try await CLI.with { cli in
+                let registered = try cli.run(["oidc", "client-add", "--client-id", "tiket", "--name", "Tiket Helpdesk LPSE",
+                                              "--redirect-uri", "https://tiket.example.go.id/cb", "--backchannel-logout-uri", "http://127.0.0.1:\(port)/bcl"],
+                                             ["SPSE_OIDC_ISSUER": "http://127.0.0.1:8080"])
+                #expect(registered.status == 0, "\(registered.stderr)")
+                let instances = try await Instances.start(2, cli, extra: ["SPSE_OIDC_ISSUER": "http://127.0.0.1:8080", "SPSE_LOGIN_BURST": "1000"],
+                                                         each: [0: ["SPSE_OIDC_LOGOUT_INTERVAL_MS": "50"], 1: ["SPSE_OIDC_LOGOUT_INTERVAL_MS": "70"]])
+                defer { instances.stop() }
+                // Sessions signed in through the instances (their clock), each recorded as having
+                // signed the user in to the application (as a redeemed code records it).
+                let ports = instances.servers.map(\.port)
+                var tokens: [String] = []
+                for index in 0..<20 {
+                    let (status, body) = HTTPProbe.request(port: ports[index % 2], method: "POST", path: "/v1/auth/login",
+                                                           body: #"{"user_id":"admin.ppe","password":"\#(cli.password)"}"#)
+                    let token = ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any])?["token"] as? String ?? ""
+                    #expect(status == 200 && !token.isEmpty, "\(status) \(body)")
+                    try await cli.fixture.pool.withConnection { connection in
+                        try await connection.execute(
+                            """
+                            INSERT INTO oidc_session_clients (session_digest, client_id, account_id, sid, first_at)
+                            SELECT $1, 'tiket', id, $2, now() FROM accounts WHERE user_id = 'admin.ppe'
+                            """, [SessionToken(presented: token).digest, "sid-\(index)"])
+                    }
+                    tokens.append(token)
+                }
+                let statuses = await withTaskGroup(of: Int.self) { group in
+                    for (index, token) in tokens.enumerated() {
+                        group.addTask {
+                            HTTPProbe.request(port: ports[index % 2], method: "POST", path: "/v1/auth/logout", headers: ["Authorization": "Bearer \(token)"]).status
+                        }
+                    }
+                    return await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0 == 204 }, "\(statuses) \(ports)")
+                for _ in 0..<100 where received.withLock({ $0.count }) < 20 { try await Task.sleep(for: .milliseconds(100)) }
+                try await Task.sleep(for: .milliseconds(500))  // time for a second delivery, if there were one
+                let sids = received.withLock { $0 }.compactMap { token -> String? in
+                    let parts = token.split(separator: ".")
+                    guard parts.count == 3, let payload = Data(base64Encoded: String(parts[1]).replacingOccurrences(of: "-", with: "+")
+                        .replacingOccurrences(of: "_", with: "/").padding(toLength: (parts[1].count + 3) / 4 * 4, withPad: "=", startingAt: 0)) else { return nil }
+                    return ((try? JSONSerialization.jsonObject(with: payload)) as? [String: Any])?["sid"] as? String
+                }
+                #expect(sids.count == 20 && Set(sids).count == 20, "\(sids.count) received, \(Set(sids).count) distinct")
+                #expect(try await cli.fixture.count("SELECT count(*) FROM oidc_logouts WHERE delivered_at IS NOT NULL") == 20)
+            }
         }
     }
 

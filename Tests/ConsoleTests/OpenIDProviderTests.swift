@@ -356,4 +356,30 @@ struct OpenIDProviderTests {
             #expect(try await helpdesk.get("/aplikasi").status == .forbidden)
         }
     }
+
+    @Test("prompt=login while the browser is signed in: the password is asked again (not the home page), and the code that follows carries the new sign-in's auth_time")
+    func promptLoginWhileSignedIn() async throws {
+        try await ConsoleFixture.with { f, client, _ in
+            _ = try await Self.register(f)
+            let browser = Browser(client)
+            _ = try await browser.get(Self.authorize(Self.parameters()))
+            _ = try await browser.signIn("helpdesk01", ConsoleFixture.password)
+            _ = try await Self.consent(browser, Self.parameters())
+            f.accounts.clock.advance(120)
+            let fresh = Self.parameters(["prompt": "login", "state": "st-fresh"])
+            let asked = try await browser.get(Self.authorize(fresh))
+            #expect(asked.location == "/masuk")
+            let page = try await browser.get("/masuk")
+            #expect(page.status == .ok && page.body.contains("name=\"password\""), "\(page.status) \(page.location ?? "")")
+            f.accounts.clock.advance(1)
+            let back = try await browser.post("/masuk", ["user_id": "helpdesk01", "password": ConsoleFixture.password])
+            let resumed = try await browser.get(try #require(back.hop))
+            let answer = Self.query(resumed.location)
+            #expect(answer["state"] == "st-fresh" && answer["code"] != nil, "\(resumed.status) \(resumed.location ?? "")")
+            let (_, tokens, _) = try await Self.token(client, ["grant_type": "authorization_code", "code": answer["code"] ?? "", "redirect_uri": Self.redirect,
+                                                               "client_id": "tiket", "code_verifier": Self.verifier])
+            let claims = try OpenIDLogoutTests.claims(try #require(tokens["id_token"] as? String))
+            #expect(claims["auth_time"] as? Int == Int(f.accounts.clock.now.timeIntervalSince1970))
+        }
+    }
 }
