@@ -56,7 +56,7 @@ struct ApplicationPages {
         return console.render("applications", page, [
             "applications": clients.map { client in
                 ["clientID": client.clientID, "name": client.name, "redirects": client.redirectURIs.joined(separator: " "),
-                 "auth": client.keys.isEmpty ? (client.isConfidential ? "client_secret_basic" : "none") : "private_key_jwt",
+                 "auth": client.tokenEndpointAuthMethod,
                  "claims": client.allowedClaims.map { console.t("claim_\($0)", page) }.joined(separator: ", "),
                  "backchannel": client.backchannelLogoutURI != nil]
             },

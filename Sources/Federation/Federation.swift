@@ -65,6 +65,9 @@ public struct Federation: Sendable {
         let secret = checked.confidential && checked.keys.isEmpty ? Base64URL.encode(randomBytes(32)) : nil
         let jwks = checked.keys.isEmpty ? nil
             : String(decoding: try JSONSerialization.data(withJSONObject: checked.keys.map(\.jwk), options: [.sortedKeys]), as: UTF8.self)
+        let client = OpenIDClient(clientID: checked.clientID, name: checked.name, redirectURIs: checked.redirectURIs, isConfidential: checked.confidential,
+                                  allowedClaims: checked.allowedClaims, backchannelLogoutURI: checked.backchannelLogoutURI, pkceExempt: checked.pkceExempt,
+                                  postLogoutRedirectURIs: checked.postLogoutRedirectURIs, keys: checked.keys)
         let now = clock.now
         do {
             try await pool.withTransaction { connection in
@@ -83,15 +86,12 @@ public struct Federation: Sendable {
                         "allowed_claims": .strings(checked.allowedClaims), "pkce_exempt": .bool(checked.pkceExempt),
                         "post_logout_redirect_uris": .strings(checked.postLogoutRedirectURIs),
                         "backchannel_logout": .bool(checked.backchannelLogoutURI != nil),
-                        "token_endpoint_auth": .string(checked.keys.isEmpty ? (checked.confidential ? "client_secret" : "none") : "private_key_jwt"),
+                        "token_endpoint_auth": .string(client.tokenEndpointAuthMethod),
                     ]), on: connection)
             }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
             throw FederationError.clientExists
         }
-        let client = OpenIDClient(clientID: checked.clientID, name: checked.name, redirectURIs: checked.redirectURIs, isConfidential: checked.confidential,
-                                  allowedClaims: checked.allowedClaims, backchannelLogoutURI: checked.backchannelLogoutURI, pkceExempt: checked.pkceExempt,
-                                  postLogoutRedirectURIs: checked.postLogoutRedirectURIs, keys: checked.keys)
         return (client, secret)
     }
 

@@ -16,6 +16,9 @@ public struct OpenIDClient: Sendable, Equatable {
     /// The client's public keys when it authenticates by `private_key_jwt` (then it has no secret).
     public let keys: [ClientKey]
 
+    /// How it authenticates at the token endpoint, by its registration's name (`client_secret_basic` also takes `_post`).
+    public var tokenEndpointAuthMethod: String { !keys.isEmpty ? "private_key_jwt" : isConfidential ? "client_secret_basic" : "none" }
+
     public init(clientID: String, name: String, redirectURIs: [String], isConfidential: Bool, allowedClaims: [String],
                 backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = [], keys: [ClientKey] = []) {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs

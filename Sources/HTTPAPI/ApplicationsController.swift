@@ -38,30 +38,6 @@ struct ApplicationsController: Sendable {
         enum CodingKeys: String, CodingKey { case keys }
     }
 
-    struct ApplicationView: Encodable {
-        let clientID: String
-        let name: String
-        let redirectURIs: [String]
-        let tokenEndpointAuthMethod: String
-        let allowedClaims: [String]
-        let backchannelLogoutURI: String?
-        let postLogoutRedirectURIs: [String]
-        let pkceExempt: Bool
-        /// Shown once, at registration, for a client with a secret.
-        let clientSecret: String?
-        enum CodingKeys: String, CodingKey {
-            case clientID = "client_id", name, redirectURIs = "redirect_uris", tokenEndpointAuthMethod = "token_endpoint_auth_method"
-            case allowedClaims = "allowed_claims", backchannelLogoutURI = "backchannel_logout_uri", postLogoutRedirectURIs = "post_logout_redirect_uris"
-            case pkceExempt = "pkce_exempt", clientSecret = "client_secret"
-        }
-        init(_ client: OpenIDClient, secret: String? = nil) {
-            (clientID, name, redirectURIs, allowedClaims) = (client.clientID, client.name, client.redirectURIs, client.allowedClaims)
-            tokenEndpointAuthMethod = !client.keys.isEmpty ? "private_key_jwt" : client.isConfidential ? "client_secret_basic" : "none"
-            (backchannelLogoutURI, postLogoutRedirectURIs, pkceExempt, clientSecret) = (client.backchannelLogoutURI, client.postLogoutRedirectURIs,
-                                                                                       client.pkceExempt, secret)
-        }
-    }
-
     func addRoutes(to router: Router<DoorContext>) {
         router.get("v1/applications") { _, context -> JSONResponse<[ApplicationView]> in
             JSONResponse(try await operations.applications(by: try context.caller()).map { ApplicationView($0) })

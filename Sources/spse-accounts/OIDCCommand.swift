@@ -1,6 +1,7 @@
 import ArgumentParser
 import Federation
 import Foundation
+import HTTPAPI
 import Operations
 
 /// The OpenID provider's administration: the applications that sign in here, and the signing keys.
@@ -10,28 +11,6 @@ struct OIDCCommand: AsyncParsableCommand {
         abstract: "The OpenID provider: register applications (admin_ppe) and rotate the signing keys.",
         subcommands: [OIDCClientAddCommand.self, OIDCClientListCommand.self, OIDCKeysRotateCommand.self]
     )
-}
-
-struct ClientView: Encodable {
-    let clientID: String
-    let name: String
-    let redirectURIs: [String]
-    let confidential: Bool
-    let allowedClaims: [String]
-    let backchannelLogoutURI: String?
-    let pkceExempt: Bool
-    let postLogoutRedirectURIs: [String]
-    let clientSecret: String?
-    enum CodingKeys: String, CodingKey {
-        case clientID = "client_id", name, redirectURIs = "redirect_uris", confidential, allowedClaims = "allowed_claims"
-        case backchannelLogoutURI = "backchannel_logout_uri", pkceExempt = "pkce_exempt", clientSecret = "client_secret"
-        case postLogoutRedirectURIs = "post_logout_redirect_uris"
-    }
-    init(_ client: OpenIDClient, secret: String? = nil) {
-        (clientID, name, redirectURIs, confidential, allowedClaims) = (client.clientID, client.name, client.redirectURIs, client.isConfidential, client.allowedClaims)
-        (backchannelLogoutURI, pkceExempt, clientSecret) = (client.backchannelLogoutURI, client.pkceExempt, secret)
-        postLogoutRedirectURIs = client.postLogoutRedirectURIs
-    }
 }
 
 struct OIDCClientAddCommand: AsyncParsableCommand {
@@ -70,7 +49,7 @@ struct OIDCClientAddCommand: AsyncParsableCommand {
                 backchannelLogoutURI: backchannelLogoutURI, pkceExempt: pkceExempt, postLogoutRedirectURIs: postLogoutRedirectURIs, jwks: jwks)
             let (client, secret) = try await operations.registerApplication(registration, by: caller)
             if options.output.json {
-                try OutputOptions.printJSON(ClientView(client, secret: secret))
+                try OutputOptions.printJSON(ApplicationView(client, secret: secret))
             } else {
                 print("registered \(client.clientID) (\(client.isConfidential ? "confidential" : "public"))")
                 if let secret { print("client secret (shown once): \(secret)") }
@@ -86,7 +65,7 @@ struct OIDCClientListCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run { operations, caller in
             let clients = try await operations.applications(by: caller)
-            if options.output.json { try OutputOptions.printJSON(clients.map { ClientView($0) }) }
+            if options.output.json { try OutputOptions.printJSON(clients.map { ApplicationView($0) }) }
             else { for client in clients { print("\(client.clientID)\t\(client.isConfidential ? "confidential" : "public")\t\(client.redirectURIs.joined(separator: " "))") } }
         }
     }
