@@ -157,7 +157,7 @@ struct AuthPages {
         let waiting = next == "/beranda" ? Continuation.read(request) : nil
         // Back to the authorization through a page of its own: redirects after a form are held to
         // the form's `form-action 'self'`, and the authorization's next redirect is the application's.
-        var response = waiting.map { console.render("oauth_hop", console.page(request, context), ["target": $0.path]) } ?? console.redirect(next)
+        var response = waiting.map { console.hop(to: $0.path, console.page(request, context)) } ?? console.redirect(next)
         response.setCookie(console.cookies.cookie(ConsoleCookies.session, token.value))
         response.setCookie(console.cookies.expired(ConsoleCookies.preLogin))
         return response

@@ -48,12 +48,8 @@ struct AuthorizePages {
         case .failure(let refusal): return Self.away(console.operations.refusalLocation(refusal))
         case .success(let request): authorization = request
         }
-        let query = FormQuery.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        // An application's link is a cross-site navigation, on which the browser withholds the
-        // SameSite=Strict session cookie: one hop through this site's own page brings it along.
-        if request.cookies[ConsoleCookies.session] == nil, !hopped {
-            return console.render("oauth_hop", page, ["target": Self.path + "?" + query + "&\(Self.hop)=1"])
-        }
+        let query = Self.query(parameters)
+        if let hop = sameSiteHop(Self.path, parameters, hopped: hopped, request, page) { return hop }
         let waiting = Continuation.read(request)
         let signedInAfter = waiting?.path == Self.path + "?" + query ? waiting?.since : nil
         let outcome = try await console.operations.authorize(authorization, token: context.token, signedInAfter: signedInAfter ?? console.operations.now,
@@ -68,7 +64,7 @@ struct AuthorizePages {
         switch outcome {
         case .redirect(let location):
             // After the consent form, through a page: a redirect answering a form is held to its `form-action 'self'`.
-            var response = request.method == .post ? console.render("oauth_hop", page, ["target": location]) : Self.away(location)
+            var response = request.method == .post ? console.hop(to: location, page) : Self.away(location)
             response.setCookie(console.cookies.expired(Continuation.name))
             return response
         case .signIn: return wait("/masuk")
@@ -81,6 +77,20 @@ struct AuthorizePages {
                 "request": Self.encodeRequest(parameters),
             ])
         }
+    }
+
+    /// `parameters` as a query, in a stable order (what a waiting continuation is compared with).
+    static func query(_ parameters: [String: String]) -> String {
+        FormQuery.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    /// An application's link is a cross-site navigation, on which the browser withholds the
+    /// SameSite=Strict session cookie: one hop through this site's own page to `path` again brings
+    /// it along. Nil when the cookie came, or the hop was made already.
+    func sameSiteHop(_ path: String, _ parameters: [String: String], hopped: Bool, _ request: Request, _ page: Page) -> Response? {
+        guard request.cookies[ConsoleCookies.session] == nil, !hopped else { return nil }
+        let query = Self.query(parameters)
+        return console.hop(to: path + "?" + query + (query.isEmpty ? "" : "&") + "\(Self.hop)=1", page)
     }
 
     /// A 303 to the application (its registered redirect URI, checked by the parse).
@@ -98,7 +108,7 @@ struct AuthorizePages {
 
     /// The request as the consent form carries it back: its parameters as a form query, base64url.
     static func encodeRequest(_ parameters: [String: String]) -> String {
-        Base64URL.encode(Array(FormQuery.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }).utf8))
+        Base64URL.encode(Array(query(parameters).utf8))
     }
 
     static func decodeRequest(_ encoded: String) -> [String: String]? {

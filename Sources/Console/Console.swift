@@ -109,6 +109,13 @@ extension Console {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A page that moves the browser on to `target` (a meta refresh): how the console leaves a
+    /// form for an application (a redirect answering a form is held to its `form-action 'self'`)
+    /// and how a cross-site arrival comes back same-site.
+    func hop(to target: String, _ page: Page) -> Response {
+        render("oauth_hop", page, ["target": target])
+    }
+
     /// 303 to `location` (a path of this site), optionally with a message for the next page.
     func redirect(_ location: String, flash: String? = nil) -> Response {
         var target = location

@@ -18,11 +18,8 @@ struct EndSessionPages {
             var parameters: [String: String]
             do { parameters = try query.all() } catch let error as InputError { return refusedHere(FederationError.invalidRequest(error.field), request, context) }
             let hopped = parameters.removeValue(forKey: AuthorizePages.hop) != nil
-            // The application's link is cross-site: the SameSite=Strict session cookie comes only after a hop here.
-            if request.cookies[ConsoleCookies.session] == nil, !hopped {
-                let encoded = FormQuery.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-                return console.render("oauth_hop", console.page(request, context),
-                                      ["target": Self.path + "?" + encoded + (encoded.isEmpty ? "" : "&") + "\(AuthorizePages.hop)=1"])
+            if let hop = AuthorizePages(console: console).sameSiteHop(Self.path, parameters, hopped: hopped, request, console.page(request, context)) {
+                return hop
             }
             return try await answer(parameters, repeated: query.repeated.subtracting([AuthorizePages.hop]), confirmed: false, request, context)
         }
@@ -52,7 +49,7 @@ struct EndSessionPages {
         case .signedOut(let destination):
             let signedOut = Page(language: page.language, session: nil, token: nil, csrf: nil, path: page.path)
             // Through a page of its own: a redirect answering the form is held to its form-action 'self'.
-            var response = destination.map { console.render("oauth_hop", signedOut, ["target": $0]) } ?? console.render("oauth_signed_out", signedOut)
+            var response = destination.map { console.hop(to: $0, signedOut) } ?? console.render("oauth_signed_out", signedOut)
             response.setCookie(console.cookies.expired(ConsoleCookies.session))
             return response
         }

@@ -103,7 +103,7 @@ public struct Federation: Sendable {
 
     static func client(_ row: PostgresRow) throws -> (OpenIDClient, [UInt8]?) {
         let digest = try row.decode([UInt8]?.self, column: "secret_digest")
-        let keys = try row.decode(String?.self, column: "jwks").flatMap { try? ClientKey.parse(jwks: $0).get() } ?? []
+        let keys = try row.decode(String?.self, column: "jwks").flatMap { try? VerifyingKey.parse(jwks: $0).get() } ?? []
         return (OpenIDClient(clientID: try row.decode(String.self, column: "client_id"), name: try row.decode(String.self, column: "name"),
                              redirectURIs: strings(try row.decode(String.self, column: "redirect_uris")), isConfidential: digest != nil || !keys.isEmpty,
                              allowedClaims: strings(try row.decode(String.self, column: "allowed_claims")),
@@ -143,19 +143,20 @@ public struct Federation: Sendable {
         return client
     }
 
+    /// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
+    public static let clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
     /// The client a `private_key_jwt` assertion authenticates (RFC 7523 §3): signed by one of its
     /// keys, for this provider's token endpoint (or its issuer), short-lived, and never seen before
     /// — its `jti` is kept until it expires, so a replay is refused even by another instance.
     public func authenticate(assertion: String, clientID: String?) async throws -> OpenIDClient {
         // The client is the assertion's issuer; a client_id beside it must agree.
-        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let issuer = ((try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any])?["iss"] as? String,
-              clientID == nil || clientID == issuer, let client = try await self.client(issuer), !client.keys.isEmpty else {
+        guard let jws = CompactJWS(assertion), let issuer = jws.claims["iss"] as? String, clientID == nil || clientID == issuer,
+              let client = try await self.client(issuer), !client.keys.isEmpty else {
             throw FederationError.invalidClient
         }
         let now = clock.now
-        guard let checked = ClientAssertion.verify(assertion, keys: client.keys, clientID: client.clientID,
+        guard let checked = ClientAssertion.verify(jws, keys: client.keys, clientID: client.clientID,
                                                    audiences: [settings.issuer + "/oauth/token", settings.issuer], now: now) else {
             throw FederationError.invalidClient
         }

@@ -14,13 +14,13 @@ public struct OpenIDClient: Sendable, Equatable {
     /// Where RP-initiated logout may send the browser afterwards, compared exactly.
     public let postLogoutRedirectURIs: [String]
     /// The client's public keys when it authenticates by `private_key_jwt` (then it has no secret).
-    public let keys: [ClientKey]
+    public let keys: [VerifyingKey]
 
     /// How it authenticates at the token endpoint, by its registration's name (`client_secret_basic` also takes `_post`).
     public var tokenEndpointAuthMethod: String { !keys.isEmpty ? "private_key_jwt" : isConfidential ? "client_secret_basic" : "none" }
 
     public init(clientID: String, name: String, redirectURIs: [String], isConfidential: Bool, allowedClaims: [String],
-                backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = [], keys: [ClientKey] = []) {
+                backchannelLogoutURI: String?, pkceExempt: Bool, postLogoutRedirectURIs: [String] = [], keys: [VerifyingKey] = []) {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.keys = keys
         self.clientID = clientID
@@ -60,7 +60,7 @@ public struct ClientRegistration: Sendable, Equatable {
     /// A JWKS of the client's public keys: it authenticates by `private_key_jwt` instead of a secret.
     public var jwks: String?
     /// What `validated()` read from `jwks`.
-    public internal(set) var keys: [ClientKey] = []
+    public internal(set) var keys: [VerifyingKey] = []
 
     public init(clientID: String, name: String, redirectURIs: [String], confidential: Bool, allowedClaims: [String]? = nil,
                 backchannelLogoutURI: String? = nil, pkceExempt: Bool = false, postLogoutRedirectURIs: [String] = [], jwks: String? = nil) {
@@ -106,7 +106,7 @@ public struct ClientRegistration: Sendable, Equatable {
         }
         checked.allowedClaims = OpenIDClaims.all.filter(allowedClaims.contains)
         if let jwks {
-            switch ClientKey.parse(jwks: jwks) {
+            switch VerifyingKey.parse(jwks: jwks) {
             case .success(let keys): checked.keys = keys
             case .failure(let problem): throw .invalidRegistration(field: "jwks", reason: problem.reason)
             }

@@ -70,16 +70,6 @@ public struct SigningKey: Sendable {
         return Array(try rsa!.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
     }
 
-    /// Whether `signature` is this key's over `input` (an ID token of ours presented back as a hint).
-    func isValidSignature(_ signature: [UInt8], for input: [UInt8]) -> Bool {
-        if let ecdsa {
-            guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
-            return ecdsa.publicKey.isValidSignature(parsed, for: input)
-        }
-        guard let rsa else { return false }
-        return rsa.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
-    }
-
     /// A compact JWS of `claims` (a JWT), with this key's `kid` and `typ`.
     public func compactJWS(_ claims: [String: Any], type: String = "JWT") throws -> String {
         let header = try JSONSerialization.data(withJSONObject: ["alg": algorithm.rawValue, "kid": kid, "typ": type], options: [.sortedKeys])

@@ -214,7 +214,7 @@ extension Operations {
     func tokenClient(_ form: [String: String], basic: (id: String, secret: String)?) async throws -> OpenIDClient {
         if let type = form["client_assertion_type"] {
             // private_key_jwt: the assertion alone, never beside a secret.
-            guard type == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw FederationError.invalidRequest("client_assertion_type") }
+            guard type == Federation.clientAssertionType else { throw FederationError.invalidRequest("client_assertion_type") }
             guard basic == nil, form["client_secret"] == nil else { throw FederationError.invalidRequest("client_assertion") }
             guard let assertion = form["client_assertion"], !assertion.isEmpty else { throw FederationError.invalidRequest("client_assertion") }
             return try await federation.authenticate(assertion: assertion, clientID: form["client_id"])
