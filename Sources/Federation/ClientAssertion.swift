@@ -41,8 +41,12 @@ public struct VerifyingKey: Sendable, Equatable {
         if entry["d"] != nil || entry["p"] != nil { return .failure("holds a private key: register the public keys only") }
         switch entry["kty"] as? String {
         case "EC":
-            guard entry["crv"] as? String == "P-256", let x = (entry["x"] as? String).flatMap(Base64URL.decode),
-                  let y = (entry["y"] as? String).flatMap(Base64URL.decode), x.count == 32, y.count == 32,
+            // Coordinates are 32 bytes (RFC 7518 §6.2.1.2); some libraries drop leading zero bytes, restored here.
+            func coordinate(_ name: String) -> [UInt8]? {
+                guard let bytes = (entry[name] as? String).flatMap(Base64URL.decode), (1...32).contains(bytes.count) else { return nil }
+                return Array(repeating: 0, count: 32 - bytes.count) + bytes
+            }
+            guard entry["crv"] as? String == "P-256", let x = coordinate("x"), let y = coordinate("y"),
                   (try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)) != nil else { return .failure("has an EC key that is not a P-256 public key") }
             return .success(VerifyingKey(kid: kid, algorithm: .es256, material: [x, y]))
         case "RSA":

@@ -88,4 +88,15 @@ struct OpenIDClientAssertionTests {
             #expect(try await f.accounts.count("SELECT count(*) FROM oidc_client_assertions WHERE client_id = 'tiket'") == 3)
         }
     }
+
+    @Test("a JWKS whose P-256 coordinate lost its leading zero byte (as some libraries write it) registers the same key")
+    func shortCoordinate() throws {
+        var key = P256.Signing.PrivateKey()
+        while key.publicKey.x963Representation[1] != 0 { key = P256.Signing.PrivateKey() }
+        let point = Array(key.publicKey.x963Representation)
+        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","x":"\#(Base64URL.encode(point[2...32]))","y":"\#(Base64URL.encode(point[33...64]))"}]}"#
+        let keys = try VerifyingKey.parse(jwks: jwks).get()
+        #expect(keys.count == 1 && keys.first?.algorithm == .es256)
+    }
 }
+
