@@ -48,24 +48,39 @@ extension Federation {
 
     /// Delivers the logouts that are due; returns how many arrived and how many did not.
     @discardableResult
+    /// A claim whose answer was lost is released, and an outcome that could not be written is
+    /// written, first thing in the next round that reaches a primary (as the notice outbox does).
     public func deliverLogouts(with sender: any LogoutSender, limit: Int = 16) async throws -> (delivered: Int, failed: Int) {
+        try await unsettledLogouts.settle(on: pool)
         let now = clock.now
-        let claimed = try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                WITH due AS (
-                    SELECT id FROM oidc_logouts WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
-                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                UPDATE oidc_logouts l SET next_attempt_at = $3, attempts = l.attempts + 1
-                FROM due, oidc_clients c, accounts a
-                WHERE l.id = due.id AND c.client_id = l.client_id AND a.id = l.account_id
-                RETURNING l.id, l.client_id, l.sid, l.attempts, c.backchannel_logout_uri, a.oidc_subject::text AS sub
-                """, [now, limit, now.addingTimeInterval(Self.logoutClaimLease)]
-            ).map { row in
-                (id: try row.decode(Int64.self, column: "id"), clientID: try row.decode(String.self, column: "client_id"),
-                 sid: try row.decode(String.self, column: "sid"), attempts: try row.decode(Int.self, column: "attempts"),
-                 uri: try row.decode(String?.self, column: "backchannel_logout_uri"), subject: try row.decode(String.self, column: "sub"))
-            }.sorted { $0.id < $1.id } as [ClaimedLogout]
+        let claim = randomBytes(16)
+        let claimed: [ClaimedLogout]
+        do {
+            claimed = try await pool.withConnection { connection in
+                try await connection.query(
+                    """
+                    WITH due AS (
+                        SELECT id FROM oidc_logouts WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+                        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                    UPDATE oidc_logouts l SET next_attempt_at = $3, attempts = l.attempts + 1, claim = $4
+                    FROM due, oidc_clients c, accounts a
+                    WHERE l.id = due.id AND c.client_id = l.client_id AND a.id = l.account_id
+                    RETURNING l.id, l.client_id, l.sid, l.attempts, c.backchannel_logout_uri, a.oidc_subject::text AS sub
+                    """, [now, limit, now.addingTimeInterval(Self.logoutClaimLease), claim]
+                ).map { row in
+                    (id: try row.decode(Int64.self, column: "id"), clientID: try row.decode(String.self, column: "client_id"),
+                     sid: try row.decode(String.self, column: "sid"), attempts: try row.decode(Int.self, column: "attempts"),
+                     uri: try row.decode(String?.self, column: "backchannel_logout_uri"), subject: try row.decode(String.self, column: "sub"),
+                     claim: claim)
+                }.sorted { $0.id < $1.id } as [ClaimedLogout]
+            }
+        } catch {
+            // It may have committed: give back what it took, and the attempt it counted.
+            unsettledLogouts.owe {
+                try await $0.execute("UPDATE oidc_logouts SET next_attempt_at = $2, attempts = attempts - 1, claim = NULL WHERE claim = $1 AND delivered_at IS NULL",
+                                     [claim, now])
+            }
+            throw error
         }
         guard !claimed.isEmpty else { return (0, 0) }
         let key = try await signingKey()
@@ -81,7 +96,7 @@ extension Federation {
         return (delivered, failed)
     }
 
-    typealias ClaimedLogout = (id: Int64, clientID: String, sid: String, attempts: Int, uri: String?, subject: String)
+    typealias ClaimedLogout = (id: Int64, clientID: String, sid: String, attempts: Int, uri: String?, subject: String, claim: [UInt8])
 
     /// Sends one claimed logout and records its outcome; true when it arrived.
     func deliver(_ logout: ClaimedLogout, key: SigningKey, with sender: any LogoutSender) async throws -> Bool {
@@ -94,21 +109,31 @@ extension Federation {
             failure = String(String(describing: error).prefix(300))
         }
         let at = clock.now
-        try await pool.withTransaction { connection in
+        // Guarded by the claim, so a replay after a failover audits the outcome once.
+        let outcome: UnsettledWrites.Write = { [audit, failure] connection in
             if let failure {
                 let givenUp = logout.attempts >= Self.logoutAttempts || logout.uri == nil
-                try await connection.execute(
-                    "UPDATE oidc_logouts SET last_error = $2, next_attempt_at = $3, given_up_at = $4 WHERE id = $1",
-                    [logout.id, failure, at.addingTimeInterval(Self.logoutBackoff(afterAttempts: logout.attempts)), givenUp ? at : nil])
+                guard try await connection.query(
+                    "UPDATE oidc_logouts SET last_error = $2, next_attempt_at = $3, given_up_at = $4, claim = NULL WHERE id = $1 AND claim = $5 RETURNING id",
+                    [logout.id, failure, at.addingTimeInterval(Self.logoutBackoff(afterAttempts: logout.attempts)), givenUp ? at : nil, logout.claim]
+                ).first != nil else { return }
                 if givenUp {
                     try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout_failed", subject: logout.clientID,
                                                       details: ["attempts": .int(logout.attempts), "error": .string(failure)]), on: connection)
                 }
             } else {
-                try await connection.execute("UPDATE oidc_logouts SET delivered_at = $2, last_error = NULL WHERE id = $1", [logout.id, at])
+                guard try await connection.query(
+                    "UPDATE oidc_logouts SET delivered_at = $2, last_error = NULL, claim = NULL WHERE id = $1 AND claim = $3 RETURNING id",
+                    [logout.id, at, logout.claim]
+                ).first != nil else { return }
                 try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout", subject: logout.clientID,
                                                   details: ["attempts": .int(logout.attempts)]), on: connection)
             }
+        }
+        do {
+            try await pool.withTransaction(outcome)
+        } catch {
+            unsettledLogouts.owe(outcome)
         }
         return failure == nil
     }

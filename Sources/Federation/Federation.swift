@@ -14,6 +14,8 @@ public struct Federation: Sendable {
     let audit: AuditTrail
     let randomBytes: RandomBytes
     public let settings: Settings
+    /// Logout outcomes and claim releases a failover kept from the database, replayed first.
+    let unsettledLogouts = UnsettledWrites()
 
     public struct Settings: Sendable {
         /// The issuer URL relying parties are configured with (`SPSE_OIDC_ISSUER`), no trailing slash.

@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import PasswordHashing
 import Postgres
 
 /// A notice as handed to a sender.
@@ -87,6 +88,8 @@ public struct OutboxDispatcher: Sendable {
     let clock: ServiceClock
     /// Opens the sealed half of a temporary password at the moment its notice is sent.
     let secrets: SecretBox?
+    /// Outcomes and claim releases a failover kept from the database, replayed before each round.
+    let unsettled = UnsettledWrites()
 
     public init(pool: ConnectionPool, sender: any NoticeSender, clock: ServiceClock, secrets: SecretBox? = nil) {
         self.pool = pool
@@ -94,6 +97,9 @@ public struct OutboxDispatcher: Sendable {
         self.secrets = secrets
         self.clock = clock
     }
+
+    /// Writes owed to the database since the last round that could reach it (tests watch it).
+    public var owedWrites: Int { unsettled.count }
 
     /// Delay before attempt `attempts + 1`.
     public static func backoff(afterAttempts attempts: Int) -> TimeInterval {
@@ -111,20 +117,72 @@ public struct OutboxDispatcher: Sendable {
     /// No transaction, connection or row lock is held while a sender talks to the outside: one
     /// short statement claims the due notices (moving them past the lease, so other dispatchers
     /// skip them), each is sent with nothing open, and each outcome is one more short statement.
+    /// A claim whose answer was lost is released and an outcome that could not be written is
+    /// written, first thing in the next round that reaches a primary: a failover then delays a
+    /// notice by a round, not by the lease, and never has it sent twice.
     @discardableResult
     public func deliverDue(limit: Int = 100) async throws -> (delivered: Int, failed: Int) {
+        try await unsettled.settle(on: pool)
         let now = clock.now
-        let claimed = try await pool.withConnection { connection in
+        let claim = RandomBytes.system(16)
+        let claimed: [(Bool, OutgoingNotice, Int)]
+        do {
+            claimed = try await claimDue(now: now, limit: limit, claim: claim)
+        } catch {
+            // It may have committed: give back whatever this claim took (nothing, if it did not).
+            unsettled.owe { try await $0.execute("UPDATE outbox SET next_attempt_at = $2, claim = NULL WHERE claim = $1 AND delivered_at IS NULL",
+                                                 [claim, now]) }
+            throw error
+        }
+        var delivered = 0
+        var failed = 0
+        for (unopenable, notice, attempts) in claimed {
+            let outcome: (sql: String, parameters: [any PostgresEncodable])
+            do {
+                if unopenable { throw SealedHalfError() }
+                try await sender.send(notice)
+                // Delivered: the sealed half is erased; the database keeps no copy of it at all.
+                outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL, sealed = NULL, claim = NULL WHERE id = $1",
+                           [notice.id, clock.now, attempts])
+                delivered += 1
+            } catch let error as NoticeSenderError {
+                // Given up on: the step's output never reached the requester, a deviation for whoever queued it.
+                // Guarded by the claim, so a replay after a failover records the deviation once.
+                outcome = ("""
+                    WITH o AS (UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3, sealed = NULL, claim = NULL
+                               WHERE id = $1 AND claim = $5 RETURNING request_id, step, queued_by)
+                    INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at)
+                    SELECT request_id, step, 'bounced_notice', coalesce(queued_by, '(system)'), 'the notice could not be delivered: ' || $3, $4
+                    FROM o
+                    """, [notice.id, attempts, error.description, clock.now, claim])
+                failed += 1
+            } catch {
+                outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4, claim = NULL WHERE id = $1 AND claim = $5",
+                           [notice.id, attempts, now.addingTimeInterval(Self.backoff(afterAttempts: attempts)), String(String(describing: error).prefix(500)), claim])
+                failed += 1
+            }
+            do {
+                _ = try await pool.withConnection { try await $0.execute(outcome.sql, outcome.parameters) }
+            } catch {
+                unsettled.owe { try await $0.execute(outcome.sql, outcome.parameters) }
+            }
+        }
+        return (delivered, failed)
+    }
+
+    /// Claims the due notices for `claim`, moving them past the lease; opens each sealed half.
+    private func claimDue(now: Date, limit: Int, claim: [UInt8]) async throws -> [(Bool, OutgoingNotice, Int)] {
+        try await pool.withConnection { connection in
             try await connection.query(
                 """
                 WITH due AS (
                     SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
                       AND ($4 OR (step <> 6 AND sealed IS NULL))
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                UPDATE outbox o SET next_attempt_at = $3
+                UPDATE outbox o SET next_attempt_at = $3, claim = $5
                 FROM due, requests r WHERE o.id = due.id AND r.id = o.request_id
                 RETURNING o.id, r.number, o.step, o.recipient, o.channel, o.subject_id, o.body_id, o.subject_en, o.body_en, o.attempts, o.sealed, o.request_id
-                """, [now, limit, now.addingTimeInterval(Self.claimLease), sender.isSealedChannel && secrets != nil]
+                """, [now, limit, now.addingTimeInterval(Self.claimLease), sender.isSealedChannel && secrets != nil, claim]
             ).map { row in
                 // A sealed half is opened only in memory, just before the send.
                 // A half that cannot be opened is never sent as a blank: the notice fails and is retried.
@@ -146,34 +204,5 @@ public struct OutboxDispatcher: Sendable {
                  try row.decode(Int.self, column: "attempts") + 1)
             }.sorted { $0.1.id < $1.1.id }
         }
-        var delivered = 0
-        var failed = 0
-        for (unopenable, notice, attempts) in claimed {
-            let outcome: (sql: String, parameters: [any PostgresEncodable])
-            do {
-                if unopenable { throw SealedHalfError() }
-                try await sender.send(notice)
-                // Delivered: the sealed half is erased; the database keeps no copy of it at all.
-                outcome = ("UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL, sealed = NULL WHERE id = $1",
-                           [notice.id, clock.now, attempts])
-                delivered += 1
-            } catch let error as NoticeSenderError {
-                // Given up on: the step's output never reached the requester, a deviation for whoever queued it.
-                outcome = ("""
-                    WITH o AS (UPDATE outbox SET attempts = $2, next_attempt_at = 'infinity', last_error = $3, sealed = NULL WHERE id = $1
-                               RETURNING request_id, step, queued_by)
-                    INSERT INTO request_deviations (request_id, step, kind, actor, detail, detected_at)
-                    SELECT request_id, step, 'bounced_notice', coalesce(queued_by, '(system)'), 'the notice could not be delivered: ' || $3, $4
-                    FROM o
-                    """, [notice.id, attempts, error.description, clock.now])
-                failed += 1
-            } catch {
-                outcome = ("UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",
-                           [notice.id, attempts, now.addingTimeInterval(Self.backoff(afterAttempts: attempts)), String(String(describing: error).prefix(500))])
-                failed += 1
-            }
-            _ = try await pool.withConnection { try await $0.execute(outcome.sql, outcome.parameters) }
-        }
-        return (delivered, failed)
     }
 }

@@ -41,7 +41,7 @@ struct NoticeDeliveryService: Service {
                         logger.info("notices", metadata: ["delivered": "\(delivered)", "failed": "\(failed)"])
                     }
                 } catch {
-                    logger.warning("notice delivery paused", metadata: ["error": "\(error)"])
+                    logger.warning("notice delivery paused", metadata: ["error": "\(error)", "owed_writes": "\(dispatcher.owedWrites)"])
                 }
                 try await Task.sleep(for: interval)
             }

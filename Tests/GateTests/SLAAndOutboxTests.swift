@@ -180,6 +180,46 @@ struct SLAAndOutboxTests {
         }
     }
 
+    @Test("a primary lost during a send: the delivered mark it refused is written first thing once writes return; the notice is sent once, not again after the lease")
+    func outcomeOwedAcrossFailover() async throws {
+        try await GateFixture.with { f in
+            let request = try await f.submit()
+            _ = try await f.gate.act(.completeness(complete: true), on: request.id, by: staf)
+            _ = try await f.gate.act(.validity(valid: false, subject: nil, reason: "SK tidak ditandatangani"), on: request.id, by: admin)
+            _ = try await f.gate.act(.notify, on: request.id, by: admin)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spse-notices-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = FileNoticeSender(path: directory.appendingPathComponent("notices.jsonl").path)
+            let database = f.accounts.database
+
+            /// Sends, then the database turns read-only under the dispatcher, as a demoted primary does.
+            struct DemotedDuringSend: NoticeSender {
+                let file: FileNoticeSender
+                let database: TestDatabase
+                func send(_ notice: OutgoingNotice) async throws {
+                    try await file.send(notice)
+                    try await database.setReadOnly(true)
+                }
+            }
+            let dispatcher = OutboxDispatcher(pool: f.accounts.pool, sender: DemotedDuringSend(file: file, database: database), clock: f.clock.serviceClock)
+            #expect(try await dispatcher.deliverDue() == (1, 0))
+            #expect(dispatcher.owedWrites == 1, "the refused mark is kept")
+            #expect(try await f.accounts.count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 1)
+            await #expect(throws: PostgresError.self, "no round while nothing takes writes") { try await dispatcher.deliverDue() }
+
+            try await database.setReadOnly(false)
+            #expect(try await dispatcher.deliverDue() == (0, 0), "nothing sent again")
+            #expect(dispatcher.owedWrites == 0)
+            #expect(try await f.accounts.count("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND claim IS NULL") == 1)
+            f.clock.advance(OutboxDispatcher.claimLease + 1)
+            #expect(try await OutboxDispatcher(pool: f.accounts.pool, sender: file, clock: f.clock.serviceClock).deliverDue() == (0, 0),
+                    "no second send after the lease")
+            let lines = try String(contentsOfFile: file.path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("SK tidak ditandatangani"))
+        }
+    }
+
     @Test("a clock that steps backwards (NTP, a second instance) never makes a step end before it started, nor a 500")
     func clockBackwards() async throws {
         try await GateFixture.with { f in

@@ -50,6 +50,15 @@ public struct TestDatabase: Sendable {
         await admin.close()
     }
 
+    /// Makes every new session read-only (or writable again) and ends the open ones, as a demoted
+    /// primary or a maintenance switch does to the service's pooled connections.
+    public func setReadOnly(_ readOnly: Bool) async throws {
+        let admin = try await PostgresConnection.connect(try Self.server)
+        defer { Task { await admin.close() } }
+        try await admin.executeScript("ALTER DATABASE \(name) SET default_transaction_read_only = \(readOnly ? "on" : "off")")
+        try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+    }
+
     /// Runs `body` with a fresh database and drops it afterwards, pass or fail.
     public static func with<T: Sendable>(
         prefix: String = "t", migratedBy migrator: Migrator? = nil, _ body: (TestDatabase) async throws -> T

@@ -1,0 +1,29 @@
+import Synchronization
+
+/// Writes a background worker owes the database but could not make: the outcome of a send whose
+/// statement failed, or the release of a claim whose commit is in doubt (the connection broke
+/// after the statement was sent — in a failover it may have committed on the new primary too).
+/// Each is replayed, in order, before the worker's next round, so a failover delays an outcome
+/// by seconds instead of leaving it to a claim's lease (a duplicate or a delayed notice). Every
+/// write must be safe to run twice. Lost only with the process; the lease covers that.
+public final class UnsettledWrites: Sendable {
+    public typealias Write = @Sendable (PostgresConnection) async throws -> Void
+    private let pending = Mutex<[Write]>([])
+
+    public init() {}
+
+    public var count: Int { pending.withLock { $0.count } }
+
+    public func owe(_ write: @escaping Write) {
+        pending.withLock { $0.append(write) }
+    }
+
+    /// Replays what is owed, each in its own transaction; throws at the first that fails,
+    /// keeping it and those after it for the next call. One worker settles at a time.
+    public func settle(on pool: ConnectionPool) async throws {
+        while let write = pending.withLock({ $0.first }) {
+            try await pool.withTransaction { try await write($0) }
+            pending.withLock { _ = $0.removeFirst() }
+        }
+    }
+}
