@@ -156,14 +156,15 @@ public struct Credentials: Sendable {
         // Under a flood, refuse before the database read: the same answer for every user ID, and
         // the CPU stays with the hashes already queued (see `spse-bench login --clients 512`).
         try refuseIfOverloaded()
-        let normalized = policy.normalize(password)
-        let keys = LoginThrottle.Keys(userID: text, address: address)
-        let now = clock.now
         // Admission to the hashing pool comes first: a login that has to wait for room waits here,
         // holding no pooled connection and no throttle row, and a flood is paced before it
         // reaches the database. The place is released on every path (`release`, or when dropped).
+        // A login refused here has cost no digest and no normalization either.
         let admission = try await hasher.pool.admit()
         defer { admission.release() }
+        let now = clock.now
+        let normalized = policy.normalize(password)
+        let keys = LoginThrottle.Keys(userID: text, address: address)
         // One transaction reserves the attempt and reads the account: a user ID that does not
         // exist costs the same statements as one that does.
         let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Inputs
 import Postgres
 
 /// Throttling of password guesses (login, and the current-password check of a change), kept in
@@ -33,7 +34,7 @@ public struct LoginThrottle: Sendable {
         }
 
         static func digest(_ text: String) -> String {
-            SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            Hex.encode(SHA256.hash(data: Data(text.utf8)))
         }
 
         /// Every pair row of this user ID, for an unlock or a reset.

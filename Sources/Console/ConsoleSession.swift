@@ -2,6 +2,7 @@ import Accounts
 import Crypto
 import Foundation
 import Hummingbird
+import Inputs
 
 /// The browser's session: the API's session token in an HttpOnly, SameSite=Strict cookie
 /// (`Secure` over TLS or when told), so the console has exactly the API's login throttling,
@@ -31,7 +32,7 @@ struct ConsoleCookies: Sendable {
 enum CSRF {
     static func token(session: SessionToken?, preLogin: String?) -> String? {
         if let session {
-            return SHA256.hash(data: Data("spse-console-csrf\u{0}\(session.value)".utf8)).map { String(format: "%02x", $0) }.joined()
+            return Hex.encode(SHA256.hash(data: Data("spse-console-csrf\u{0}\(session.value)".utf8)))
         }
         return preLogin
     }
@@ -45,6 +46,6 @@ enum CSRF {
 
     static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

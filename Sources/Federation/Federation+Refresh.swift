@@ -2,6 +2,7 @@ import Accounts
 import Audit
 import Crypto
 import Foundation
+import Inputs
 import Postgres
 
 /// What one code redemption granted, carried to every token it leads to.
@@ -22,7 +23,7 @@ struct Grant: Sendable {
 /// ends with the browser session that authorized it (sign-out, a reset through the gate, a disable).
 extension Federation {
     static func successorContext(_ digest: [UInt8]) -> String {
-        "oidc-refresh-successor:" + digest.map { String(format: "%02x", $0) }.joined()
+        "oidc-refresh-successor:" + Hex.encode(digest)
     }
 
     func issueAccessToken(_ grant: Grant, at now: Date, on connection: PostgresConnection) async throws -> String {

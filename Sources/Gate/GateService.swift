@@ -143,7 +143,7 @@ public struct GateService: Sendable {
             [requestID, upload.type.rawValue, upload.fileName, upload.mediaType, upload.content.count, upload.sha256,
              upload.content, actor.userID, now])
         let id = try Self.first(rows).decode(Int64.self, column: "id")
-        let hex = upload.sha256.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(upload.sha256)
         try await audit.record(
             AuditEvent(occurredAt: now, actor: actor.userID, action: "request.document", subject: number, requestID: number,
                        details: ["type": .string(upload.type.rawValue), "file_name": .string(upload.fileName),

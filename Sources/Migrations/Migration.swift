@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Inputs
 
 /// One schema change: the file `sql/NNN_name.sql`, applied once, in order, in a transaction.
 public struct Migration: Sendable, Equatable {
@@ -13,7 +14,7 @@ public struct Migration: Sendable, Equatable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(sql.utf8)))
     }
 
     public var fileName: String { String(format: "%03d_%@.sql", version, name) }

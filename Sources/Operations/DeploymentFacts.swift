@@ -1,6 +1,7 @@
 import Accounts
 import Crypto
 import Foundation
+import Inputs
 import Postgres
 
 /// Facts every instance of one deployment must agree on, recorded in the database by the first
@@ -71,7 +72,7 @@ public enum DeploymentFacts {
 
     /// HMAC of a fixed text under the key: tells keys apart, reveals nothing of them.
     static func checkValue(of box: SecretBox) -> String {
-        box.mac("spse deployment secrets-key check").prefix(16).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(box.mac("spse deployment secrets-key check").prefix(16))
     }
 
     /// Records `value` unless a value is already recorded; returns the recorded one.

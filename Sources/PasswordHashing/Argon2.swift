@@ -47,3 +47,17 @@ enum Argon2 {
         .hashingFailed(code: code, message: String(cString: argon2_error_message(code)))
     }
 }
+
+/// Which of libargon2's fill codes runs on this CPU. Every one computes the same hashes; the
+/// widest one the CPU has is chosen when the process starts.
+public enum Argon2Implementation {
+    /// The fill codes this build has, widest first (`ref` only where it is not x86-64).
+    public static let all = ["avx512", "avx2", "sse2", "ref"]
+
+    /// The fill code running now.
+    public static var current: String { String(cString: spse_argon2_implementation()) }
+
+    /// Switches to `name` if this CPU runs it, for every hash of the process (tests, benchmarks).
+    @discardableResult
+    public static func use(_ name: String) -> Bool { spse_argon2_use(name) == 1 }
+}

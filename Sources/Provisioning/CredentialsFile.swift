@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Inputs
 
 /// The one place temporary passwords of a batch are written: a CSV `user_id,temporary_password,
 /// expires_at`, mode 0600, never overwriting a file.
@@ -26,7 +27,7 @@ struct CredentialsFile {
     }
 
     static func digest(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// Refuses an existing `PATH` and a directory that is not there, before any work is done.

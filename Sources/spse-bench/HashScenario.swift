@@ -50,7 +50,7 @@ struct HashScenario: AsyncParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("scenario hash  Argon2id \(parameters)  cores \(cores)")
+            print("scenario hash  Argon2id \(parameters) (libargon2 fill code: \(Argon2Implementation.current))  cores \(cores)")
             print(String(format: "single thread   %8.2f hashes/s  (%.2f before, %.2f after; %.1f ms/hash)", single, singleBefore, singleAfter, 1000 / single))
             print(String(format: "pool (%d wide)   %8.2f hashes/s", pool.width, pooled))
             print(String(format: "bound           %8.2f hashes/s  (cores × single)", bound))

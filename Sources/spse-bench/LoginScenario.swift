@@ -68,7 +68,7 @@ struct LoginScenario: AsyncParsableCommand {
             try await Self.waitUntilIdle(port: port)
             let singleAfter = try HashScenario.singleThreadRate(parameters, seconds: boundSeconds)
             let bound = Double(cores) * (singleBefore + singleAfter) / 2
-            print("scenario login\(sameAddress ? " --same-address (one client address)" : " (an address per account)")  Argon2id \(parameters)  cores \(cores)  \(seconds) s per N  server peak RSS \(String(format: "%.0f", server.peakRSSMiB)) MiB")
+            print("scenario login\(sameAddress ? " --same-address (one client address)" : " (an address per account)")  Argon2id \(parameters) (\(Argon2Implementation.current))  cores \(cores)  \(seconds) s per N  server peak RSS \(String(format: "%.0f", server.peakRSSMiB)) MiB")
             print(String(format: "single thread %.2f / %.2f hashes/s (before / after); bound %.2f logins/s", singleBefore, singleAfter, bound))
             print("    N   logins/s     p50 ms     p99 ms   non-2xx   errors   ratio")
             for (count, f) in results {

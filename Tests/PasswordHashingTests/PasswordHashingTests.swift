@@ -23,6 +23,27 @@ struct PasswordHashingTests {
         #expect(hasher.needsRehash(hash) == (hash.variant != .argon2id || hash.version != 0x13))
     }
 
+    @Test("every fill code this CPU runs (AVX-512, AVX2, SSE2) gives the reference implementation's known answer and verifies other implementations' hashes")
+    func everyFillCodeAgrees() async throws {
+        let widest = Argon2Implementation.current
+        defer { Argon2Implementation.use(widest) }
+        #expect(Argon2Implementation.all.contains(widest))
+        var ran: [String] = []
+        for name in Argon2Implementation.all where Argon2Implementation.use(name) {
+            ran.append(name)
+            let hash = try PasswordHasher.hashBlocking("password", salt: Array("somesalt12345678".utf8), parameters: .owasp)
+            #expect(hash.encoded == "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQxMjM0NTY3OA$DEwLbbIZGUtgBuB4gYok6r6hNvevYZoxkwMQ5/LXSaU", "\(name)")
+            let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(width: 1))
+            for fixture in ForeignHashes.all {
+                #expect(try await hasher.verify(fixture.password, against: try PasswordHash(encoded: fixture.encoded)), "\(name): \(fixture)")
+            }
+        }
+        #if arch(x86_64)
+        #expect(ran.contains("sse2") && !Argon2Implementation.use("ref"), "every x86-64 runs SSE2; the reference code is not built there")
+        #endif
+        #expect(!Argon2Implementation.use("mmx"))
+    }
+
     @Test("a new hash is a PHC argon2id string with a fresh 16-byte salt, and verifies")
     func hashAndVerify() async throws {
         let hasher = try PasswordHasher(parameters: cheap, pool: HashingPool(width: 2))

@@ -2,7 +2,7 @@
 # Sourced, not run. Works as root (CI) and as a normal user (sudo for the one install step).
 
 PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PACKAGES=(libpq-dev libargon2-dev libqrencode-dev postgresql pkg-config)
+PACKAGES=(libpq-dev libqrencode-dev postgresql pkg-config)
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "$*"; exit 1; }
