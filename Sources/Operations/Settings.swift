@@ -40,8 +40,10 @@ public struct Settings: Sendable {
     /// trace … critical (swift-log's names).
     public var logLevel = "info"
     public var argon2 = Argon2Parameters.owasp
-    /// About a second of Argon2 work per core may queue (measured by `spse-bench login-flood`).
-    public var hashQueueLimit = 32 * ProcessInfo.processInfo.activeProcessorCount
+    /// About a fifth of a second of Argon2 work per core may queue (12 ms a hash with the AVX-512
+    /// fill code at OWASP parameters): at N = 512 this halved the login p99 of a queue twice as
+    /// long at the same logins/s (`spse-bench login`, docs/BENCHMARKS.md).
+    public var hashQueueLimit = 16 * ProcessInfo.processInfo.activeProcessorCount
     /// How long a login that finds the queue full waits for room before its 503, so a client that
     /// ignores Retry-After is paced instead of re-sending thousands of times a second.
     public var hashAdmissionWait = Duration.milliseconds(1000)

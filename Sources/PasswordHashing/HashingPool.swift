@@ -30,13 +30,29 @@ public final class HashingPool: Sendable {
         self.queue = JobQueue(capacity: self.width + self.queueLimit, admissionWait: admissionWait, waitingLimit: max(0, waitingLimit))
         for index in 0..<self.width {
             let queue = self.queue
-            let thread = Thread { queue.workLoop() }
+            let thread = Thread {
+                Self.yieldToShortWork()
+                queue.workLoop()
+            }
             thread.name = "spse-hash-\(index)"
             thread.start()
         }
     }
 
     deinit { queue.shutDown() }
+
+    /// Niceness of the workers: a hash (10-25 ms of CPU) gives way to the event loops, the tasks
+    /// and the database backends, whose work is short and which someone waits on; the cores stay
+    /// as busy, and a login's steps around its hash stop queuing behind other logins' hashes.
+    public static let workerNiceness: Int32 = 5
+
+    /// Lowers the calling thread's priority (Linux keeps a niceness per thread).
+    private static func yieldToShortWork() {
+        #if os(Linux)
+        // 0 is the calling thread: on Linux the niceness is per thread, whatever POSIX says.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, workerNiceness)
+        #endif
+    }
 
     /// Jobs that have run since the pool started (for metrics, and for tests that prove work was not spent).
     public var jobsRun: Int { jobsRunCount.load(ordering: .relaxed) }

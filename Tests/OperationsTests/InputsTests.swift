@@ -16,6 +16,14 @@ struct InputsTests {
         #expect(throws: InputError(field: "x", reason: "is required")) { try FreeText("   ", field: "x") }
     }
 
+    @Test("hex is lowercase, two digits a byte, leading zeros kept: the digests stored and compared (throttle keys, migration checksums) stay what they were")
+    func hex() {
+        #expect(Hex.encode([0x00, 0x0F, 0xA5, 0xFF, 0x10]) == "000fa5ff10")
+        #expect(Hex.encode([UInt8]()) == "")
+        let bytes = (0...255).map { UInt8($0) }
+        #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+    }
+
     @Test("a page is a whole number from 1 to 10000, and its offset cannot overflow")
     func pages() throws {
         for bad in ["0", "-1", "10001", "9223372036854775807", "99999999999999999999", "1e3", "+2", " 2", "dua", ""] {

@@ -112,6 +112,18 @@ struct HashingPoolTests {
         #expect(HashingPool(width: 1).width == 1)
     }
 
+    #if os(Linux)
+    @Test("hashes run at a lower priority than the threads that parse requests and wait on the database; the caller's priority is untouched")
+    func workersYield() async throws {
+        errno = 0
+        let callerBefore = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let pool = HashingPool(width: 2)
+        let seen = try await pool.run { () throws(PasswordHashingError) -> Int32 in getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        #expect(seen == HashingPool.workerNiceness && seen > 0)
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == callerBefore)
+    }
+    #endif
+
     @Test("when the queue is full, further work is refused at once instead of piling up")
     func boundedQueue() async throws {
         let pool = HashingPool(width: 1, queueLimit: 2)
