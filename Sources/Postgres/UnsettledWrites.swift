@@ -18,11 +18,18 @@ public final class UnsettledWrites: Sendable {
         pending.withLock { $0.append(write) }
     }
 
-    /// Replays what is owed, each in its own transaction; throws at the first that fails,
-    /// keeping it and those after it for the next call. One worker settles at a time.
+    /// Replays what is owed, each in its own transaction; throws at the first that meets a
+    /// database fault (still unreachable, read-only, busy), keeping it and those after it for the
+    /// next call. A write refused for any other reason can never succeed: it is dropped, so it
+    /// cannot stop the worker for good, and the claim's lease covers its rows. One worker
+    /// settles at a time.
     public func settle(on pool: ConnectionPool) async throws {
         while let write = pending.withLock({ $0.first }) {
-            try await pool.withTransaction { try await write($0) }
+            do {
+                try await pool.withTransaction { try await write($0) }
+            } catch let error as PostgresError where error.fault != nil {
+                throw error
+            } catch {}
             pending.withLock { _ = $0.removeFirst() }
         }
     }

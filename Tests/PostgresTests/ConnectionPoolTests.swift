@@ -159,4 +159,25 @@ struct ConnectionPoolTests {
             await pool.shutdown()
         }
     }
+
+    @Test("owed writes are replayed in order once the database takes writes; one that can never succeed is dropped instead of stopping the worker")
+    func unsettledWrites() async throws {
+        try await TestDatabase.with { database in
+            let pool = ConnectionPool(configuration: database.configuration, maxConnections: 2)
+            try await pool.withConnection { try await $0.executeScript("CREATE TABLE marks (id int PRIMARY KEY, at int NOT NULL)") }
+            let owed = UnsettledWrites()
+            owed.owe { try await $0.execute("INSERT INTO marks VALUES (1, 1)") }
+            owed.owe { try await $0.execute("INSERT INTO marks VALUES (2, NULL)") }   // a bug: never succeeds
+            owed.owe { try await $0.execute("INSERT INTO marks VALUES (3, 3)") }
+            try await database.setReadOnly(true)
+            await #expect(throws: PostgresError.self) { try await owed.settle(on: pool) }
+            #expect(owed.count == 3, "nothing is dropped while the database is only unavailable")
+            try await database.setReadOnly(false)
+            try await owed.settle(on: pool)
+            #expect(owed.count == 0)
+            let ids = try await pool.withConnection { try await $0.query("SELECT id FROM marks ORDER BY id").map { try $0.decode(Int.self, at: 0) } }
+            #expect(ids == [1, 3])
+            await pool.shutdown()
+        }
+    }
 }
