@@ -47,16 +47,19 @@ extension Federation {
     }
 
     /// Delivers the logouts that are due; returns how many arrived and how many did not.
-    @discardableResult
     /// A claim whose answer was lost is released, and an outcome that could not be written is
     /// written, first thing in the next round that reaches a primary (as the notice outbox does).
+    @discardableResult
     public func deliverLogouts(with sender: any LogoutSender, limit: Int = 16) async throws -> (delivered: Int, failed: Int) {
         try await unsettledLogouts.settle(on: pool)
         let now = clock.now
         let claim = randomBytes(16)
-        let claimed: [ClaimedLogout]
-        do {
-            claimed = try await pool.withConnection { connection in
+        // If the claim's answer is lost, what it took is given back, with the attempt it counted.
+        let claimed = try await unsettledLogouts.claim(releasedBy: {
+            try await $0.execute("UPDATE oidc_logouts SET next_attempt_at = $2, attempts = attempts - 1, claim = NULL WHERE claim = $1 AND delivered_at IS NULL",
+                                 [claim, now])
+        }) {
+            try await pool.withConnection { connection in
                 try await connection.query(
                     """
                     WITH due AS (
@@ -74,13 +77,6 @@ extension Federation {
                      claim: claim)
                 }.sorted { $0.id < $1.id } as [ClaimedLogout]
             }
-        } catch {
-            // It may have committed: give back what it took, and the attempt it counted.
-            unsettledLogouts.owe {
-                try await $0.execute("UPDATE oidc_logouts SET next_attempt_at = $2, attempts = attempts - 1, claim = NULL WHERE claim = $1 AND delivered_at IS NULL",
-                                     [claim, now])
-            }
-            throw error
         }
         guard !claimed.isEmpty else { return (0, 0) }
         let key = try await signingKey()
@@ -109,32 +105,32 @@ extension Federation {
             failure = String(String(describing: error).prefix(300))
         }
         let at = clock.now
-        // Guarded by the claim, so a replay after a failover audits the outcome once.
-        let outcome: UnsettledWrites.Write = { [audit, failure] connection in
-            if let failure {
-                let givenUp = logout.attempts >= Self.logoutAttempts || logout.uri == nil
-                guard try await connection.query(
-                    "UPDATE oidc_logouts SET last_error = $2, next_attempt_at = $3, given_up_at = $4, claim = NULL WHERE id = $1 AND claim = $5 RETURNING id",
-                    [logout.id, failure, at.addingTimeInterval(Self.logoutBackoff(afterAttempts: logout.attempts)), givenUp ? at : nil, logout.claim]
-                ).first != nil else { return }
-                if givenUp {
-                    try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout_failed", subject: logout.clientID,
-                                                      details: ["attempts": .int(logout.attempts), "error": .string(failure)]), on: connection)
-                }
-            } else {
-                guard try await connection.query(
-                    "UPDATE oidc_logouts SET delivered_at = $2, last_error = NULL, claim = NULL WHERE id = $1 AND claim = $3 RETURNING id",
-                    [logout.id, at, logout.claim]
-                ).first != nil else { return }
-                try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout", subject: logout.clientID,
-                                                  details: ["attempts": .int(logout.attempts)]), on: connection)
-            }
-        }
-        do {
-            try await pool.withTransaction(outcome)
-        } catch {
-            unsettledLogouts.owe(outcome)
+        await unsettledLogouts.write(on: pool) { [self, failure] connection in
+            try await connection.withTransaction { try await record(logout, failure: failure, at: at, on: $0) }
         }
         return failure == nil
+    }
+
+    /// The outcome of a delivery and its audit row. Guarded by the claim, so a replay after a
+    /// failover records it once.
+    private func record(_ logout: ClaimedLogout, failure: String?, at: Date, on connection: PostgresConnection) async throws {
+        if let failure {
+            let givenUp = logout.attempts >= Self.logoutAttempts || logout.uri == nil
+            guard try await connection.query(
+                "UPDATE oidc_logouts SET last_error = $2, next_attempt_at = $3, given_up_at = $4, claim = NULL WHERE id = $1 AND claim = $5 RETURNING id",
+                [logout.id, failure, at.addingTimeInterval(Self.logoutBackoff(afterAttempts: logout.attempts)), givenUp ? at : nil, logout.claim]
+            ).first != nil else { return }
+            if givenUp {
+                try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout_failed", subject: logout.clientID,
+                                                  details: ["attempts": .int(logout.attempts), "error": .string(failure)]), on: connection)
+            }
+        } else {
+            guard try await connection.query(
+                "UPDATE oidc_logouts SET delivered_at = $2, last_error = NULL, claim = NULL WHERE id = $1 AND claim = $3 RETURNING id",
+                [logout.id, at, logout.claim]
+            ).first != nil else { return }
+            try await audit.record(AuditEvent(occurredAt: at, actor: "(system)", action: "oidc.backchannel_logout", subject: logout.clientID,
+                                              details: ["attempts": .int(logout.attempts)]), on: connection)
+        }
     }
 }

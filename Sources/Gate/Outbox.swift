@@ -125,14 +125,10 @@ public struct OutboxDispatcher: Sendable {
         try await unsettled.settle(on: pool)
         let now = clock.now
         let claim = RandomBytes.system(16)
-        let claimed: [(Bool, OutgoingNotice, Int)]
-        do {
-            claimed = try await claimDue(now: now, limit: limit, claim: claim)
-        } catch {
-            // It may have committed: give back whatever this claim took (nothing, if it did not).
-            unsettled.owe { try await $0.execute("UPDATE outbox SET next_attempt_at = $2, claim = NULL WHERE claim = $1 AND delivered_at IS NULL",
-                                                 [claim, now]) }
-            throw error
+        let claimed = try await unsettled.claim(releasedBy: {
+            try await $0.execute("UPDATE outbox SET next_attempt_at = $2, claim = NULL WHERE claim = $1 AND delivered_at IS NULL", [claim, now])
+        }) {
+            try await claimDue(now: now, limit: limit, claim: claim)
         }
         var delivered = 0
         var failed = 0
@@ -161,11 +157,7 @@ public struct OutboxDispatcher: Sendable {
                            [notice.id, attempts, now.addingTimeInterval(Self.backoff(afterAttempts: attempts)), String(String(describing: error).prefix(500)), claim])
                 failed += 1
             }
-            do {
-                _ = try await pool.withConnection { try await $0.execute(outcome.sql, outcome.parameters) }
-            } catch {
-                unsettled.owe { try await $0.execute(outcome.sql, outcome.parameters) }
-            }
+            await unsettled.write(on: pool) { try await $0.execute(outcome.sql, outcome.parameters) }
         }
         return (delivered, failed)
     }

@@ -18,7 +18,28 @@ public final class UnsettledWrites: Sendable {
         pending.withLock { $0.append(write) }
     }
 
-    /// Replays what is owed, each in its own transaction; throws at the first that meets a
+    /// Makes `write` now, or owes it when that fails. A write of several statements opens its
+    /// own transaction on the connection it is given.
+    public func write(on pool: ConnectionPool, _ write: @escaping Write) async {
+        do {
+            try await pool.withConnection { try await write($0) }
+        } catch {
+            owe(write)
+        }
+    }
+
+    /// Runs `claim`; when it fails it may have committed all the same, so `release` (which gives
+    /// back exactly what this claim took, or nothing) is owed before the error goes on.
+    public func claim<T: Sendable>(releasedBy release: @escaping Write, _ claim: () async throws -> T) async throws -> T {
+        do {
+            return try await claim()
+        } catch {
+            owe(release)
+            throw error
+        }
+    }
+
+    /// Replays what is owed, in order; throws at the first that meets a
     /// database fault (still unreachable, read-only, busy), keeping it and those after it for the
     /// next call. A write refused for any other reason can never succeed: it is dropped, so it
     /// cannot stop the worker for good, and the claim's lease covers its rows. One worker
@@ -26,7 +47,7 @@ public final class UnsettledWrites: Sendable {
     public func settle(on pool: ConnectionPool) async throws {
         while let write = pending.withLock({ $0.first }) {
             do {
-                try await pool.withTransaction { try await write($0) }
+                try await pool.withConnection { try await write($0) }
             } catch let error as PostgresError where error.fault != nil {
                 throw error
             } catch {}

@@ -42,25 +42,16 @@ struct FaultTests {
         return account
     }
 
-    /// Ends the sessions of `pool` (not the caller's), so that its next connections start afresh.
-    static func endSessions(of database: TestDatabase, on connection: PostgresConnection) async throws {
-        try await connection.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database.name])
-    }
-
     @Test("a read-only database answers 503 database_unavailable with Retry-After, /readyz says read_only, and the service heals by itself")
     func readOnly() async throws {
         try await AccountsFixture.with { f in
             _ = try await Self.signedUp(f, "helpdesk01")
             let graph = try await Self.graph(f)
-            let admin = try await PostgresConnection.connect(TestDatabase.server)
-            defer { Task { await admin.close() } }
             try await Server.application(configuration: .init(port: 0), services: APIServices(graph: graph, migrator: projectMigrations),
                                          logger: Logger(label: "test")).test(.router) { client in
                 #expect(try await Self.login(client, "helpdesk01", "soto sokaraja pedas").0 == .ok)
                 // What a demoted primary or a maintenance switch gives: every new session is read-only.
-                try await admin.executeScript("ALTER DATABASE \(f.database.name) SET default_transaction_read_only = on")
-                try await Self.endSessions(of: f.database, on: admin)
+                try await f.database.setReadOnly(true)
                 for _ in 0..<3 {
                     let (status, code, retryAfter) = try await Self.login(client, "helpdesk01", "soto sokaraja pedas")
                     #expect(status == .serviceUnavailable && code == "database_unavailable" && retryAfter == "5", "\(status) \(code)")
@@ -70,7 +61,7 @@ struct FaultTests {
                     #expect((response.body.json["checks"] as? [String: String])?["database"] == "read_only")
                 }
                 // Writes return; the pooled read-only sessions are discarded as they answer, without anyone dropping them.
-                try await admin.executeScript("ALTER DATABASE \(f.database.name) SET default_transaction_read_only = off")
+                try await f.database.setReadOnly(false, endingSessions: false)
                 var healed = false
                 for _ in 0..<6 where !healed {
                     healed = try await Self.login(client, "helpdesk01", "soto sokaraja pedas").0 == .ok

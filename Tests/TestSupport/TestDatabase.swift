@@ -50,13 +50,16 @@ public struct TestDatabase: Sendable {
         await admin.close()
     }
 
-    /// Makes every new session read-only (or writable again) and ends the open ones, as a demoted
-    /// primary or a maintenance switch does to the service's pooled connections.
-    public func setReadOnly(_ readOnly: Bool) async throws {
+    /// Makes every new session read-only (or writable again) and, unless told not to, ends the
+    /// open ones, as a demoted primary or a maintenance switch does to the service's pooled
+    /// connections.
+    public func setReadOnly(_ readOnly: Bool, endingSessions: Bool = true) async throws {
         let admin = try await PostgresConnection.connect(try Self.server)
         defer { Task { await admin.close() } }
         try await admin.executeScript("ALTER DATABASE \(name) SET default_transaction_read_only = \(readOnly ? "on" : "off")")
-        try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+        if endingSessions {
+            try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+        }
     }
 
     /// Runs `body` with a fresh database and drops it afterwards, pass or fail.
