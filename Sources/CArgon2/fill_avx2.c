@@ -1,14 +1,7 @@
 // libargon2's optimized fill_segment (libargon2/src/opt.c) built for AVX2: the dispatcher
 // (fill_dispatch.c) runs it only on a CPU that has it, so the binary still runs on any x86-64.
 #if defined(__x86_64__)
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <immintrin.h>
-#include "argon2.h"
-#include "libargon2/src/core.h"
-#include "libargon2/src/blake2/blake2.h"
-#include "libargon2/src/blake2/blake2-impl.h"
+#include "fill_prelude.h"
 // opt.c chooses its code by the compiler's feature macros; this file alone is compiled for them.
 #pragma clang attribute push (__attribute__((target("avx2,ssse3"))), apply_to = function)
 #ifndef __AVX2__

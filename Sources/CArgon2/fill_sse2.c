@@ -1,14 +1,7 @@
 // libargon2's optimized fill_segment (libargon2/src/opt.c) built for SSE2: the dispatcher
 // (fill_dispatch.c) runs it only on a CPU that has it, so the binary still runs on any x86-64.
 #if defined(__x86_64__)
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <immintrin.h>
-#include "argon2.h"
-#include "libargon2/src/core.h"
-#include "libargon2/src/blake2/blake2.h"
-#include "libargon2/src/blake2/blake2-impl.h"
+#include "fill_prelude.h"
 #define fill_segment spse_argon2_fill_segment_sse2
 #include "libargon2/src/opt.c"
 #endif
