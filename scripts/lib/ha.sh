@@ -53,6 +53,9 @@ ha_record_pid() { echo "$1 $2" >>"$HA_DIR/pids"; }
 as_pg_owner_exec() {
     local owner; owner=$(pg_owner)
     if [ -n "$owner" ]; then
+        # From a directory the owner may enter: Patroni's worker processes go back to the
+        # starting directory, and a checkout under a 0700 directory (mktemp -d) is not one.
+        cd "$HA_DIR" || cd /
         exec env HOME="$HA_DIR" setpriv --reuid "$owner" --regid "$owner" --init-groups "$@"
     else
         exec "$@"
