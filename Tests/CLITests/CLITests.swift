@@ -322,7 +322,7 @@ struct CLITests {
     func gracefulShutdown() async throws {
         try await CLI.with { cli in
             var environment = cli.environment
-            let port = Int.random(in: 20_000...40_000)
+            let port = HTTPProbe.freePort()
             environment["SPSE_PORT"] = String(port)
             environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "2"
             environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices.jsonl"

@@ -22,7 +22,7 @@ struct DeploymentTests {
             let gone = try cli.run(["account", "show", "admin.ppe"], ["SPSE_SECRETS_KEY_FILE": missing])
             #expect(gone.status == 1 && gone.stderr.contains("SPSE_SECRETS_KEY_FILE"))
             #expect(!FileManager.default.fileExists(atPath: missing), "no new key beside the database's secrets")
-            let port = Int.random(in: 20_000...40_000)
+            let port = HTTPProbe.freePort()
             let serve = try cli.run(["serve", "--port", String(port)], ["SPSE_SECRETS_KEY_FILE": other])
             #expect(serve.status == 1 && serve.stderr.contains("SPSE_SECRETS_KEY_FILE"))
         }
@@ -46,7 +46,7 @@ struct DeploymentTests {
                                              "SPSE_SMTP_FROM": "lpse@purbalinggakab.go.id"]
             #expect(try cli.run(["account", "show", "admin.ppe"], sealed).status == 0, "instance A records sealed delivery")
             // Instance B: no SMTP, notices to a file, sealed delivery off.
-            let port = Int.random(in: 20_000...40_000)
+            let port = HTTPProbe.freePort()
             let refused = try cli.run(["serve", "--port", String(port)])
             #expect(refused.status == 1 && refused.stderr.contains("SPSE_SEALED_DELIVERY"), "\(refused.stderr)")
             #expect(try cli.run(["deployment", "sealed-delivery"]).stdout.contains("true"))

@@ -13,22 +13,46 @@ struct Instances {
     let servers: [(process: ChildProcess, port: Int, notices: String)]
 
     /// `each` adds settings of one instance's own (by index): instances configured differently.
-    static func start(_ count: Int, _ cli: CLI, extra: [String: String] = [:], each: [Int: [String: String]] = [:]) async throws -> Instances {
+    /// Each is ready when `ready(port)` holds (plain `/readyz` by default); one that ends before,
+    /// or is not ready within 30 s, fails the test with its own output instead of leaving a dead
+    /// port for later expectations. A port taken in between is retried on another.
+    static func start(_ count: Int, _ cli: CLI, extra: [String: String] = [:], each: [Int: [String: String]] = [:],
+                      ready: @escaping @Sendable (Int) -> Bool = { HTTPProbe.status(port: $0, path: "/readyz") == 200 }) async throws -> Instances {
         var servers: [(ChildProcess, Int, String)] = []
-        for index in 0..<count {
-            var environment = cli.environment
-            let port = Int.random(in: 20_000...40_000)
-            environment["SPSE_PORT"] = String(port)
-            environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices-\(index).jsonl"
-            environment["SPSE_NOTICE_INTERVAL"] = "1"
-            environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "0"
-            for (key, value) in extra.merging(each[index] ?? [:], uniquingKeysWith: { $1 }) { environment[key] = value }
-            servers.append((try ChildProcess.spawn([try CLI.executable, "serve"], environment: environment), port, environment["SPSE_NOTICE_FILE"]!))
-        }
-        for (_, port, _) in servers {
-            for _ in 0..<100 where HTTPProbe.status(port: port, path: "/readyz") != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        do {
+            for index in 0..<count {
+                var environment = cli.environment
+                environment["SPSE_NOTICE_FILE"] = cli.directory + "/notices-\(index).jsonl"
+                environment["SPSE_NOTICE_INTERVAL"] = "1"
+                environment["SPSE_SHUTDOWN_DRAIN_SECONDS"] = "0"
+                for (key, value) in extra.merging(each[index] ?? [:], uniquingKeysWith: { $1 }) { environment[key] = value }
+                servers.append(try await startOne(environment, ready: ready))
+            }
+        } catch {
+            for (process, _, _) in servers { process.terminate() }
+            throw error
         }
         return Instances(servers: servers)
+    }
+
+    private static func startOne(_ base: [String: String], ready: @Sendable (Int) -> Bool) async throws -> (ChildProcess, Int, String) {
+        var output = ""
+        for _ in 0..<3 {
+            var environment = base
+            let port = HTTPProbe.freePort()
+            environment["SPSE_PORT"] = String(port)
+            let process = try ChildProcess.spawn([try CLI.executable, "serve"], environment: environment)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if ready(port) { return (process, port, environment["SPSE_NOTICE_FILE"]!) }
+                if process.hasEnded { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            output = process.output
+            process.terminate()
+            guard output.localizedCaseInsensitiveContains("address already in use") else { break }
+        }
+        throw TestSetupError("serve did not become ready: \(output.suffix(2_000))")
     }
 
     func stop() { for server in servers { server.process.terminate() } }
@@ -229,7 +253,8 @@ struct InstancesTests {
             let key = cli.directory + "/key.pem", certificate = cli.directory + "/cert.pem"
             try ChildProcess.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                                   "-keyout", key, "-out", certificate, "-subj", "/CN=localhost", "-days", "1"])
-            let instances = try await Instances.start(1, cli, extra: ["SPSE_TLS_CERT_FILE": certificate, "SPSE_TLS_KEY_FILE": key])
+            let instances = try await Instances.start(1, cli, extra: ["SPSE_TLS_CERT_FILE": certificate, "SPSE_TLS_KEY_FILE": key],
+                                                      ready: { HTTPProbe.accepts(port: $0) })
             defer { instances.stop() }
             let port = instances.servers[0].port
             #expect(HTTPProbe.status(port: port, path: "/healthz") == 0, "no plain HTTP answer on the TLS port")
