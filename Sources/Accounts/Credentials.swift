@@ -131,14 +131,17 @@ public struct Credentials: Sendable {
         return try await load(userID, with: &statement, on: connection)
     }
 
-    /// Reads the account as the last part of `statement` (a login's reservation is counted in the same one).
-    private func load(_ userID: UserID, with statement: inout CompositeStatement, on connection: PostgresConnection) async throws -> StoredCredentials? {
+    /// Reads the account as the last part of `statement` (a login's reservation is counted in the
+    /// same one); `committing`: as the last statement of the transaction, with its COMMIT.
+    private func load(_ userID: UserID, with statement: inout CompositeStatement, committing: Bool = false,
+                      on connection: PostgresConnection) async throws -> StoredCredentials? {
         let wanted = statement.bind(userID.value, as: "text")
-        let rows = try await connection.query(statement, returning: """
+        let read = """
             SELECT id, user_id, role, status, password_hash, must_change_password, temp_password_expires_at,
                    EXISTS (SELECT 1 FROM account_totp t WHERE t.account_id = accounts.id AND t.confirmed_at IS NOT NULL) AS has_totp
             FROM accounts WHERE user_id = \(wanted)
-            """)
+            """
+        let rows = try await committing ? connection.queryCommitting(statement, returning: read) : connection.query(statement, returning: read)
         guard let row = rows.first else { return nil }
         return StoredCredentials(
             id: try row.decode(Int64.self, at: 0), userID: try UserID(try row.decode(String.self, at: 1)),
@@ -166,17 +169,18 @@ public struct Credentials: Sendable {
         let normalized = policy.normalize(password)
         let keys = LoginThrottle.Keys(userID: text, address: address)
         // One transaction reserves the attempt and reads the account: a user ID that does not
-        // exist costs the same statements as one that does.
+        // exist costs the same statements as one that does. Two round trips: BEGIN rides with
+        // the reservation, COMMIT with the count and the read.
         let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
             var counted = CompositeStatement()
             if let wait = try await throttle.reserve(keys, at: now, thenCounting: &counted, on: connection) {
                 return (LoginThrottle.Reservation.locked(retryAfter: wait), StoredCredentials?.none)
             }
             guard let userID = try? UserID(text) else {
-                try await connection.query(counted)
+                try await connection.queryCommitting(counted)
                 return (.reserved, nil)
             }
-            return (.reserved, try await load(userID, with: &counted, on: connection))
+            return (.reserved, try await load(userID, with: &counted, committing: true, on: connection))
         }
         if case .locked(let wait) = reservation { return .locked(retryAfter: wait) }
         do {

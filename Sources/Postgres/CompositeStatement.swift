@@ -53,4 +53,10 @@ extension PostgresConnection {
     public func query(_ statement: CompositeStatement, returning result: String = "SELECT 1") async throws -> PostgresRows {
         try await query(statement.text(returning: result), statement.parameters)
     }
+
+    /// The same as the last statement of a transaction, sent with its COMMIT (`queryCommitting`).
+    @discardableResult
+    public func queryCommitting(_ statement: CompositeStatement, returning result: String = "SELECT 1") async throws -> PostgresRows {
+        try await queryCommitting(statement.text(returning: result), statement.parameters)
+    }
 }

@@ -8,6 +8,7 @@ extension PostgresConnection {
     public func copyIn(_ sql: String, _ body: (CopyWriter) async throws -> Void) async throws -> Int {
         try await onQueue {
             let handle = try self.rawHandle
+            if case .pending(let begin) = self.transaction.withLock({ $0 }) { try self.startTransaction(begin, on: handle) }
             guard let result = PQexec(handle, sql) else {
                 throw PostgresError.connectionLost(message: Self.errorMessage(handle))
             }

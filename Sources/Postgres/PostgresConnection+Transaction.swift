@@ -5,6 +5,18 @@ public enum IsolationLevel: String, Sendable {
     case serializable = "SERIALIZABLE"
 }
 
+/// Where a session's transaction stands. BEGIN is deferred: it is sent in one pipeline with the
+/// transaction's first statement, and `queryCommitting` sends the last one with COMMIT, so a
+/// transaction of n statements costs n round trips instead of n + 2.
+enum TransactionState: Sendable {
+    case none
+    /// Begun, but its BEGIN not sent yet.
+    case pending(begin: String)
+    case open
+    /// Ended by a `queryCommitting` (committed, or failed at its COMMIT).
+    case committed
+}
+
 extension PostgresConnection {
     /// Runs `body` inside BEGIN … COMMIT; any error thrown rolls the transaction back and is rethrown.
     @discardableResult
@@ -12,15 +24,18 @@ extension PostgresConnection {
         isolation: IsolationLevel = .readCommitted,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await executeScript("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        try Task.checkCancellation()
+        observer?("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        transaction.withLock { $0 = .pending(begin: "BEGIN ISOLATION LEVEL \(isolation.rawValue)") }
         let value: T
         do {
             value = try await body(self)
         } catch {
             // If the connection itself is gone, ROLLBACK fails too; the body's error is the news.
-            try? await executeScript("ROLLBACK")
+            if endTransaction() { try? await executeScript("ROLLBACK") }
             throw error
         }
+        guard endTransaction() else { return value }
         do {
             try await executeScript("COMMIT")
         } catch {
@@ -28,6 +43,16 @@ extension PostgresConnection {
             throw error
         }
         return value
+    }
+
+    /// Leaves the transaction state for the next borrower; true when a transaction is open on the
+    /// server (a BEGIN never sent, or a COMMIT already sent, needs no round trip to end).
+    private func endTransaction() -> Bool {
+        transaction.withLock { state in
+            defer { state = .none }
+            if case .open = state { return true }
+            return false
+        }
     }
 }
 

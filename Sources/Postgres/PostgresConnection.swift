@@ -1,6 +1,7 @@
 import CLibPQ
 import Dispatch
 import Foundation
+import Synchronization
 
 /// One libpq connection. Every blocking libpq call runs on the connection's own serial dispatch
 /// queue, never on an event loop or on Swift's cooperative pool. A connection serves one task at a
@@ -16,13 +17,16 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Set (on `queue`) when the server answered in a way that makes this session useless to the
     /// next borrower — read-only, or gone: the pool closes it instead of lending it again.
     private var poisoned = false
+    /// Where this session's transaction stands (see `withTransaction`). A Mutex, not the queue:
+    /// setting it must not cost a thread hop, which is what deferring BEGIN saves.
+    let transaction = Mutex(TransactionState.none)
 
     /// libpq's cancel request for this session: safe to send from any thread while a statement
     /// runs on `queue` (PQcancel is thread-safe), so a cancelled task stops its statement at once.
     private let cancelRequest: OpaquePointer?
     /// Told the text of every statement this session runs (the pool's observer, for tests that
     /// count a step's round trips); nil in service.
-    private let observer: (@Sendable (String) -> Void)?
+    let observer: (@Sendable (String) -> Void)?
 
     private init(handle: OpaquePointer, queue: DispatchQueue, observer: (@Sendable (String) -> Void)?) {
         self.handle = handle
@@ -87,12 +91,25 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one parameterized statement (`$1`, `$2`, …) and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        try await query(sql, parameters, committing: false)
+    }
+
+    /// Runs the last statement of a `withTransaction` body together with the transaction's
+    /// COMMIT, in one round trip: its rows come back only once they are durable. Nothing may run
+    /// in the transaction after it.
+    @discardableResult
+    public func queryCommitting(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        try await query(sql, parameters, committing: true)
+    }
+
+    private func query(_ sql: String, _ parameters: [any PostgresEncodable], committing: Bool) async throws -> PostgresRows {
         // A cancelled task (a shutdown past its deadline) starts nothing new: its transaction
         // cannot reach COMMIT, so a step cut off leaves nothing behind.
         try Task.checkCancellation()
         observer?(sql)
+        if committing { observer?("COMMIT") }
         let binds = parameters.map(\.postgresBind)
-        return try await onQueue { try self.executeBlocking(sql, binds: binds) }
+        return try await onQueue { try self.executeBlocking(sql, binds: binds, committing: committing) }
     }
 
     /// Runs one parameterized statement and returns the number of rows it touched.
@@ -169,25 +186,79 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// `binds == nil` runs `PQexec` (several statements allowed); otherwise `PQexecParams`.
-    func executeBlocking(_ sql: String, binds: [PostgresBind]?) throws -> PostgresRows {
+    /// `binds == nil` runs `PQexec` (several statements allowed); otherwise the prepared
+    /// statement — in one pipeline with a deferred BEGIN before it and, when `committing`, the
+    /// COMMIT after it.
+    func executeBlocking(_ sql: String, binds: [PostgresBind]?, committing: Bool = false) throws -> PostgresRows {
         let handle = try rawHandle
         guard !sql.utf8.contains(0) else { throw PostgresError.invalidText("SQL text") }
-        let result: OpaquePointer?
-        if let binds {
-            let name = try preparedStatement(for: sql, parameterCount: binds.count, on: handle)
-            result = try ParameterBuffers(binds).withPointers { values, lengths, formats in
-                PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0)
-            }
-        } else {
-            result = PQexec(handle, sql)
-        }
         do {
-            return try Self.consume(result, connection: handle)
+            let begin = try transaction.withLock { state -> String? in
+                switch state {
+                case .none, .open: return nil
+                case .pending(let begin): return begin
+                case .committed: throw PostgresError.unexpectedResult(status: "COMMITTED", message: "a statement after the transaction's last")
+                }
+            }
+            guard let binds else {
+                if let begin { try startTransaction(begin, on: handle) }
+                return try Self.consume(PQexec(handle, sql), connection: handle)
+            }
+            let name = try preparedStatement(for: sql, parameterCount: binds.count, on: handle)
+            guard begin != nil || committing else {
+                return try Self.consume(try ParameterBuffers(binds).withPointers { values, lengths, formats in
+                    PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0)
+                }, connection: handle)
+            }
+            return try pipeline(begin: begin, name: name, binds: binds, committing: committing, on: handle)
         } catch let error as PostgresError where error.poisonsConnection {
             poisoned = true
             throw error
         }
+    }
+
+    /// Sends a deferred BEGIN on its own (before a script or a COPY, which cannot join a pipeline).
+    func startTransaction(_ begin: String, on handle: OpaquePointer) throws {
+        _ = try Self.consume(PQexec(handle, begin), connection: handle)
+        transaction.withLock { $0 = .open }
+    }
+
+    /// BEGIN (if deferred), the statement and COMMIT (if asked) as one pipeline: sent together,
+    /// answered together. The first failure is thrown (the server skips what follows it); the
+    /// transaction's state is then read from the session, so the caller rolls back only what is open.
+    private func pipeline(begin: String?, name: String, binds: [PostgresBind], committing: Bool,
+                          on handle: OpaquePointer) throws -> PostgresRows {
+        guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.connectionLost(message: Self.errorMessage(handle)) }
+        defer {
+            _ = PQexitPipelineMode(handle)
+            let status = PQtransactionStatus(handle)
+            transaction.withLock { $0 = status == PQTRANS_IDLE ? (committing ? .committed : .none) : .open }
+        }
+        var sent = begin.map { PQsendQueryParams(handle, $0, 0, nil, nil, nil, nil, 0) == 1 } ?? true
+        sent = try sent && ParameterBuffers(binds).withPointers { values, lengths, formats in
+            PQsendQueryPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0) == 1
+        }
+        if committing { sent = sent && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1 }
+        guard sent && PQpipelineSync(handle) == 1 else { throw PostgresError.connectionLost(message: Self.errorMessage(handle)) }
+        // Each query's results end with a NULL; the sync's own result ends the pipeline.
+        var outcomes: [Result<PostgresRows, any Error>] = []
+        for _ in 0..<((begin == nil ? 0 : 1) + 1 + (committing ? 1 : 0)) {
+            var outcome: Result<PostgresRows, any Error>?
+            while let result = PQgetResult(handle) {
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                    PQclear(result)
+                    outcome = outcome ?? .failure(PostgresError.unexpectedResult(status: "PIPELINE_ABORTED", message: "skipped after an earlier failure"))
+                } else {
+                    let consumed = Result { try Self.consume(result, connection: handle) }
+                    outcome = outcome ?? consumed
+                }
+            }
+            outcomes.append(outcome ?? .failure(PostgresError.connectionLost(message: Self.errorMessage(handle))))
+            guard PQstatus(handle) == CONNECTION_OK else { break }
+        }
+        if PQstatus(handle) == CONNECTION_OK, let sync = PQgetResult(handle) { PQclear(sync) }
+        for case .failure(let error) in outcomes { throw error }
+        return try outcomes[begin == nil ? 0 : 1].get()
     }
 
     /// The name `sql` is prepared under on this session, preparing it the first time. A failed

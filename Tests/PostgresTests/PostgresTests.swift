@@ -129,6 +129,64 @@ struct PostgresTests {
         }
     }
 
+    @Test("BEGIN rides with a transaction's first statement and COMMIT with its last: failures at either end are reported as themselves and leave nothing behind")
+    func pipelinedTransactionEnds() async throws {
+        try await TestDatabase.with { database in
+            let pool = ConnectionPool(configuration: database.configuration, maxConnections: 1)
+            let other = try await PostgresConnection.connect(database.configuration)
+            try await other.executeScript("""
+                CREATE TABLE resets (user_id text PRIMARY KEY);
+                CREATE TABLE notices (user_id text, CONSTRAINT one_notice UNIQUE (user_id) DEFERRABLE INITIALLY DEFERRED);
+                INSERT INTO resets VALUES ('helpdesk01')
+                """)
+            func count(_ table: String) async throws -> Int { try await other.query("SELECT count(*) FROM \(table)").first!.decode(Int.self, at: 0) }
+
+            // The first statement fails: its own error (not "pipeline aborted"), and the session is clean after.
+            await #expect(throws: PostgresError.self) {
+                try await pool.withTransaction { try await $0.execute("INSERT INTO resets VALUES ($1)", ["helpdesk01"]) }
+            }
+            do {
+                try await pool.withTransaction { try await $0.execute("INSERT INTO resets VALUES ($1)", ["helpdesk01"]) }
+            } catch let error as PostgresError {
+                #expect(error.sqlState == .uniqueViolation, "\(error)")
+            }
+
+            // The last statement with its COMMIT: its rows come back committed; nothing may follow it.
+            let returned = try await pool.withTransaction { connection in
+                try await connection.execute("INSERT INTO resets VALUES ($1)", ["helpdesk02"])
+                return try await connection.queryCommitting("INSERT INTO resets VALUES ($1) RETURNING user_id", ["helpdesk03"]).first!.decode(String.self, at: 0)
+            }
+            #expect(returned == "helpdesk03")
+            #expect(try await count("resets") == 3)
+            await #expect(throws: PostgresError.self) {
+                try await pool.withTransaction { connection in
+                    try await connection.queryCommitting("INSERT INTO resets VALUES ($1)", ["helpdesk04"])
+                    try await connection.execute("INSERT INTO resets VALUES ($1)", ["helpdesk05"])
+                }
+            }
+            #expect(try await count("resets WHERE user_id = 'helpdesk05'") == 0, "nothing ran outside the transaction")
+
+            // The COMMIT itself fails (a deferred unique check): that error, and no row of the transaction stays.
+            do {
+                try await pool.withTransaction { connection in
+                    try await connection.execute("INSERT INTO notices VALUES ($1)", ["helpdesk01"])
+                    try await connection.queryCommitting("INSERT INTO notices VALUES ($1)", ["helpdesk01"])
+                }
+                Issue.record("the COMMIT should have failed")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == .uniqueViolation, "\(error)")
+            }
+            #expect(try await count("notices") == 0)
+
+            // A transaction that runs nothing sends nothing; afterwards the one session is idle and usable.
+            try await pool.withTransaction { _ in }
+            #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
+            #expect(try await pool.withConnection { await $0.isHealthy() })
+            await other.close()
+            await pool.shutdown()
+        }
+    }
+
     @Test("the retry helper reruns a transaction after a serialization failure, and only then")
     func retryOnSerializationFailure() async throws {
         try await TestDatabase.with { database in
