@@ -170,8 +170,11 @@ public struct Credentials: Sendable {
         let keys = LoginThrottle.Keys(userID: text, address: address)
         // One transaction reserves the attempt and reads the account: a user ID that does not
         // exist costs the same statements as one that does. Two round trips: BEGIN rides with
-        // the reservation, COMMIT with the count and the read.
-        let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted) { connection in
+        // the reservation, COMMIT with the count and the read. The COMMIT does not wait for the
+        // disk: no answer is given before the verdict's own commit, which is flushed and flushes
+        // the log before it; a reservation lost in a crash was never answered, and counted for
+        // nobody (as when its lease ends).
+        let (reservation, stored) = try await pool.withRetryingTransaction(isolation: .readCommitted, durability: .flushedByNext) { connection in
             var counted = CompositeStatement()
             if let wait = try await throttle.reserve(keys, at: now, thenCounting: &counted, on: connection) {
                 return (LoginThrottle.Reservation.locked(retryAfter: wait), StoredCredentials?.none)

@@ -5,13 +5,23 @@ public enum IsolationLevel: String, Sendable {
     case serializable = "SERIALIZABLE"
 }
 
+/// When a transaction's COMMIT returns.
+public enum Durability: Sendable {
+    /// Once the commit is on disk (the server's `synchronous_commit`).
+    case flushed
+    /// At once; the disk write follows within the WAL writer's delay, or with the next flushed
+    /// commit of any session (the log is written in order). Only for a transaction whose loss in a
+    /// crash is harmless because nobody learns of it before a flushed commit that follows it.
+    case flushedByNext
+}
+
 /// Where a session's transaction stands. BEGIN is deferred: it is sent in one pipeline with the
 /// transaction's first statement, and `queryCommitting` sends the last one with COMMIT, so a
 /// transaction of n statements costs n round trips instead of n + 2.
 enum TransactionState: Sendable {
     case none
-    /// Begun, but its BEGIN not sent yet.
-    case pending(begin: String)
+    /// Begun, but its BEGIN (and the settings that go with it) not sent yet.
+    case pending(begin: [String])
     case open
     /// Ended by a `queryCommitting` (committed, or failed at its COMMIT).
     case committed
@@ -19,14 +29,18 @@ enum TransactionState: Sendable {
 
 extension PostgresConnection {
     /// Runs `body` inside BEGIN … COMMIT; any error thrown rolls the transaction back and is rethrown.
+    /// `durability: .flushedByNext` commits without waiting for the disk (see `Durability`).
     @discardableResult
     public func withTransaction<T: Sendable>(
         isolation: IsolationLevel = .readCommitted,
+        durability: Durability = .flushed,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try Task.checkCancellation()
-        observer?("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
-        transaction.withLock { $0 = .pending(begin: "BEGIN ISOLATION LEVEL \(isolation.rawValue)") }
+        var begin = ["BEGIN ISOLATION LEVEL \(isolation.rawValue)"]
+        if durability == .flushedByNext { begin.append("SET LOCAL synchronous_commit TO off") }
+        for statement in begin { observer?(statement) }
+        transaction.withLock { $0 = .pending(begin: begin) }
         let value: T
         do {
             value = try await body(self)
@@ -61,10 +75,11 @@ extension ConnectionPool {
     @discardableResult
     public func withTransaction<T: Sendable>(
         isolation: IsolationLevel = .readCommitted,
+        durability: Durability = .flushed,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try await connection.withTransaction(isolation: isolation, body)
+            try await connection.withTransaction(isolation: isolation, durability: durability, body)
         }
     }
 
@@ -74,13 +89,14 @@ extension ConnectionPool {
     @discardableResult
     public func withRetryingTransaction<T: Sendable>(
         isolation: IsolationLevel = .serializable,
+        durability: Durability = .flushed,
         maxAttempts: Int = 8,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await withTransaction(isolation: isolation, body)
+                return try await withTransaction(isolation: isolation, durability: durability, body)
             } catch let error as PostgresError where error.sqlState?.isTransactionRetryable == true && attempt < maxAttempts {
                 // Jittered backoff so colliding transactions do not collide again in lockstep.
                 let ceiling = min(200, 5 << attempt)

@@ -193,19 +193,19 @@ public final class PostgresConnection: @unchecked Sendable {
         let handle = try rawHandle
         guard !sql.utf8.contains(0) else { throw PostgresError.invalidText("SQL text") }
         do {
-            let begin = try transaction.withLock { state -> String? in
+            let begin = try transaction.withLock { state -> [String] in
                 switch state {
-                case .none, .open: return nil
+                case .none, .open: return []
                 case .pending(let begin): return begin
                 case .committed: throw PostgresError.unexpectedResult(status: "COMMITTED", message: "a statement after the transaction's last")
                 }
             }
             guard let binds else {
-                if let begin { try startTransaction(begin, on: handle) }
+                if !begin.isEmpty { try startTransaction(begin, on: handle) }
                 return try Self.consume(PQexec(handle, sql), connection: handle)
             }
             let name = try preparedStatement(for: sql, parameterCount: binds.count, on: handle)
-            guard begin != nil || committing else {
+            guard !begin.isEmpty || committing else {
                 return try Self.consume(try ParameterBuffers(binds).withPointers { values, lengths, formats in
                     PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0)
                 }, connection: handle)
@@ -218,15 +218,15 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Sends a deferred BEGIN on its own (before a script or a COPY, which cannot join a pipeline).
-    func startTransaction(_ begin: String, on handle: OpaquePointer) throws {
-        _ = try Self.consume(PQexec(handle, begin), connection: handle)
+    func startTransaction(_ begin: [String], on handle: OpaquePointer) throws {
+        _ = try Self.consume(PQexec(handle, begin.joined(separator: "; ")), connection: handle)
         transaction.withLock { $0 = .open }
     }
 
     /// BEGIN (if deferred), the statement and COMMIT (if asked) as one pipeline: sent together,
     /// answered together. The first failure is thrown (the server skips what follows it); the
     /// transaction's state is then read from the session, so the caller rolls back only what is open.
-    private func pipeline(begin: String?, name: String, binds: [PostgresBind], committing: Bool,
+    private func pipeline(begin: [String], name: String, binds: [PostgresBind], committing: Bool,
                           on handle: OpaquePointer) throws -> PostgresRows {
         guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.connectionLost(message: Self.errorMessage(handle)) }
         defer {
@@ -234,7 +234,7 @@ public final class PostgresConnection: @unchecked Sendable {
             let status = PQtransactionStatus(handle)
             transaction.withLock { $0 = status == PQTRANS_IDLE ? (committing ? .committed : .none) : .open }
         }
-        var sent = begin.map { PQsendQueryParams(handle, $0, 0, nil, nil, nil, nil, 0) == 1 } ?? true
+        var sent = begin.allSatisfy { PQsendQueryParams(handle, $0, 0, nil, nil, nil, nil, 0) == 1 }
         sent = try sent && ParameterBuffers(binds).withPointers { values, lengths, formats in
             PQsendQueryPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0) == 1
         }
@@ -242,7 +242,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard sent && PQpipelineSync(handle) == 1 else { throw PostgresError.connectionLost(message: Self.errorMessage(handle)) }
         // Each query's results end with a NULL; the sync's own result ends the pipeline.
         var outcomes: [Result<PostgresRows, any Error>] = []
-        for _ in 0..<((begin == nil ? 0 : 1) + 1 + (committing ? 1 : 0)) {
+        for _ in 0..<(begin.count + 1 + (committing ? 1 : 0)) {
             var outcome: Result<PostgresRows, any Error>?
             while let result = PQgetResult(handle) {
                 if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
@@ -258,7 +258,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if PQstatus(handle) == CONNECTION_OK, let sync = PQgetResult(handle) { PQclear(sync) }
         for case .failure(let error) in outcomes { throw error }
-        return try outcomes[begin == nil ? 0 : 1].get()
+        return try outcomes[begin.count].get()
     }
 
     /// The name `sql` is prepared under on this session, preparing it the first time. A failed

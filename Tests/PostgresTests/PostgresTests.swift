@@ -178,6 +178,20 @@ struct PostgresTests {
             }
             #expect(try await count("notices") == 0)
 
+            // A transaction that need not wait for the disk says so to the server for itself only
+            // (on a session whose default is to wait, whatever the test cluster's own setting).
+            var waiting = database.configuration
+            waiting.overrides.append((keyword: "options", value: "-c synchronous_commit=on"))
+            let durable = ConnectionPool(configuration: waiting, maxConnections: 1)
+            let deferred = try await durable.withTransaction(durability: .flushedByNext) { connection in
+                try await connection.execute("INSERT INTO resets VALUES ($1)", ["helpdesk06"])
+                return try await connection.queryCommitting("SHOW synchronous_commit").first!.decode(String.self, at: 0)
+            }
+            #expect(deferred == "off")
+            #expect(try await durable.withTransaction { try await $0.query("SHOW synchronous_commit").first!.decode(String.self, at: 0) } == "on")
+            #expect(try await count("resets WHERE user_id = 'helpdesk06'") == 1)
+            await durable.shutdown()
+
             // A transaction that runs nothing sends nothing; afterwards the one session is idle and usable.
             try await pool.withTransaction { _ in }
             #expect(try await pool.withConnection { try await $0.query("SELECT 1").count } == 1)
