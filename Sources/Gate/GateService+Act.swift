@@ -219,7 +219,9 @@ extension GateService {
             guard let row = moved.first else { return nil }
             var stored = try Self.decodeRequest(row)
             if executes { try await hooks.afterExecuteEffect(connection) }
-            let written = try await connection.query(rest, returning: "SELECT \(sealedResult) AS sealed_to")
+            // The rest of the step is its last statement, sent with the COMMIT, unless the archive follows it.
+            let written = try await archiving ? connection.query(rest, returning: "SELECT \(sealedResult) AS sealed_to")
+                : connection.queryCommitting(rest, returning: "SELECT \(sealedResult) AS sealed_to")
             if archiving { stored = try await Self.update(request.id, to: .archived, at: now, on: connection) }
             stored.noticeQueued = stored.noticeQueued || queuesStep8
             let sealedTo = try written.first?.decode(String?.self, column: "sealed_to")
