@@ -283,21 +283,18 @@ public struct Credentials: Sendable {
         }
     }
 
-    /// The audit rows of a failed login of an existing account, and of the lock it caused.
+    /// The audit rows of a failed login of an existing account, and of the lock it caused: the
+    /// transaction's last statement, sent with its COMMIT.
     private func auditFailure(_ stored: StoredCredentials, _ failure: LoginThrottle.Failure?, at now: Date,
                               on connection: PostgresConnection) async throws {
-        do {
-            if let seconds = failure?.lockedFor {
-                try await audit.record(
-                    AuditEvent(occurredAt: now, actor: stored.userID.value, action: "account.locked", subject: stored.userID.value,
-                               details: ["failures": .int(failure?.consecutive ?? 0), "seconds": .int(Int(seconds))]),
-                    on: connection)
-            }
-            try await audit.record(
-                AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.failure", subject: stored.userID.value,
-                           details: ["consecutive": .int(failure?.consecutive ?? 0)]),
-                on: connection)
+        var events: [AuditEvent] = []
+        if let seconds = failure?.lockedFor {
+            events.append(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "account.locked", subject: stored.userID.value,
+                                     details: ["failures": .int(failure?.consecutive ?? 0), "seconds": .int(Int(seconds))]))
         }
+        events.append(AuditEvent(occurredAt: now, actor: stored.userID.value, action: "login.failure", subject: stored.userID.value,
+                                 details: ["consecutive": .int(failure?.consecutive ?? 0)]))
+        try await audit.record(events, on: connection, committing: true)
     }
 
     // MARK: Sessions

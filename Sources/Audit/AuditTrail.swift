@@ -18,12 +18,17 @@ public struct AuditTrail: Sendable {
         try await record([event], on: connection)
     }
 
-    /// Appends `events` in one statement (a step's rows, at its end), in the caller's transaction.
-    public func record(_ events: [AuditEvent], on connection: PostgresConnection) async throws {
+    /// Appends `events` in one statement (a step's rows, at its end), in the caller's transaction;
+    /// `committing`: as its last statement, sent with its COMMIT.
+    public func record(_ events: [AuditEvent], on connection: PostgresConnection, committing: Bool = false) async throws {
         guard !events.isEmpty else { return }
         var statement = CompositeStatement()
         let insert = Self.insert(events, into: &statement)
-        try await connection.execute(insert, statement.parameters)
+        if committing {
+            try await connection.queryCommitting(insert, statement.parameters)
+        } else {
+            try await connection.execute(insert, statement.parameters)
+        }
     }
 
     /// The INSERT of `events`, its values bound into `statement`: as a part of a larger statement

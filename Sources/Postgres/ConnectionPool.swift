@@ -10,11 +10,12 @@ public final class ConnectionPool: Sendable {
     /// A lock held on a hot table then costs callers a quick 503, not a queue of stalled requests.
     public let acquireTimeout: Duration?
     private let state: Mutex<PoolState>
-    /// Told every statement the pool's connections run (tests count a step's round trips with it).
-    let observer: (@Sendable (String) -> Void)?
+    /// Told the statements of every round trip the pool's connections make (tests count a step's
+    /// statements and round trips with it).
+    let observer: (@Sendable ([String]) -> Void)?
 
     public init(configuration: ConnectionConfiguration, maxConnections: Int = 8, acquireTimeout: Duration? = nil,
-                observer: (@Sendable (String) -> Void)? = nil) {
+                observer: (@Sendable ([String]) -> Void)? = nil) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.observer = observer
         self.configuration = configuration

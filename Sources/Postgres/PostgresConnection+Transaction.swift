@@ -39,7 +39,6 @@ extension PostgresConnection {
         try Task.checkCancellation()
         var begin = ["BEGIN ISOLATION LEVEL \(isolation.rawValue)"]
         if durability == .flushedByNext { begin.append("SET LOCAL synchronous_commit TO off") }
-        for statement in begin { observer?(statement) }
         transaction.withLock { $0 = .pending(begin: begin) }
         let value: T
         do {

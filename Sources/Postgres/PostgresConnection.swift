@@ -24,11 +24,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// libpq's cancel request for this session: safe to send from any thread while a statement
     /// runs on `queue` (PQcancel is thread-safe), so a cancelled task stops its statement at once.
     private let cancelRequest: OpaquePointer?
-    /// Told the text of every statement this session runs (the pool's observer, for tests that
-    /// count a step's round trips); nil in service.
-    let observer: (@Sendable (String) -> Void)?
+    /// Told the statements of every round trip this session makes, those sent together in one
+    /// (the pool's observer, for tests that count a step's statements and round trips); nil in
+    /// service. A statement's PREPARE, once per session, is not told.
+    private let observer: (@Sendable ([String]) -> Void)?
 
-    private init(handle: OpaquePointer, queue: DispatchQueue, observer: (@Sendable (String) -> Void)?) {
+    private init(handle: OpaquePointer, queue: DispatchQueue, observer: (@Sendable ([String]) -> Void)?) {
         self.handle = handle
         self.queue = queue
         self.observer = observer
@@ -48,7 +49,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a connection; libpq reads `PG*` variables, service files and `.pgpass` itself.
     public static func connect(_ configuration: ConnectionConfiguration,
-                               observer: (@Sendable (String) -> Void)? = nil) async throws -> PostgresConnection {
+                               observer: (@Sendable ([String]) -> Void)? = nil) async throws -> PostgresConnection {
         let queue = DispatchQueue(label: "spse.postgres.connection")
         let connection = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
             queue.async {
@@ -59,7 +60,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private static func openBlocking(_ configuration: ConnectionConfiguration, queue: DispatchQueue,
-                                     observer: (@Sendable (String) -> Void)?) throws -> PostgresConnection {
+                                     observer: (@Sendable ([String]) -> Void)?) throws -> PostgresConnection {
         // The first `dbname` is expanded as a conninfo string; later keywords override it.
         let pairs = [("dbname", configuration.conninfo), ("fallback_application_name", "spse-accounts")]
             + configuration.overrides.map { ($0.keyword, $0.value) }
@@ -106,8 +107,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // A cancelled task (a shutdown past its deadline) starts nothing new: its transaction
         // cannot reach COMMIT, so a step cut off leaves nothing behind.
         try Task.checkCancellation()
-        observer?(sql)
-        if committing { observer?("COMMIT") }
+        if let observer { observer(pendingBegin + [sql] + (committing ? ["COMMIT"] : [])) }
         let binds = parameters.map(\.postgresBind)
         return try await onQueue { try self.executeBlocking(sql, binds: binds, committing: committing) }
     }
@@ -122,7 +122,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// and transaction control only, never text that carries a value.
     public func executeScript(_ sql: String) async throws {
         if sql != "ROLLBACK" { try Task.checkCancellation() }
-        observer?(sql)
+        if let observer {
+            if !pendingBegin.isEmpty { observer(pendingBegin) }
+            observer([sql])
+        }
         _ = try await onQueue { try self.executeBlocking(sql, binds: nil) }
     }
 
@@ -155,6 +158,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 self.closed = true
             }
         }
+    }
+
+    /// The deferred BEGIN the next statement will carry (read by the one task using the session).
+    private var pendingBegin: [String] {
+        transaction.withLock { if case .pending(let begin) = $0 { begin } else { [] } }
     }
 
     // MARK: Blocking core (runs on `queue` only)

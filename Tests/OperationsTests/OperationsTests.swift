@@ -211,9 +211,9 @@ struct OperationsTests {
         try await OperationsFixture.with { f in
             let approved = try await f.request(approved: true)
             let second = try await f.request(approved: true)
-            let seen = Mutex<[String]>([])
-            let counted = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 2, observer: { sql in
-                seen.withLock { $0.append(sql) }
+            let seen = Mutex<[[String]]>([])
+            let counted = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 2, observer: { sent in
+                seen.withLock { $0.append(sent) }
             })
             defer { Task { await counted.shutdown() } }
             let graph = try await ServiceGraph.make(testSettings(), pool: counted, clock: f.accounts.clock.serviceClock, hashingPool: f.hashing)
@@ -222,9 +222,15 @@ struct OperationsTests {
             seen.withLock { $0.removeAll() }
             let result = try await graph.operations.act(.execute, on: second.number, by: f.admin2)
             #expect(result.temporaryPassword != nil && result.request.state == .executed)
-            let statements = seen.withLock { $0 }
-            let listing = statements.enumerated().map { "\($0.offset + 1): \($0.element.prefix(90))" }.joined(separator: "\n")
+            let roundTrips = seen.withLock { $0 }
+            let statements = roundTrips.flatMap { $0 }
+            let listing = roundTrips.enumerated().map { trip in
+                trip.element.map { "\(trip.offset + 1): \($0.prefix(90))" }.joined(separator: "\n")
+            }.joined(separator: "\n")
             #expect(statements.count <= 10, "step 6 ran \(statements.count) statements:\n\(listing)")
+            #expect(roundTrips.count <= 4, "step 6 made \(roundTrips.count) round trips:\n\(listing)")
+            #expect(roundTrips.contains { $0.first?.hasPrefix("BEGIN") == true && $0.count == 2 }, "BEGIN rides with the guarded write:\n\(listing)")
+            #expect(roundTrips.last?.last == "COMMIT" && roundTrips.last!.count == 2, "COMMIT rides with the step's last statement:\n\(listing)")
             let touchingRequest = statements.filter { $0.contains("FROM requests r") || $0.contains("UPDATE requests") }
             #expect(touchingRequest.count == 2, "the request was read or written \(touchingRequest.count) times:\n\(listing)")
             #expect(statements.filter { $0.hasPrefix("BEGIN") }.count == 1, "one transaction:\n\(listing)")
@@ -234,6 +240,33 @@ struct OperationsTests {
             #expect(try await f.accounts.count("SELECT count(*) FROM request_steps WHERE request_id = $1 AND step = 8 AND ended_at IS NULL",
                                                [second.id]) == 1)
             #expect(try await f.accounts.count("SELECT count(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.user_id = 'helpdesk01' AND s.revoked_at IS NULL") == 0)
+        }
+    }
+
+    @Test("a login is three round trips to the database: the reservation with its BEGIN, the count and the account read with its COMMIT, the verdict")
+    func loginRoundTrips() async throws {
+        try await OperationsFixture.with { f in
+            let seen = Mutex<[[String]]>([])
+            let counted = ConnectionPool(configuration: f.accounts.database.configuration, maxConnections: 1, observer: { sent in
+                seen.withLock { $0.append(sent) }
+            })
+            let graph = try await ServiceGraph.make(testSettings(), pool: counted, clock: f.accounts.clock.serviceClock, hashingPool: f.hashing)
+            for (userID, password) in [("helpdesk01", OperationsFixture.password), ("helpdesk01", "tebakan salah"), ("nobody.here", "tebakan salah")] {
+                _ = try await graph.operations.login(userID: userID, password: password)  // prepares this shape's statements
+                seen.withLock { $0.removeAll() }
+                let outcome = try await graph.operations.login(userID: userID, password: password)
+                let roundTrips = seen.withLock { $0 }
+                let listing = roundTrips.map { $0.map { $0.prefix(60) }.joined(separator: " | ") }.joined(separator: "\n")
+                if case .ok = outcome { #expect(password == OperationsFixture.password) } else { #expect(password != OperationsFixture.password) }
+                #expect(roundTrips.first?.first == "BEGIN ISOLATION LEVEL READ COMMITTED", "\(userID):\n\(listing)")
+                #expect(roundTrips.first?.contains("SET LOCAL synchronous_commit TO off") == true, "the reservation need not wait for the disk")
+                #expect(roundTrips.count >= 2 && roundTrips[1].last == "COMMIT", "the count and the read carry the COMMIT:\n\(listing)")
+                // The verdict: a success settles in one statement; a failure in one transaction that waits for the disk.
+                #expect(roundTrips.dropFirst(2).allSatisfy { !$0.contains("SET LOCAL synchronous_commit TO off") }, "\(listing)")
+                #expect(roundTrips.count == (password == OperationsFixture.password ? 3 : 4), "\(userID):\n\(listing)")
+                if password != OperationsFixture.password { #expect(roundTrips.last?.last == "COMMIT", "a failure's last statement carries the COMMIT:\n\(listing)") }
+            }
+            await counted.shutdown()
         }
     }
 }
