@@ -236,6 +236,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// transaction's state is then read from the session, so the caller rolls back only what is open.
     private func pipeline(begin: [String], name: String, binds: [PostgresBind], committing: Bool,
                           on handle: OpaquePointer) throws -> PostgresRows {
+        // A parameter refused (a NUL) is refused before anything is queued: a half-sent pipeline
+        // would leave the session in pipeline mode for its next borrower.
+        let buffers = try ParameterBuffers(binds)
         guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.connectionLost(message: Self.errorMessage(handle)) }
         defer {
             _ = PQexitPipelineMode(handle)
@@ -243,7 +246,7 @@ public final class PostgresConnection: @unchecked Sendable {
             transaction.withLock { $0 = status == PQTRANS_IDLE ? (committing ? .committed : .none) : .open }
         }
         var sent = begin.allSatisfy { PQsendQueryParams(handle, $0, 0, nil, nil, nil, nil, 0) == 1 }
-        sent = try sent && ParameterBuffers(binds).withPointers { values, lengths, formats in
+        sent = sent && buffers.withPointers { values, lengths, formats in
             PQsendQueryPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0) == 1
         }
         if committing { sent = sent && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1 }

@@ -151,6 +151,15 @@ struct PostgresTests {
                 #expect(error.sqlState == .uniqueViolation, "\(error)")
             }
 
+            // A parameter refused before it is sent (a NUL) leaves the transaction as it was, and the session usable.
+            try await pool.withTransaction { connection in
+                await #expect(throws: PostgresError.self) { try await connection.execute("INSERT INTO resets VALUES ($1)", ["help\u{0}desk"]) }
+                try await connection.execute("INSERT INTO resets VALUES ($1)", ["helpdesk07"])
+                #expect(try await connection.query("SELECT current_setting('transaction_isolation')").count == 1)
+            }
+            #expect(try await count("resets WHERE user_id = 'helpdesk07'") == 1)
+            try await other.execute("DELETE FROM resets WHERE user_id = 'helpdesk07'")
+
             // The last statement with its COMMIT: its rows come back committed; nothing may follow it.
             let returned = try await pool.withTransaction { connection in
                 try await connection.execute("INSERT INTO resets VALUES ($1)", ["helpdesk02"])
